@@ -1,0 +1,83 @@
+"""The ``kiosk`` command.
+
+Each subcommand lives in its own module under ``kiosk.commands`` and exposes
+``register(sub, groups)``: ``sub`` is the top-level subparsers object and
+``groups`` maps the shared groups ("sim", "decode") to their subparsers, so
+``kiosk sim idcard`` and ``kiosk sim printer`` come from different modules.
+A registered parser sets ``func=`` to a callable taking the parsed args and
+returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from kiosk.errors import KioskError
+
+# Modules that may register subcommands. A module that does not exist yet is
+# skipped, so areas can land independently.
+COMMAND_MODULES = [
+    "kiosk.commands.run",
+    "kiosk.commands.catalog",
+    "kiosk.commands.snapshot",
+    "kiosk.commands.idcard",
+    "kiosk.commands.sscard",
+    "kiosk.commands.camera",
+    "kiosk.commands.printer",
+    "kiosk.commands.platform",
+    "kiosk.commands.flow",
+    "kiosk.commands.selftest",
+    "kiosk.commands.control",
+]
+
+GROUPS = {
+    "sim": "run a device simulator on a real transport",
+    "decode": "decode captured device data",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Village employment & social-security kiosk")
+    parser.add_argument("--config", help="path of kiosk.toml (default: $KIOSK_CONFIG or config/kiosk.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    groups = {}
+    for name, help_text in GROUPS.items():
+        gp = sub.add_parser(name, help=help_text)
+        groups[name] = gp.add_subparsers(dest=f"{name}_command", metavar="DEVICE", required=True)
+    for modname in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name == modname:
+                continue
+            raise
+        module.register(sub, groups)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except KioskError as exc:
+        print(f"kiosk: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

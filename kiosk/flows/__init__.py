@@ -1,0 +1,1 @@
+"""UI-free business rules and flows. Never import Kivy here."""

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything the kiosk and its tests need, idempotently:
+# Debian packages (only those missing) and a virtual environment with the
+# project and its test extras (re-installed only when pyproject.toml changes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  xvfb xauth fonts-noto-cjk            # virtual display, Chinese font
+  pcscd libpcsclite-dev vsmartcard-vpcd # PC/SC stack + virtual reader for the social-security card
+  libzbar0                              # pyzbar QR decoder
+  socat                                 # pty pairs for serial simulators
+  espeak-ng                             # offline Mandarin voice prompts
+  libmtdev1 libgl1 libegl1 libgles2 libsdl2-2.0-0 xclip # Kivy runtime
+  systemd                               # systemd-analyze verify for the units
+  python3-venv
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+VENV="${VENV:-.venv}"
+PY="${PYTHON:-python3}"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating virtual environment $VENV"
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.kiosk-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Python packages into $VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e ".[test]"
+  echo "$want" > "$stamp"
+fi
+# Offline voice prompts are generated once, at set-up time (never at run time).
+if [ -f kiosk/voice_build.py ]; then
+  "$VENV/bin/python" -m kiosk.voice_build --quiet || echo "setup: warning: voice prompts not generated"
+fi
