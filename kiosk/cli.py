@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
+from kiosk import logsetup
 from kiosk.errors import KioskError
 
 # Modules that may register subcommands. A module that does not exist yet is
@@ -62,10 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logsetup.setup(args.verbose)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

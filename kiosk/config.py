@@ -85,9 +85,9 @@ SCHEMA: dict[str, _Spec] = {
 
 # Extra range checks: (section, key) -> (predicate, description)
 _RANGES = {
-    ("ui", "idle_timeout"): (lambda v: 15 <= v <= 3600, "between 15 and 3600 seconds"),
+    ("ui", "idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
-    ("ui", "elder_idle_timeout"): (lambda v: 15 <= v <= 3600, "between 15 and 3600 seconds"),
+    ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "volume"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
     ("platform", "url"): (lambda v: v.startswith(("http://", "https://")), "an http:// or https:// URL"),
     ("platform", "connect_timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),

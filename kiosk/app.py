@@ -1,0 +1,227 @@
+"""The Kivy application: screens, navigation, session and idle timeout.
+
+Import this module only after kiosk.kivy_setup.prepare() has run.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.config import Config
+from kiosk.devices import DeviceHub
+from kiosk.errors import KioskError
+from kiosk.flows.person import Person
+from kiosk.flows.session import IdleTimer, SessionManager
+from kiosk.screens.attract import AttractScreen
+from kiosk.screens.guide import GuideScreen
+from kiosk.screens.item_list import ItemListScreen
+from kiosk.screens.menu import MenuScreen
+from kiosk.screens.theme import Theme
+from kiosk.screens.widgets import IdleWarning
+
+log = logging.getLogger("kiosk.app")
+
+KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
+
+# SDL2 key codes
+KEY_ESCAPE = 27
+KEY_F = {n: 281 + n for n in range(1, 13)}  # F1 = 282 ... F12 = 293
+
+
+class KioskApp(App):
+    title = "自助服务终端"
+    theme = ObjectProperty(None)
+    logged_in = BooleanProperty(False)
+    who_text = StringProperty("")
+    site_name = StringProperty("")
+
+    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        self.catalog = catalog
+        self.devices = devices or DeviceHub(cfg)
+        self.theme = Theme()
+        self.site_name = cfg["site"]["name"]
+        self.sessions = SessionManager()
+        self.sessions.when_login = self._on_login
+        self.sessions.when_logout = self._on_logout
+        self.idle = IdleTimer(cfg["ui"]["idle_timeout"], cfg["ui"]["idle_warning"])
+        self.history: list[tuple[str, dict]] = []
+        self._idle_popup: IdleWarning | None = None
+        self.started_at: float | None = None
+
+    # -- build -------------------------------------------------------------
+    def build(self):
+        Builder.load_file(str(KV_FILE))
+        self.sm = ScreenManager(transition=NoTransition())
+        for screen in (AttractScreen(name="attract"), MenuScreen(name="menu"),
+                       ItemListScreen(name="items"), GuideScreen(name="guide")):
+            self.sm.add_widget(screen)
+        Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
+        Window.bind(on_touch_down=self._on_any_touch)
+        self._idle_ev = Clock.schedule_interval(self._check_idle, 0.25)
+        self.devices.when_person = lambda p: Clock.schedule_once(lambda _dt: self.sessions.login(p))
+        self.devices.when_card_removed = lambda src: Clock.schedule_once(lambda _dt: self._on_card_removed(src))
+        self.devices.when_error = lambda err: Clock.schedule_once(lambda _dt: self.show_error(err))
+        return self.sm
+
+    def on_start(self) -> None:
+        self.devices.start()
+        log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
+
+    def on_stop(self) -> None:
+        self._idle_ev.cancel()
+        self.devices.close()
+        self.sessions.logout("kiosk stopping")
+
+    # -- navigation ----------------------------------------------------------
+    @property
+    def screen(self):
+        return self.sm.current_screen
+
+    def go(self, name: str, _push: bool = True, **params) -> None:
+        if _push and self.sm.current != "attract":
+            self.history.append((self.sm.current, dict(getattr(self.screen, "params", {}))))
+        screen = self.sm.get_screen(name)
+        screen.params = params
+        screen.show(**params)
+        self.sm.current = name
+        self.idle.touch()
+
+    def go_back(self) -> None:
+        if self.history:
+            name, params = self.history.pop()
+            self.go(name, _push=False, **params)
+        else:
+            self.go_home()
+
+    def go_home(self) -> None:
+        self.history.clear()
+        if self.logged_in or self.sm.current != "attract":
+            self.go("menu", _push=False)
+
+    def go_attract(self) -> None:
+        self.history.clear()
+        self._dismiss_idle()
+        self.sm.get_screen("attract").show()
+        self.sm.current = "attract"
+
+    def browse(self) -> None:
+        """Look at the guides without identifying (public information)."""
+        self.go("menu")
+
+    def toggle_elder(self) -> None:
+        self.theme.elder = not self.theme.elder
+        self.sessions.current.elder_mode = self.theme.elder
+        timeout = self.cfg["ui"]["elder_idle_timeout" if self.theme.elder else "idle_timeout"]
+        self.idle = IdleTimer(timeout, self.cfg["ui"]["idle_warning"])
+
+    def start_text_for(self, item) -> str:
+        return ""  # services themselves arrive with the flow engine
+
+    def start_service(self, item_no: int) -> None:
+        log.info("service %s requested", item_no)
+
+    # -- session -------------------------------------------------------------
+    def _on_login(self, person: Person) -> None:
+        self.logged_in = True
+        self.who_text = f"您好，{person.masked_name}"
+        self.history.clear()
+        self.go("menu", _push=False)
+
+    def _on_logout(self, reason: str) -> None:
+        self.logged_in = False
+        self.who_text = ""
+        if self.theme.elder:
+            self.toggle_elder()
+        self.go_attract()
+
+    def logout(self, reason: str) -> None:
+        self.sessions.logout(reason)
+
+    def _on_card_removed(self, source: str) -> None:
+        # A social-security card stays in its slot for the whole visit, so taking it
+        # out ends the visit. The ID card is only laid on the reader to be read.
+        person = self.sessions.current.person
+        if source == "sscard" and person is not None and person.source == "sscard":
+            self.logout("social-security card removed")
+
+    def show_error(self, err: KioskError) -> None:
+        log.warning("device error shown to resident: %s", err)
+        if self.sm.current == "attract":
+            self.sm.get_screen("attract").message = err.message_zh
+
+    # -- idle timeout ---------------------------------------------------------
+    def _on_any_touch(self, *_args) -> None:
+        self.idle.touch()
+        # Returning None lets the touch go on to the widgets.
+
+    def _check_idle(self, _dt: float) -> None:
+        if self.sm.current == "attract" and not self.sessions.current.holds_personal_data() \
+                and not self.theme.elder:
+            self.idle.touch()
+            return
+        state = self.idle.state
+        if state == "expired":
+            log.info("idle timeout after %ss", self.idle.timeout)
+            self._dismiss_idle()
+            self.logout("idle timeout")
+            if self.sm.current != "attract":
+                self.go_attract()
+        elif state == "warning":
+            if self._idle_popup is None:
+                self._idle_popup = IdleWarning()
+                self._idle_popup.open(animation=False)
+            self._idle_popup.seconds = int(self.idle.remaining() + 0.999)
+        else:
+            self._dismiss_idle()
+
+    def _dismiss_idle(self) -> None:
+        if self._idle_popup is not None:
+            self._idle_popup.dismiss(animation=False)
+            self._idle_popup = None
+
+    def stay(self) -> None:
+        self.idle.touch()
+        self._dismiss_idle()
+
+    # -- keys -------------------------------------------------------------------
+    def _on_request_close(self, *_args, **_kwargs) -> bool:
+        if self.cfg["ui"]["kiosk_mode"]:
+            log.info("window close request ignored (kiosk mode)")
+            return True
+        return False
+
+    def _on_key_down(self, _window, key: int, _scancode, _codepoint, modifiers) -> bool:
+        self.idle.touch()
+        if key == KEY_ESCAPE and self.cfg["ui"]["kiosk_mode"]:
+            return True  # swallow: Escape must not drop a resident to the desktop
+        hot = {KEY_F[n]: n for n in range(1, 13)}
+        if key in hot and self._sim_hotkeys_enabled():
+            self._sim_hotkey(hot[key])
+            return True
+        return False
+
+    def _sim_hotkeys_enabled(self) -> bool:
+        return any(self.cfg[f"devices.{d}"]["driver"] == "sim" for d in ("idcard", "sscard", "camera"))
+
+    def _sim_hotkey(self, n: int) -> None:
+        """F1-F5: lay ID card of resident 1-5; F6: take it away;
+        F7/F8: insert/remove social-security card of resident 1."""
+        if 1 <= n <= 5:
+            self.devices.sim_insert("idcard", n - 1)
+        elif n == 6:
+            self.devices.sim_remove("idcard")
+        elif n == 7:
+            self.devices.sim_insert("sscard", 0)
+        elif n == 8:
+            self.devices.sim_remove("sscard")

@@ -1,0 +1,51 @@
+"""Configure Kivy before anything imports it.
+
+Kivy reads its environment and config when first imported and opens the
+window when ``kivy.core.window`` is imported, so every setting that matters
+for a kiosk (full screen, no Escape-to-exit, no screensaver, one input
+provider, the Chinese font) must be in place before that.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def prepare(*, fullscreen: bool, kiosk_mode: bool, width: int, height: int,
+            kivy_home: str | None = None) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")        # our argparse owns the command line
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")     # journald/stderr only
+    os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "0")
+    if kivy_home:
+        Path(kivy_home).mkdir(parents=True, exist_ok=True)
+        os.environ["KIVY_HOME"] = kivy_home
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0" if kiosk_mode else "1")
+    Config.set("kivy", "pause_on_minimize", "0")
+    Config.set("kivy", "log_level", "info")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if fullscreen else "0")
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "allow_screensaver", "0")
+    Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    # One input provider: the SDL2 window gives mouse and touch events; extra
+    # providers (mtdev/hidinput) would deliver every touch twice.
+    for name, _value in list(Config.items("input")):
+        Config.remove_option("input", name)
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def register_fonts() -> None:
+    """Make Noto Sans CJK SC the default font (Kivy has no font fallback)."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from kiosk.fonts import cjk_font
+
+    regular = str(cjk_font("regular"))
+    bold = str(cjk_font("bold"))
+    LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
+    LabelBase.register("KioskBold", bold)

@@ -1,0 +1,119 @@
+"""Start the kiosk app, optionally driven by a script (snapshots, tests, benchmarks).
+
+A script is a generator function taking the running app. It yields a number
+(seconds to wait), or a callable (wait until it returns true, at most
+``WAIT_LIMIT`` seconds). Steps run on the UI thread through Clock, so the
+script sees and touches the real widget tree. When the script ends the app
+stops; an exception in it makes ``start_kiosk`` return 1 after printing it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from typing import Callable, Generator, Iterator
+
+from kiosk.config import Config
+from kiosk.display import ensure_display
+
+log = logging.getLogger("kiosk.runner")
+
+Script = Callable[..., Generator]
+WAIT_LIMIT = 20.0
+
+
+def _drive(app, script: Script, outcome: dict) -> None:
+    from kivy.clock import Clock
+
+    gen: Iterator = script(app)
+    state = {"until": None, "deadline": 0.0}
+
+    def step(_dt: float) -> None:
+        try:
+            if state["until"] is not None:
+                if not state["until"]():
+                    if time.monotonic() > state["deadline"]:
+                        raise TimeoutError(f"waited {WAIT_LIMIT}s for {getattr(state['until'], '__name__', 'condition')}")
+                    Clock.schedule_once(step, 0.05)
+                    return
+                state["until"] = None
+            wait = next(gen)
+        except StopIteration:
+            app.stop()
+            return
+        except BaseException:  # a failing test step: report it and stop the app
+            outcome["error"] = traceback.format_exc()
+            app.stop()
+            return
+        if callable(wait):
+            state["until"] = wait
+            state["deadline"] = time.monotonic() + WAIT_LIMIT
+            Clock.schedule_once(step, 0)
+        else:
+            Clock.schedule_once(step, float(wait or 0))
+
+    Clock.schedule_once(step, 0.1)
+
+
+def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script | None = None,
+                kivy_home: str | None = None) -> int:
+    """Run the kiosk until it stops. Returns the process exit code."""
+    t0 = time.monotonic()
+    ui = cfg["ui"]
+    display = ensure_display(ui["width"], ui["height"])
+    try:
+        from kiosk import kivy_setup
+
+        kivy_setup.prepare(fullscreen=ui["fullscreen"] if fullscreen is None else fullscreen,
+                           kiosk_mode=ui["kiosk_mode"], width=ui["width"], height=ui["height"],
+                           kivy_home=kivy_home or os.environ.get("KIVY_HOME"))
+        kivy_setup.register_fonts()
+        from kiosk.flows.catalog import load_catalog
+
+        catalog = load_catalog()
+        from kiosk.app import KioskApp
+
+        app = KioskApp(cfg, catalog)
+        app.launch_started = t0
+        outcome: dict = {}
+        if script is not None:
+            _drive(app, script, outcome)
+        app.run()
+        if outcome.get("error"):
+            print(outcome["error"], file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        if display is not None:
+            display.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m kiosk.runner --script module:function [--config PATH]``
+
+    Runs the kiosk (windowed) driven by a script; tests and benchmarks use it
+    to get a fresh app process per scenario.
+    """
+    import argparse
+    import importlib
+
+    from kiosk import config as config_mod
+
+    parser = argparse.ArgumentParser(prog="python -m kiosk.runner")
+    parser.add_argument("--script", required=True, help="module:function of a generator script")
+    parser.add_argument("--config")
+    args = parser.parse_args(argv)
+    from kiosk import logsetup
+
+    logsetup.setup()
+    modname, func = args.script.split(":")
+    script = getattr(importlib.import_module(modname), func)
+    cfg = config_mod.load(args.config)
+    return start_kiosk(cfg, fullscreen=False, script=script)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

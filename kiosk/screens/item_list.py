@@ -1,0 +1,32 @@
+"""The service items of one category."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.properties import StringProperty
+
+from kiosk.screens.widgets import KButton, KioskScreen
+
+
+def item_caption(item) -> str:
+    where = "自助机可办" if item.is_kiosk_channel else "需到柜台办理"
+    return f"{item.no}. {item.name}\n[{where}]"
+
+
+class ItemListScreen(KioskScreen):
+    category_name = StringProperty("")
+    category_id = StringProperty("")
+
+    def show(self, category_id: str = "", **_params) -> None:
+        app = App.get_running_app()
+        self.category_id = category_id
+        self.category_name = next(c.name for c in app.catalog.categories if c.id == category_id)
+        box = self.ids.list
+        box.clear_widgets()
+        for item in app.catalog.in_category(category_id):
+            btn = KButton(text=item_caption(item))
+            btn.item_no = item.no
+            btn.height = max(120, app.theme.button * 3.2)
+            btn.bind(on_release=lambda b: app.go("guide", item_no=b.item_no))
+            box.add_widget(btn)
+        self.ids.scroll.scroll_y = 1

@@ -1,0 +1,35 @@
+"""Widgets shared by every screen; their look is in kiosk.kv."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import Screen
+
+
+class KButton(Button):
+    """A large touch button; ``danger`` paints it red (logout, cancel)."""
+
+    danger = BooleanProperty(False)
+
+
+class HeaderBar(BoxLayout):
+    title = StringProperty("")
+    who = StringProperty("")
+
+
+class NavBar(BoxLayout):
+    pass
+
+
+class KioskScreen(Screen):
+    """Base of every screen: ``show(**params)`` is called before it is entered."""
+
+    def show(self, **params) -> None:  # pragma: no cover - overridden
+        pass
+
+
+class IdleWarning(ModalView):
+    seconds = NumericProperty(10)

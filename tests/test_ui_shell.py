@@ -1,0 +1,162 @@
+"""The real kiosk window under Xvfb: attract screen, login, navigation, idle timeout.
+
+Each scenario runs inside a fresh kiosk process (see conftest.run_kiosk) and
+reports what the screen showed; the assertions on the pytest side compare it
+with the catalog and the seed documents.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SEED_GUIDES = ROOT.parent / "shared" / "seeds" / "002_5c165d75777034b1.txt"
+ATTRACT_PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
+
+
+def _press(key: int) -> None:
+    from kivy.core.window import Window
+
+    Window.dispatch("on_key_down", key, 0, None, [])
+
+
+# ---------------------------------------------------------------- scenarios
+# (run inside the kiosk process)
+
+def scenario_attract(app):
+    from kivy.core.window import Window
+    from tests.ui_helpers import report
+
+    yield lambda: app.sm.current == "attract"
+    yield 0.3
+    prompt = app.sm.get_screen("attract").ids.prompt
+    tex = prompt.texture
+    # The label's own rendered texture: must hold dark glyph pixels, not boxes or nothing.
+    pixels = tex.pixels if tex else b""
+    alpha = pixels[3::4]
+    inked = sum(1 for a in alpha if a > 128)
+    shot = Window.screenshot(name=str(Path(__import__("os").environ["KIOSK_TEST_OUT"]) / "attract%(counter)04d.png"))
+    from kivy.core.text import LabelBase
+
+    font_file = LabelBase._fonts.get(prompt.font_name, [prompt.font_name])[0]  # the registered face
+    report("attract", {"screen": app.sm.current, "prompt": prompt.text, "font": font_file,
+                       "texture": list(tex.size) if tex else None, "inked": inked, "shot": shot})
+
+
+def scenario_login_to_item26(app):
+    from tests.ui_helpers import find_button, report, tap, texts
+
+    yield lambda: app.sm.current == "attract"
+    _press(282)  # F1: the simulated ID-card reader reads resident 1
+    yield lambda: app.sm.current == "menu"
+    header_who = app.sm.get_screen("menu").ids.header.who
+    tap(find_button(app.sm.current_screen, "我要办社保"))
+    yield lambda: app.sm.current == "items"
+    item_texts = texts(app.sm.current_screen)
+    tap(find_button(app.sm.current_screen, "26."))
+    yield lambda: app.sm.current == "guide"
+    guide = app.sm.current_screen
+    report("nav", {"who": header_who, "items": item_texts, "title": guide.item_title,
+                   "sections": {k: lbl.text for k, lbl in guide.section_labels.items()},
+                   "person": app.sessions.current.person.id_number})
+    tap(find_button(guide, "返回上一步"))
+    yield lambda: app.sm.current == "items"
+
+
+def scenario_idle_timeout(app):
+    from tests.ui_helpers import report, texts, walk
+
+    yield lambda: app.sm.current == "attract"
+    _press(283)  # F2: resident 2
+    yield lambda: app.sm.current == "menu"
+    person = app.sessions.current.person
+    secret = (person.id_number, person.name)
+    app.go("guide", item_no=26)
+    # No touches from here on: the countdown appears, then the session ends.
+    yield lambda: app._idle_popup is not None
+    countdown = app._idle_popup.ids.text.text
+    yield lambda: app.sm.current == "attract"
+    yield 0.3
+    everything = []
+    for screen in app.sm.screens:
+        everything += texts(screen)
+    leaked = [t for t in everything if secret[0] in t or secret[1] in t]
+    report("idle", {"countdown": countdown, "screen": app.sm.current, "holds": app.sessions.current.holds_personal_data(),
+                    "person": app.sessions.current.person, "who": app.who_text, "leaked": leaked,
+                    "id_number": secret[0]})
+
+
+def scenario_escape_and_close(app):
+    from tests.ui_helpers import report
+    from kivy.core.window import Window
+
+    yield lambda: app.sm.current == "attract"
+    _press(27)  # Escape
+    yield 0.5
+    refused = Window.dispatch("on_request_close")
+    yield 0.3
+    report("escape", {"screen": app.sm.current, "close_refused": bool(refused)})
+
+
+# ---------------------------------------------------------------- tests
+
+def _read(tmp_path: Path, name: str) -> dict:
+    return json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_attract_screen_renders_chinese(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_shell:scenario_attract")
+    got = _read(tmp_path, "attract")
+    assert got["screen"] == "attract"
+    assert got["prompt"] == ATTRACT_PROMPT
+    assert "NotoSansCJKsc" in got["font"]
+    w, h = got["texture"]
+    assert w > 400 and h > 80, "the prompt should render as two large lines"
+    assert got["inked"] > 2000, "the prompt texture holds almost no glyph pixels"
+    from PIL import Image
+
+    img = Image.open(got["shot"]).convert("L")
+    assert img.size == (1280, 800)
+    # Dark glyph pixels in the prompt's band of the screenshot.
+    band = img.crop((200, 300, 1080, 500))
+    import numpy as np
+
+    assert int((np.asarray(band) < 80).sum()) > 2000
+
+
+def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
+    from kiosk.flows.catalog import load_catalog
+
+    proc = run_kiosk("tests.test_ui_shell:scenario_login_to_item26")
+    got = _read(tmp_path, "nav")
+    item = load_catalog().by_no(26)
+    assert got["who"].startswith("您好，") and got["who"].endswith("*")
+    assert any(t.startswith("26. " + item.name) for t in got["items"])
+    assert got["title"] == f"26. {item.name}"
+    seed = "".join(SEED_GUIDES.read_text(encoding="utf-8").split())
+    assert got["sections"], "the guide screen shows no guide text"
+    for key, shown in got["sections"].items():
+        assert shown == getattr(item.guide, key).strip()
+        # What the resident reads is the seed's own wording (PDF line breaks aside).
+        assert "".join(shown.split())[:30] in seed, f"guide {key} text not found in seed 002"
+    # The full ID number never reaches the log.
+    assert got["person"] not in proc.stderr + proc.stdout
+
+
+def test_idle_timeout_wipes_session(run_kiosk, tmp_path):
+    proc = run_kiosk("tests.test_ui_shell:scenario_idle_timeout", "[ui]\nidle_timeout = 6\nidle_warning = 4\n")
+    got = _read(tmp_path, "idle")
+    assert "秒后将自动退出" in got["countdown"]
+    assert got["screen"] == "attract"
+    assert got["holds"] is False and got["person"] is None and got["who"] == ""
+    assert got["leaked"] == []
+    assert got["id_number"] not in proc.stderr
+
+
+def test_escape_and_close_do_not_leave_kiosk(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_shell:scenario_escape_and_close")
+    got = _read(tmp_path, "escape")
+    assert got["screen"] == "attract"
+    assert got["close_refused"] is True
