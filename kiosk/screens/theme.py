@@ -16,13 +16,13 @@ def hex_rgba(h: str) -> list[float]:
 
 
 STANDARD = {
-    "body": 32, "title": 44, "small": 26, "button": 36, "huge": 56,
+    "body": 32, "title": 44, "button": 36, "huge": 56,
     "bg": "#F4F6FA", "fg": "#1A1A1A", "header_bg": "#0B4F8A", "header_fg": "#FFFFFF",
     "button_bg": "#1565C0", "button_fg": "#FFFFFF", "accent": "#C62828", "muted": "#3D4652",
     "card_bg": "#FFFFFF", "ok": "#1B5E20",
 }
 ELDER = {
-    "body": 48, "title": 60, "small": 40, "button": 52, "huge": 72,
+    "body": 48, "title": 60, "button": 52, "huge": 72,
     "bg": "#FFFFFF", "fg": "#000000", "header_bg": "#002B55", "header_fg": "#FFFFFF",
     "button_bg": "#0D3C78", "button_fg": "#FFFFFF", "accent": "#8E0000", "muted": "#1F1F1F",
     "card_bg": "#FFFFFF", "ok": "#0B3D0B",
@@ -33,7 +33,6 @@ class Theme(EventDispatcher):
     elder = BooleanProperty(False)
     body = NumericProperty(STANDARD["body"])
     title = NumericProperty(STANDARD["title"])
-    small = NumericProperty(STANDARD["small"])
     button = NumericProperty(STANDARD["button"])
     huge = NumericProperty(STANDARD["huge"])
     bg = ColorProperty(hex_rgba(STANDARD["bg"]))

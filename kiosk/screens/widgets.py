@@ -21,7 +21,10 @@ class HeaderBar(BoxLayout):
 
 
 class NavBar(BoxLayout):
-    pass
+    """Back, home and logout. The menu hides back and home (they lead nowhere there)."""
+
+    show_back = BooleanProperty(True)
+    show_home = BooleanProperty(True)
 
 
 class KioskScreen(Screen):

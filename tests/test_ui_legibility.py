@@ -1,0 +1,74 @@
+"""Every screen stays readable: font sizes, contrast and button count, both modes.
+
+Standard mode: body >= 32 px, contrast >= 4.5:1. Elder mode (适老化): body >=
+48 px, contrast >= 7:1, at most 6 buttons on screen at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from tests.test_ui_shell import _press
+
+SCREENS = [("attract", {}), ("menu", {}), ("items", {"category_id": "jobs"}), ("items", {"category_id": "skills"}),
+           ("items", {"category_id": "insurance"}), ("items", {"category_id": "card"}),
+           ("guide", {"item_no": 3}), ("guide", {"item_no": 21}), ("guide", {"item_no": 26}), ("guide", {"item_no": 40})]
+
+
+def scenario_measure(app):
+    from kiosk.screens.legibility import label_facts
+    from kiosk.screens.widgets import IdleWarning
+    from tests.ui_helpers import report
+
+    results = []
+    yield lambda: app.sm.current == "attract"
+    _press(282)
+    yield lambda: app.sm.current == "menu"
+    for elder in (False, True):
+        if app.theme.elder != elder:
+            app.theme.elder = elder
+        for name, params in SCREENS:
+            if name == "attract":
+                app.sm.current = "attract"
+            else:
+                app.go(name, **params)
+            yield 0.15
+            facts = label_facts(app.sm.current_screen, app.theme)
+            results.append({"screen": f"{name}{params}", "elder": elder, "labels": [asdict(f) for f in facts]})
+        popup = IdleWarning()
+        popup.open(animation=False)
+        yield 0.15
+        results.append({"screen": "idle-warning", "elder": elder,
+                        "labels": [asdict(f) for f in label_facts(popup, app.theme)]})
+        popup.dismiss(animation=False)
+    report("legibility", results)
+
+
+def test_every_screen_is_legible_in_both_modes(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_legibility:scenario_measure")
+    results = json.loads((tmp_path / "legibility.json").read_text(encoding="utf-8"))
+    assert len(results) == 2 * (len(SCREENS) + 1)
+    problems = []
+    for r in results:
+        min_size, min_contrast = (48, 7.0) if r["elder"] else (32, 4.5)
+        assert r["labels"], f"{r['screen']} shows no text"
+        for lab in r["labels"]:
+            if lab["font_size"] < min_size:
+                problems.append(f"{r['screen']} elder={r['elder']}: {lab['text'][:20]!r} is {lab['font_size']}px")
+            if lab["contrast"] < min_contrast:
+                problems.append(f"{r['screen']} elder={r['elder']}: {lab['text'][:20]!r} contrast {lab['contrast']:.2f}")
+        buttons = sum(1 for lab in r["labels"] if lab["is_button"])
+        if r["elder"] and buttons > 6:
+            problems.append(f"{r['screen']} elder mode shows {buttons} buttons")
+    assert problems == []
+
+
+def test_contrast_ratio_matches_wcag_examples():
+    from kiosk.screens.legibility import contrast_ratio
+
+    assert round(contrast_ratio((0, 0, 0, 1), (1, 1, 1, 1)), 1) == 21.0
+    assert round(contrast_ratio((1, 1, 1, 1), (1, 1, 1, 1)), 1) == 1.0
+    # #767676 on white is the classic 4.54:1 boundary colour.
+    g = 0x76 / 255
+    assert 4.5 < contrast_ratio((g, g, g, 1), (1, 1, 1, 1)) < 4.6
