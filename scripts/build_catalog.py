@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS_DIR = Path("/work/shared/seeds")
+# The seeds live beside the repository (../shared/seeds), as the issues cite them.
+SEEDS_DIR = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 LIST_SEED = "004_0db79a21b1251fb6.txt"
 GUIDE_SEED = "002_5c165d75777034b1.txt"
 OUT = ROOT / "config" / "catalog.json"
