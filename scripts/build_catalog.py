@@ -1,0 +1,617 @@
+#!/usr/bin/env python3
+"""Build config/catalog.json from the two seed documents.
+
+    python scripts/build_catalog.py            # write config/catalog.json
+    python scripts/build_catalog.py --check    # exit 1 if the committed file differs
+    python scripts/build_catalog.py --report   # print the parse decisions (ambiguities)
+
+Seed 004 (the 40-item list) gives number, category, name, content, channels,
+audience, conditions and the time limit; seed 002 (the service guides) gives
+the guide text. Both are PDF-extracted text, so this script repairs line
+breaks and page furniture; every repair that is a judgement call is listed in
+AMBIGUITIES and in docs/catalog.md.
+
+What the seeds do not state as data (the item's kind, the machine-checkable
+rules with their refusal messages, the form fields, the receipt type) is
+hand-authored in ITEM_META below, from the guide text of each item.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The seeds live beside the repository (../shared/seeds), as the issues cite them.
+SEEDS_DIR = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
+LIST_SEED = "004_0db79a21b1251fb6.txt"
+GUIDE_SEED = "002_5c165d75777034b1.txt"
+OUT = ROOT / "config" / "catalog.json"
+
+CATEGORIES = [
+    {"id": "jobs", "name": "我要找工作"},
+    {"id": "skills", "name": "我要学技能"},
+    {"id": "insurance", "name": "我要办社保"},
+    {"id": "card", "name": "我要办社保卡"},
+]
+CATEGORY_BY_NAME = {c["name"]: c["id"] for c in CATEGORIES}
+CHANNEL_WORDS = {"柜面": "counter", "自助机": "kiosk"}
+
+TIME_LIMIT_RE = re.compile(r"^(即时办结|(\d+)\s*个?\s*工作日(内办结)?)$")
+
+# Judgement calls made while reading the seeds (printed by --report).
+AMBIGUITIES: list[str] = []
+
+
+def seed_path(name: str, seeds_dir: Path = SEEDS_DIR) -> Path:
+    return seeds_dir / name
+
+
+# --------------------------------------------------------------------------
+# text clean-up shared by both seeds
+
+_CJK = r"\u2018-\u201f\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_CJK_SPACE_RE = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
+
+
+def squeeze_cjk_spaces(text: str) -> str:
+    """Drop spaces the PDF extraction put between two CJK characters ("窗 口").
+
+    Spaces next to Latin letters or digits ("民生山西 APP", "5 个工作日") are
+    the document's own typesetting and stay.
+    """
+    return _CJK_SPACE_RE.sub("", text)
+
+
+def normalize_for_compare(text: str) -> str:
+    """Whitespace-free form used to check that catalog text is in a seed."""
+    return re.sub(r"\s+", "", text)
+
+
+# --------------------------------------------------------------------------
+# seed 004: the 40-item list
+
+
+def parse_list(text: str) -> list[dict]:
+    start = text.index("服务事项清单")
+    end = text.index("附件 2", start)
+    rows = []
+    category = None
+    prev_audience = ""
+    for line in text[start:end].splitlines():
+        if not re.match(r"^\d+\t", line):
+            continue
+        cols = [c.strip() for c in line.split("\t")]
+        while len(cols) < 8:
+            cols.append("")
+        no = int(cols[0])
+        cat_text = cols[1]
+        if cat_text:
+            cat_name = re.sub(r"\s*\(\d+\)\s*$", "", cat_text).strip()
+            category = CATEGORY_BY_NAME[cat_name]
+        name, content, channels_text, audience, conditions, time_text = cols[2:8]
+        if not TIME_LIMIT_RE.match(time_text) and not audience:
+            # Row 10: the audience cell is empty and the audience/conditions
+            # texts sit one column to the right; the time-limit cell is missing.
+            AMBIGUITIES.append(
+                f"item {no}: seed 004 row is shifted one column (audience empty, "
+                f"time-limit cell holds {time_text!r}); read audience={conditions!r}, "
+                f"conditions={time_text!r}, time limit taken from the guide (seed 002)"
+            )
+            audience, conditions, time_text = conditions, time_text, ""
+        if not audience:
+            AMBIGUITIES.append(
+                f"item {no}: audience cell empty in seed 004 (vertically merged cell); "
+                f"inherited {prev_audience!r} from the row above"
+            )
+            audience = prev_audience
+        prev_audience = audience
+        channels = []
+        for word in re.split(r"[、,，\s]+", channels_text):
+            if word:
+                channels.append(CHANNEL_WORDS[word])
+        rows.append(
+            {
+                "no": no,
+                "category": category,
+                "name": name,
+                "content": content,
+                "audience": audience,
+                "conditions": conditions,
+                "channels": channels,
+                "time_limit_text": time_text,
+            }
+        )
+    return rows
+
+
+def parse_time_limit(text: str, guide_time_text: str) -> dict:
+    m = TIME_LIMIT_RE.match(text.strip())
+    if not m:
+        raise ValueError(f"unrecognised time limit {text!r}")
+    if m.group(1) == "即时办结":
+        return {"kind": "instant"}
+    return {
+        "kind": "working_days",
+        "days": int(m.group(2)),
+        # The list gives only the number; how to count is in the guide.
+        "exclude_application_day": "不含申请日" in guide_time_text,
+    }
+
+
+# --------------------------------------------------------------------------
+# seed 002: the guides
+
+GUIDE_LABELS = {
+    "事项名称": "name",
+    "事项说明": "description",
+    "服务对象": "audience",
+    "办理条件": "conditions",
+    "办理地点": "place",
+    "所需材料": "materials",
+    "办理流程": "procedure",
+    "办结时限": "time_limit",
+    "注意事项": "notes",
+    "办理须知": "notes",
+    "结果反馈": "result",
+}
+LABEL_RE = re.compile(r"^\s*(" + "|".join(GUIDE_LABELS) + r")\s*[:：]\s*(.*)$")
+FOOTER_RE = re.compile(r"^\s*—\s*\d+\s*—\s*$")
+HEADER_RE = re.compile(r"^\s*\S*办事指南\s*$")
+# A line that starts a new paragraph inside a field (else lines are joined).
+PARAGRAPH_RE = re.compile(
+    r"^(\d+[、.．]|[①-⑳]|[（(]\s*[一二三四五六七八九十]+\s*[）)]|\S{2,8}，是指)"
+)
+# "照片：..." starts a sub-paragraph only after a finished sentence; a wrapped
+# line such as "失业保险金：重新就业的..." does not.
+SUBLABEL_RE = re.compile(r"^[\u4e00-\u9fff]{2,6}：")
+
+
+def join_lines(lines: list[str]) -> str:
+    parts: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if parts and (
+            PARAGRAPH_RE.match(line) or (SUBLABEL_RE.match(line) and parts[-1][-1:] in "。；：")
+        ):
+            parts.append("\n")
+        parts.append(line)
+    return squeeze_cjk_spaces("".join(parts)).strip()
+
+
+def parse_guides(text: str) -> dict[int, dict]:
+    lines = text.splitlines()
+    starts: dict[int, int] = {}
+    pos = 0
+    for no in range(1, 41):
+        pat = re.compile(rf"^\s*{no}\.(\S.*)$")
+        for i in range(pos, len(lines)):
+            if pat.match(lines[i]) and any(
+                lines[j].strip().startswith("事项名称") for j in range(i + 1, min(i + 6, len(lines)))
+            ):
+                starts[no] = i
+                pos = i + 1
+                break
+        else:
+            raise ValueError(f"guide {no} not found in seed 002")
+    guides: dict[int, dict] = {}
+    for no in range(1, 41):
+        begin = starts[no]
+        end = starts[no + 1] if no < 40 else len(lines)
+        body = lines[begin:end]
+        # The next item's running title ("固定工岗位信息推荐") sits just before its
+        # number line; drop trailing titles, headers, footers and blanks.
+        next_title = ""
+        if no < 40:
+            next_title = re.sub(rf"^\s*{no + 1}\.", "", lines[end]).strip()
+        while body and (
+            not body[-1].strip()
+            or FOOTER_RE.match(body[-1])
+            or HEADER_RE.match(body[-1])
+            or (next_title and body[-1].strip() == next_title)
+        ):
+            body.pop()
+        fields: dict[str, list[str]] = {}
+        current = None
+        title_lines = []
+        for line in body[1:]:
+            if FOOTER_RE.match(line) or HEADER_RE.match(line):
+                continue
+            m = LABEL_RE.match(line)
+            if m:
+                current = GUIDE_LABELS[m.group(1)]
+                fields.setdefault(current, [])
+                if fields[current]:
+                    fields[current].append("")
+                fields[current].append(m.group(2))
+                continue
+            if current is None:
+                title_lines.append(line)  # second line of a long title (30, 31)
+                continue
+            fields[current].append(line)
+        title = join_lines([re.sub(rf"^\s*{no}\.", "", lines[begin])] + title_lines)
+        guide = {k: join_lines(v) for k, v in fields.items()}
+        guide["title"] = title
+        guides[no] = guide
+    return guides
+
+
+# --------------------------------------------------------------------------
+# hand-authored metadata per item (kind, rules, fields, receipt)
+
+PHONE = {"name": "phone", "label": "联系电话", "type": "phone", "required": True}
+
+
+def _f(name, label, type_, required=True, **extra):
+    field = {"name": name, "label": label, "type": type_, "required": required}
+    field.update(extra)
+    return field
+
+
+SUSPEND_REASONS = ["死亡", "失踪", "在押服刑", "疑似重复领取", "其他"]
+
+ITEM_META: dict[int, dict] = {
+    1: {"kind": "registration", "fields": [
+        PHONE,
+        _f("job_type", "求职工种", "text_zh"),
+        _f("work_place", "期望工作地点", "text_zh"),
+        _f("expected_pay", "期望月薪（元）", "money"),
+        _f("education", "文化程度", "choice", choices=["小学及以下", "初中", "高中/中专", "大专", "本科及以上"]),
+    ]},
+    2: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "job_seeker",
+         "message": "固定工岗位信息推荐需先进行求职登记。请先办理“固定工求职登记”，再查看推荐岗位。"},
+    ]},
+    3: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "job_seeker",
+         "message": "固定工岗位信息查询的办理条件是进行求职登记的劳动者。请先办理“固定工求职登记”。"},
+    ]},
+    4: {"kind": "registration", "fields": [
+        PHONE,
+        _f("job_type", "零工工种", "text_zh"),
+        _f("work_place", "期望工作地点", "text_zh"),
+        _f("expected_pay", "期望日薪（元）", "money"),
+        _f("available_time", "可工作时间", "choice", choices=["随时", "工作日", "周末", "农闲时"]),
+    ]},
+    5: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "gig_seeker",
+         "message": "零工岗位信息推荐需先进行求职登记。请先办理“零工求职登记”，再查看推荐岗位。"},
+    ]},
+    6: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "gig_seeker",
+         "message": "零工岗位信息查询的办理条件是进行求职登记的劳动者。请先办理“零工求职登记”。"},
+    ]},
+    7: {"kind": "registration", "fields": [
+        PHONE,
+        _f("job_type", "需要的零工工种", "text_zh"),
+        _f("work_place", "工作地点", "text_zh"),
+        _f("headcount", "需要人数", "digits", min=1, max=999),
+        _f("pay", "日薪（元）", "money"),
+        _f("start_date", "开工日期", "date"),
+        _f("duration_days", "工作天数", "digits", min=1, max=365),
+    ]},
+    8: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "gig_employer",
+         "message": "零工求职信息推荐根据招聘零工登记的信息进行匹配。请先办理“招聘零工登记”。"},
+    ]},
+    9: {"kind": "enquiry"},
+    10: {"kind": "registration", "fields": [
+        PHONE,
+        _f("employment_type", "就业类型", "choice", choices=["临时工", "非全日制用工", "新就业形态"]),
+        _f("start_date", "就业开始时间", "date"),
+    ]},
+    11: {"kind": "registration", "rules": [
+        {"rule": "min_age", "value": 16,
+         "message": "失业登记的条件为劳动年龄内、有劳动能力、有就业要求、处于无业状态的城乡劳动者，需年满16周岁。您暂不符合条件。"},
+    ], "fields": [
+        PHONE,
+        _f("reason", "失业情形", "choice", choices=[
+            "从各类学校毕业、肄业", "从用人单位失业", "个体工商户或私营企业停业、破产",
+            "承包土地被征用", "军人退出现役且未纳入国家统一安置", "刑满释放、假释、监外执行", "其他"]),
+        _f("unemployed_since", "失业日期", "date"),
+    ]},
+    12: {"kind": "info"},
+    13: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "employment_certificate",
+         "message": "只能查询已申领的《就业创业证》。您尚未申领《就业创业证》，请到县级公共就业服务机构咨询办理。"},
+    ]},
+    14: {"kind": "info"},
+    15: {"kind": "enquiry"},
+    16: {"kind": "registration", "rules": [
+        {"rule": "min_age", "value": 16,
+         "message": "本人年龄小于16周岁人员不可做为重点人群进行培训意愿登记。"},
+        {"rule": "not_receiving_benefit", "value": "employee_pension",
+         "message": "已按月领取城镇职工退休养老金人员不可做为重点人群进行培训意愿登记。"},
+    ], "fields": [
+        PHONE,
+        _f("group", "人员类别", "choice", choices=[
+            "防止返贫监测对象", "毕业年度高校毕业生", "城乡未继续升学的应届初高中毕业生",
+            "农村转移就业劳动者", "城镇登记失业人员", "就业困难人员"]),
+        _f("training_type", "想学的工种", "text_zh"),
+    ]},
+    17: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "training_intention",
+         "message": "培训意向登记之后，方可做培训机构推荐。请先办理“培训意向登记”。"},
+    ]},
+    18: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "training_referral",
+         "message": "办理培训机构推荐后五个工作日，可查询报名结果。请先办理“培训机构推荐”。"},
+    ]},
+    19: {"kind": "enquiry", "rules": [
+        {"rule": "registered", "value": "training_referral",
+         "message": "基层网点可为培训意向登记和培训机构推荐的人员查询结业情况。请先办理“培训意向登记”和“培训机构推荐”。"},
+    ]},
+    20: {"kind": "registration", "rules": [
+        {"rule": "min_age", "value": 16,
+         "message": "灵活就业人员参保登记需年满16周岁。您暂不符合办理条件。"},
+        {"rule": "not_student", "value": True,
+         "message": "灵活就业人员参保登记的办理条件是年满16周岁以上非全日制在校生。全日制在校学生不能办理。"},
+    ], "fields": [
+        PHONE,
+        _f("base_percent", "缴费基数（社平工资的百分比，60-300）", "digits", min=60, max=300),
+        _f("payment_period", "缴费方式", "choice", choices=["按月", "按季", "按年"]),
+    ]},
+    21: {"kind": "certification", "requires_photo": True, "receipt": "certification", "rules": [
+        {"rule": "receiving_benefit", "value": "monthly_benefit",
+         "message": "资格认证的办理条件是符合按月领取社会保险待遇。未查到您按月领取待遇的记录，请到县级社保经办机构咨询。"},
+    ], "fields": [PHONE]},
+    22: {"kind": "application", "rules": [
+        {"rule": "min_contribution_years", "value": 3, "scheme": "unemployment_insurance",
+         "message": "申领技能提升补贴时，需满足失业保险缴费满3年。您的失业保险缴费年限不足，暂不能申领。"},
+        {"rule": "certificate_within_months", "value": 12,
+         "message": "申领技能提升补贴需在职业资格证书或职业技能等级证书核发一年内。您的证书已超过一年，不能申领。"},
+    ], "fields": [
+        _f("certificate_no", "证书编号", "certificate_no"),
+        _f("certificate_level", "证书等级", "choice", choices=["初级（五级）", "中级（四级）", "高级（三级）"]),
+        _f("certificate_date", "发证日期", "date"),
+        _f("occupation", "职业（工种）", "text_zh"),
+        PHONE,
+    ]},
+    23: {"kind": "application", "rules": [
+        {"rule": "min_contribution_years", "value": 1, "scheme": "unemployment_insurance",
+         "message": "申领失业保险金需参加失业保险且缴费满一年。您的缴费年限不足一年，暂不能申领。"},
+        {"rule": "registered", "value": "unemployment",
+         "message": "申领失业保险金需已办理失业登记并有求职要求。请先办理“失业登记”。"},
+    ], "fields": [
+        _f("separation_date", "中断就业日期", "date"),
+        _f("separation_reason", "中断就业原因", "choice", choices=[
+            "劳动合同期满终止", "用人单位解除劳动合同", "被用人单位辞退或开除", "其他非本人意愿原因"]),
+        PHONE,
+    ]},
+    24: {"kind": "application", "rules": [
+        {"rule": "receiving_benefit", "value": "employee_pension", "applies_to": "beneficiary_id",
+         "message": "办理条件是正常领取企业职工基本养老保险待遇。未查到该人员正常领取待遇的记录，请到参保地经办机构咨询。"},
+    ], "fields": [
+        _f("relation", "申请人与待遇领取人的关系", "choice", choices=["本人", "家属"]),
+        _f("beneficiary_id", "待遇领取人身份证号", "id_number"),
+        _f("reason", "暂停原因", "choice", choices=SUSPEND_REASONS),
+        _f("event_date", "情形发生日期", "date"),
+        PHONE,
+    ]},
+    25: {"kind": "enquiry", "rules": [
+        {"rule": "insured", "value": "employee_pension",
+         "message": "办理条件是参加我省企业职工基本养老保险。未查到您的参保记录，请到县级社保经办机构咨询。"},
+    ]},
+    26: {"kind": "enquiry", "rules": [
+        {"rule": "receiving_benefit", "value": "employee_pension",
+         "message": "办理条件是正常领取企业职工基本养老保险待遇。未查到您领取待遇的记录，请到参保地经办机构咨询。"},
+    ]},
+    27: {"kind": "enquiry", "rules": [
+        {"rule": "receiving_benefit", "value": "unemployment_insurance",
+         "message": "办理条件是正常领取失业保险待遇。未查到您领取失业保险待遇的记录，如需申领请办理“失业保险金申领”。"},
+    ]},
+    28: {"kind": "registration", "rules": [
+        {"rule": "min_age", "value": 16,
+         "message": "城乡居民基本养老保险参保登记需年满16周岁。您暂不符合条件。"},
+        {"rule": "not_student", "value": True,
+         "message": "年满16周岁（不含在校学生）的城乡居民才能参加城乡居民基本养老保险。在校学生暂不能办理。"},
+        {"rule": "not_insured", "value": "employee_pension",
+         "message": "城乡居民基本养老保险参保登记的办理条件是未参加职工基本养老保险。您已参加职工基本养老保险，不能重复参保。"},
+        {"rule": "not_insured", "value": "urban_rural_basic_pension",
+         "message": "您已参加城乡居民基本养老保险，无需再次登记。"},
+    ], "fields": [PHONE]},
+    29: {"kind": "registration", "rules": [
+        {"rule": "insured", "value": "urban_rural_basic_pension",
+         "message": "办理条件是已参加我省城乡居民基本养老保险。请先办理“城乡居民基本养老保险参保登记”。"},
+        {"rule": "under_age", "value": 65,
+         "message": "参加我省城乡居民基本养老保险且未满65周岁的人员才能办理补充养老保险参保登记。您已满65周岁，不能办理。"},
+    ], "fields": [PHONE]},
+    30: {"kind": "application", "rules": [
+        {"rule": "insured", "value": "urban_rural_basic_pension",
+         "message": "办理条件是参加我省城乡居民基本养老保险的参保人员。未查到您的参保记录。"},
+    ], "fields": [
+        _f("change_item", "变更项目", "choice", choices=["性别", "民族", "居住地址", "联系电话"]),
+        _f("new_value", "变更后的内容", "text_zh"),
+        PHONE,
+    ]},
+    31: {"kind": "application", "rules": [
+        {"rule": "insured", "value": "urban_rural_basic_pension",
+         "message": "办理条件是参加我省城乡居民基本养老保险。未查到您的参保记录。"},
+    ], "fields": [
+        _f("action", "申请事项", "choice", choices=["暂停缴费", "恢复缴费"]),
+        _f("reason", "原因", "choice", choices=["死亡", "失踪", "参加其他基本养老保险", "其他"]),
+        PHONE,
+    ]},
+    32: {"kind": "application", "rules": [
+        {"rule": "insured", "value": "urban_rural_basic_pension",
+         "message": "补缴申报的服务对象是参加我省城乡居民养老保险，未缴够15年且有补缴意愿的参保人员。未查到您的参保记录。"},
+    ], "fields": [
+        _f("reason", "补缴情形", "choice", choices=[
+            "制度实施时距规定领取年龄不足15年", "参保后有缴费中断", "已逐年缴费，有补足15年意愿"]),
+        _f("years", "补缴年数", "digits", min=1, max=15),
+        PHONE,
+    ]},
+    33: {"kind": "enquiry", "rules": [
+        {"rule": "insured", "value": "urban_rural_basic_pension",
+         "message": "办理条件是参加我省城乡居民养老保险，并有缴费信息的人员。未查到您的缴费记录。"},
+    ]},
+    34: {"kind": "application", "rules": [
+        {"rule": "min_age", "value": 60,
+         "message": "城乡居民基本养老保险待遇申领需年满60周岁。您还未到领取年龄，请年满60周岁后再来申领。"},
+        {"rule": "min_contribution_years", "value": 15, "scheme": "urban_rural_basic_pension",
+         "message": "待遇申领需累计缴纳养老保险费满15年。您的缴费不满15年，可办理“城乡居民养老保险补缴申报”。"},
+        {"rule": "not_receiving_benefit", "value": "other_pension",
+         "message": "待遇申领的条件是未享受其他养老保险待遇。您已享受其他养老保险待遇，不能申领。"},
+    ], "fields": [PHONE]},
+    35: {"kind": "application", "rules": [
+        {"rule": "min_age", "value": 65,
+         "message": "城乡居民补充养老保险待遇申领需年满65周岁。您还未到领取年龄，请年满65周岁后再来申领。"},
+        {"rule": "insured", "value": "urban_rural_supplementary_pension",
+         "message": "办理条件是参加我省城乡居民补充养老保险。未查到您的补充养老保险参保记录。"},
+        {"rule": "receiving_benefit", "value": "urban_rural_basic_pension",
+         "message": "办理条件是已享受城乡居民基本养老保险待遇。请先办理“城乡居民基本养老保险待遇申领”。"},
+    ], "fields": [PHONE]},
+    36: {"kind": "enquiry", "rules": [
+        {"rule": "receiving_benefit", "value": "urban_rural_basic_pension",
+         "message": "办理条件是参加我省城乡居民养老保险，并已享受待遇。未查到您领取待遇的记录。"},
+    ]},
+    37: {"kind": "application", "rules": [
+        {"rule": "receiving_benefit", "value": "urban_rural_basic_pension", "applies_to": "beneficiary_id",
+         "message": "办理条件是出现不能继续领取养老保险待遇情形的待遇领取人员。未查到该人员领取待遇的记录。"},
+    ], "fields": [
+        _f("relation", "申请人与待遇领取人的关系", "choice", choices=["本人", "家属"]),
+        _f("beneficiary_id", "待遇领取人身份证号", "id_number"),
+        _f("reason", "暂停原因", "choice", choices=SUSPEND_REASONS),
+        _f("event_date", "情形发生日期", "date"),
+        PHONE,
+    ]},
+    38: {"kind": "card", "rules": [
+        {"rule": "card_state", "value": ["issued_not_activated"],
+         "message": "已申领社会保障卡，但社保功能未启用的，才可办理启用。您的社会保障卡不需要启用或尚未领取。"},
+    ]},
+    39: {"kind": "card", "rules": [
+        {"rule": "card_state",
+         "value": ["in_production", "issued_not_activated", "active", "lost_temporary", "lost_formal", "sealed", "cancelled"],
+         "message": "未查到您申领社会保障卡的记录。请到社会保障卡服务窗口咨询申领。"},
+    ]},
+    40: {"kind": "card", "rules": [
+        {"rule": "card_state", "value": ["active", "lost_temporary", "lost_formal"],
+         "message": "只有已启用或已挂失的社会保障卡可以办理挂失或解挂。请到社会保障卡服务窗口咨询。"},
+    ], "fields": [
+        _f("action", "办理事项", "choice", choices=["临时挂失", "正式挂失", "解除挂失"]),
+    ]},
+}
+
+RECEIPT_BY_KIND = {
+    "registration": "acceptance",
+    "application": "acceptance",
+    "enquiry": "enquiry",
+    "info": "enquiry",
+    "card": "acceptance",
+    "certification": "certification",
+}
+
+
+def receipt_for(meta: dict, channels: list[str]) -> str:
+    if "receipt" in meta:
+        return meta["receipt"]
+    if "kiosk" not in channels:
+        return "checklist"  # counter-only: print what to bring (一次性告知)
+    return RECEIPT_BY_KIND[meta["kind"]]
+
+
+GUIDE_KEYS = ["description", "audience", "conditions", "place", "materials", "procedure", "time_limit", "notes", "phone"]
+
+
+def build(seeds_dir: Path = SEEDS_DIR) -> dict:
+    AMBIGUITIES.clear()
+    list_text = seed_path(LIST_SEED, seeds_dir).read_text(encoding="utf-8")
+    guide_text = seed_path(GUIDE_SEED, seeds_dir).read_text(encoding="utf-8")
+    rows = parse_list(list_text)
+    guides = parse_guides(guide_text)
+    items = []
+    for row in rows:
+        no = row["no"]
+        g = guides[no]
+        if normalize_for_compare(g["title"]) != normalize_for_compare(row["name"]):
+            AMBIGUITIES.append(
+                f"item {no}: seed 004 names it {row['name']!r} but the guide numbered {no} in seed 002 "
+                f"is {g['title']!r}; kept the list's name, used guide {no}'s text"
+            )
+        guide = {k: g.get(k, "") for k in GUIDE_KEYS}
+        if g.get("result"):
+            # Card guides (38-40) have 结果反馈 instead of 办理流程: it says
+            # where the result is delivered, which is what 办理流程 tells elsewhere.
+            guide["procedure"] = "结果反馈：" + g["result"]
+            AMBIGUITIES.append(f"item {no}: guide has 结果反馈 and no 办理流程; stored as procedure \"结果反馈：...\"")
+        for key in ("conditions", "place", "procedure", "notes"):
+            if not guide[key]:
+                AMBIGUITIES.append(f"item {no}: guide has no {key}; left empty")
+        time_text = row["time_limit_text"]
+        if not time_text:
+            time_text = guide["time_limit"]
+        time_limit = parse_time_limit(time_text, guide["time_limit"])
+        g_time = parse_time_limit(
+            re.sub(r"（.*?）", "", guide["time_limit"]).replace("工作日", "个工作日").replace("个个", "个"), ""
+        )
+        if (g_time["kind"], g_time.get("days")) != (time_limit["kind"], time_limit.get("days")):
+            AMBIGUITIES.append(
+                f"item {no}: time limit differs: list {row['time_limit_text'] or '(missing)'!r}, "
+                f"guide {guide['time_limit']!r}; used the list's"
+            )
+        meta = ITEM_META[no]
+        items.append(
+            {
+                "no": no,
+                "category": row["category"],
+                "name": row["name"],
+                "content": row["content"],
+                "audience": row["audience"],
+                "conditions": row["conditions"],
+                # Seed 004 has no materials column: its 办理条件 column is what to
+                # bring, so it doubles as the list-level materials text.
+                "materials": row["conditions"],
+                "channels": row["channels"],
+                "time_limit": time_limit,
+                "time_limit_text": time_text,
+                "kind": meta["kind"],
+                "guide": guide,
+                "rules": meta.get("rules", []),
+                "fields": meta.get("fields", []),
+                "requires_photo": meta.get("requires_photo", False),
+                "receipt": receipt_for(meta, row["channels"]),
+            }
+        )
+    return {
+        "version": 1,
+        "sources": {"list": LIST_SEED, "guides": GUIDE_SEED},
+        "categories": CATEGORIES,
+        "items": items,
+    }
+
+
+def dumps(catalog: dict) -> str:
+    return json.dumps(catalog, ensure_ascii=False, indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="compare with the committed file")
+    ap.add_argument("--report", action="store_true", help="print the judgement calls")
+    ap.add_argument("--seeds", type=Path, default=SEEDS_DIR)
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    text = dumps(build(args.seeds))
+    if args.report:
+        for line in AMBIGUITIES:
+            print(line)
+    if args.check:
+        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        if current != text:
+            print(f"{args.out} is out of date; run scripts/build_catalog.py", file=sys.stderr)
+            return 1
+        return 0
+    if not args.report:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
