@@ -46,17 +46,23 @@ def scenario_attract(app):
 
 
 def scenario_login_to_item26(app):
-    from tests.ui_helpers import find_button, report, tap, texts
+    from tests.ui_helpers import find_button, report, reveal, tap, texts
 
     yield lambda: app.sm.current == "attract"
     _press(282)  # F1: the simulated ID-card reader reads resident 1
     yield lambda: app.sm.current == "menu"
+    yield 0.2  # let the new screen lay out before touching it
     header_who = app.sm.get_screen("menu").ids.header.who
     tap(find_button(app.sm.current_screen, "我要办社保"))
     yield lambda: app.sm.current == "items"
+    yield 0.2
     item_texts = texts(app.sm.current_screen)
-    tap(find_button(app.sm.current_screen, "26."))
+    button26 = find_button(app.sm.current_screen, "26.")
+    reveal(button26)
+    yield 0.2
+    tap(button26)
     yield lambda: app.sm.current == "guide"
+    yield 0.2
     guide = app.sm.current_screen
     report("nav", {"who": header_who, "items": item_texts, "title": guide.item_title,
                    "sections": {k: lbl.text for k, lbl in guide.section_labels.items()},

@@ -29,8 +29,16 @@ def labels(root) -> list[Label]:
 
 
 def find_button(root, startswith: str):
-    """The visible Label-derived widget whose text starts with ``startswith``."""
-    hits = [w for w in labels(root) if w.text.startswith(startswith) and not w.disabled and w.opacity > 0]
+    """The visible Label-derived widget whose first line starts with ``startswith``.
+
+    A caption ending in "：" or a full first line matches exactly, so "我要办社保"
+    does not find "我要办社保卡".
+    """
+    def first_line(w):
+        return w.text.split("\n", 1)[0]
+
+    hits = [w for w in labels(root) if not w.disabled and w.opacity > 0
+            and (first_line(w) == startswith or (startswith[-1] in ".．" and first_line(w).startswith(startswith)))]
     assert hits, f"no button starting with {startswith!r} on screen; texts: {[w.text for w in labels(root)][:40]}"
     return hits[0]
 
@@ -43,3 +51,15 @@ def report(name: str, data) -> None:
     """Write facts for the pytest side to assert on (outside the app process)."""
     out = Path(os.environ["KIOSK_TEST_OUT"]) / f"{name}.json"
     out.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def reveal(widget) -> None:
+    """Scroll the enclosing ScrollView so ``widget`` is in view (yield a frame before tapping)."""
+    from kivy.uix.scrollview import ScrollView
+
+    w = widget.parent
+    while w is not None and w is not w.parent:
+        if isinstance(w, ScrollView):
+            w.scroll_to(widget, padding=20, animate=False)
+            return
+        w = w.parent
