@@ -256,12 +256,37 @@ def decoded_lines(elements: list[Element]) -> list[str]:
 
 
 # ---------------------------------------------------------------- drawing
+def grid_text_image(text: str, bold: bool = False) -> Image.Image:
+    """Text as a printer draws it: a 12-dot cell per ASCII character and a
+    24-dot cell per Chinese one, 24 dots high, in a 30-dot line."""
+    width = max(1, cmd.display_width(text) * cmd.CHAR_DOTS)
+    img = Image.new("L", (width, cmd.LINE_DOTS), 255)
+    draw = ImageDraw.Draw(img)
+    f = cmd.font(24)
+    top = (cmd.LINE_DOTS - 24) // 2 - f.getbbox("国")[1] + 1
+    x = 0
+    for ch in text:
+        cw = cmd.char_width(ch) * cmd.CHAR_DOTS
+        if cw == 0:
+            continue
+        gw = draw.textlength(ch, font=f)
+        if gw > cw:  # squeeze a wide glyph into its cell
+            glyph = Image.new("L", (int(gw) + 2, cmd.LINE_DOTS), 255)
+            ImageDraw.Draw(glyph).text((0, top), ch, font=f, fill=0, stroke_width=1 if bold else 0, stroke_fill=0)
+            glyph = glyph.resize((cw, cmd.LINE_DOTS))
+            img.paste(glyph, (x, 0), mask=glyph.point(lambda v: 255 - v))
+        else:
+            draw.text((x + (cw - gw) / 2, top), ch, font=f, fill=0, stroke_width=1 if bold else 0, stroke_fill=0)
+        x += cw
+    return img
+
+
 def _element_image(e: Element, width_dots: int) -> Image.Image:
     if e.kind == "text":
         h = max((s.height for s in e.segments), default=1)
         parts = []
         for s in e.segments:
-            base = cmd.text_image(s.text, max(1, int(cmd.display_width(s.text) * cmd.CHAR_DOTS) + 4), "left", 1, s.bold)
+            base = grid_text_image(s.text, s.bold)
             parts.append(base.resize((base.size[0] * s.width, base.size[1] * s.height)) if s.width > 1 or s.height > 1 else base)
         line_h = cmd.LINE_DOTS * h
         canvas = Image.new("L", (width_dots, line_h), 255)
