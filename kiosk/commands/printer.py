@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -52,6 +53,12 @@ def _sim(args: argparse.Namespace) -> int:
     print(f"type a state ({', '.join(STATES)}) and Enter to switch; Ctrl-C to stop", flush=True)
     sim.when_job = lambda i, job: print(f"job {i}: {len(job)} bytes", flush=True)
     stop = threading.Event()
+
+    def _terminate(*_):
+        stop.set()
+        raise SystemExit(0)   # also breaks out of a blocking stdin read
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         if sys.stdin is not None and sys.stdin.isatty():
             for line in sys.stdin:
@@ -61,7 +68,8 @@ def _sim(args: argparse.Namespace) -> int:
                     print(f"state {s}", flush=True)
                 elif s:
                     print(f"unknown state {s!r}", flush=True)
-        stop.wait()
+        while not stop.wait(0.5):
+            pass
     finally:
         sim.close()
     return 0

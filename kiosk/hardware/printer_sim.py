@@ -98,6 +98,7 @@ class PrinterSimulator:
         self._master: int | None = None
         self._slave: int | None = None
         self._started = False
+        self._wake_r, self._wake_w = os.pipe()   # wakes the pty loop's select on close
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> "PrinterSimulator":
@@ -131,7 +132,12 @@ class PrinterSimulator:
         if self._stop.is_set():
             return
         self._stop.set()
+        os.write(self._wake_w, b"x")
         if self._server is not None:
+            try:
+                self._server.shutdown(socket.SHUT_RDWR)   # wakes accept() at once on Linux
+            except OSError:
+                pass
             self._server.close()
         for c in list(self._conns):
             try:
@@ -141,7 +147,7 @@ class PrinterSimulator:
             c.close()
         for t in self._threads:
             t.join(timeout=2)
-        for fd in (self._master, self._slave):
+        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
             if fd is not None:
                 try:
                     os.close(fd)
@@ -319,10 +325,10 @@ class PrinterSimulator:
 
         while not self._stop.is_set():
             try:
-                ready, _, _ = select.select([master], [], [], 0.2)
+                ready, _, _ = select.select([master, self._wake_r], [], [], 1.0)
             except (OSError, ValueError):
                 return
-            if not ready:
+            if master not in ready:
                 continue
             try:
                 data = os.read(master, 65536)

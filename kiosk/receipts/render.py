@@ -35,7 +35,10 @@ PLACEHOLDERS = (
     "office_name", "office_address", "title",
 )
 _PLACEHOLDER = re.compile(r"{([^{}]*)}")
-# a 15-digit (first generation) ID number, which kiosk.flows.idnumber.scrub does not cover
+# ID-number-shaped runs: 18 characters (kiosk.flows.idnumber.scrub's pattern on
+# main matches 17, so the renderer does not rely on it alone) and 15 digits
+# (first-generation numbers)
+_ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")
 _OLD_ID = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{8}(\d{4})(?![0-9A-Za-z])")
 
 
@@ -102,6 +105,7 @@ class _Safe:
 
     def __call__(self, text: str) -> str:
         text = scrub(str(text))
+        text = _ID18.sub(lambda m: m.group(1) + "*" * 11 + m.group(2), text)
         text = _OLD_ID.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)
         if self._raw_id and self._raw_id.upper() in text.upper():
             log.error("receipt text held the unmasked ID number; masked it")
@@ -161,8 +165,11 @@ def table_lines(columns: list[str], rows: list[list[str]], width: int) -> list[s
     budget = width - (ncol - 1)
     while sum(widths) > budget and max(widths) > 4:
         widths[widths.index(max(widths))] -= 1
-    aligns = ["right" if rows and all(_is_number(str(r[i])) for r in rows if str(r[i]).strip()) and any(
-        str(r[i]).strip() for r in rows) else "left" for i in range(ncol)]
+    body = all_rows[1:] if columns else all_rows
+    aligns = []
+    for i in range(ncol):
+        cells = [str(r[i]).strip() for r in body if str(r[i]).strip()]
+        aligns.append("right" if cells and all(_is_number(c) for c in cells) else "left")
     out = []
     for ri, r in enumerate(all_rows):
         cells = [cmd.wrap(str(c), w) for c, w in zip(r, widths)]
