@@ -243,3 +243,22 @@ def test_cli_sim_printer_serves_status_and_stores_jobs(tmp_path, receipt_job):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_reconnects_after_printer_dropped_the_connection(sim, receipt_job, caplog):
+    import logging
+
+    from kiosk.hardware.escpos_commands import JobBuilder
+
+    caplog.set_level(logging.INFO, logger="kiosk.hardware.printer")
+
+    p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{sim.tcp_port}", timeout=1.0)
+    try:
+        p.print_job(JobBuilder().line("一").cut().build())
+        sim.drop_connections()
+        time.sleep(0.1)
+        assert p.print_job(receipt_job).printed
+        assert sim.wait_for_jobs(2) and sim.jobs[1] == receipt_job
+        assert "reconnecting once" in caplog.text
+    finally:
+        p.close()

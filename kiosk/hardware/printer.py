@@ -342,6 +342,16 @@ class ReceiptPrinter:
         if not self.can_read_status:
             self._set_status(UNKNOWN)
             return UNKNOWN
+        if self._conn is not None:
+            # a kept connection may have died (printer power-cycled, network
+            # printer dropped the idle socket): retry once on a fresh one
+            try:
+                return self._query_status_once()
+            except PrinterOffline as exc:
+                log.info("printer connection stale (%s); reconnecting once", exc)
+        return self._query_status_once()
+
+    def _query_status_once(self) -> PrinterStatus:
         self._open()
         answers = []
         try:

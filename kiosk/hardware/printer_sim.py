@@ -191,6 +191,14 @@ class PrinterSimulator:
         with self._lock:
             self._fault = (nbytes, state)
 
+    def drop_connections(self) -> None:
+        """Close every TCP client, as a printer does when power-cycled."""
+        for c in list(self._conns):
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def wait_for_jobs(self, count: int, timeout: float = 5.0) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: len(self.jobs) >= count, timeout)

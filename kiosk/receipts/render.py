@@ -23,7 +23,7 @@ from kiosk.errors import ConfigError
 from kiosk.flows.idnumber import mask_id, mask_name, scrub
 from kiosk.flows.workdays import CompletionDate
 from kiosk.hardware import escpos_commands as cmd
-from kiosk.receipts.model import KINDS, Receipt
+from kiosk.receipts.model import Receipt
 
 log = logging.getLogger("kiosk.receipts")
 
