@@ -281,6 +281,12 @@ class ReceiptPrinter:
     def _write(self, data: bytes) -> None:
         conn = self._open()
         try:
+            if self.driver == "serial":
+                # a flow-controlled port can block forever: bound the write by
+                # the time the bytes need on the wire, plus the timeout
+                conn.device.write_timeout = self.timeout + len(data) * 10 * 1.5 / self.baudrate
+            elif self.driver in ("network", "sim"):
+                conn.device.settimeout(self.timeout + len(data) / 50_000)
             conn._raw(data)
         except Exception as exc:
             self._drop()
