@@ -1,0 +1,264 @@
+"""The printer driver against the simulator on a real TCP socket and a real pty."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kiosk.errors import DeviceError
+from kiosk.flows.idnumber import mask_id
+from kiosk.hardware.escpos_render import decode, decoded_lines
+from kiosk.hardware.printer import (
+    CoverOpen, PaperOut, PrinterOffline, ReceiptPrinter, UnknownJob, parse_status,
+)
+from kiosk.hardware.printer_sim import PrinterSimulator, status_byte
+from kiosk.receipts import render_receipt
+from kiosk.receipts.samples import SAMPLE_ID, sample_receipt
+
+
+@pytest.fixture
+def sim(tmp_path):
+    s = PrinterSimulator(out_dir=tmp_path / "jobs", tcp_port=0, pty=True).start()
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["tcp", "pty"])
+def printer(request, sim):
+    if request.param == "tcp":
+        p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{sim.tcp_port}", timeout=1.0)
+    else:
+        p = ReceiptPrinter(driver="serial", port=sim.pty_path, baudrate=115200, timeout=1.0)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def receipt_job():
+    return render_receipt(sample_receipt("acceptance"), paper_width=80)
+
+
+@pytest.mark.parametrize("state, expect", [
+    ("ok", dict(online=True, cover_open=False, paper_near_end=False, paper_out=False)),
+    ("near_end", dict(online=True, cover_open=False, paper_near_end=True, paper_out=False)),
+    ("paper_out", dict(online=False, cover_open=False, paper_near_end=True, paper_out=True)),
+    ("cover_open", dict(online=False, cover_open=True, paper_near_end=False, paper_out=False)),
+])
+def test_status_over_the_wire(sim, printer, state, expect):
+    sim.set_state(state)
+    st = printer.status()
+    assert st.known
+    for k, v in expect.items():
+        assert getattr(st, k) == v, (state, k)
+    assert printer.last_status == st
+
+
+def test_status_bytes_match_escpos_spec():
+    assert status_byte("ok", 1) == b"\x12" and status_byte("ok", 4) == b"\x12"
+    assert status_byte("paper_out", 4)[0] & 0x60 == 0x60
+    assert status_byte("cover_open", 2)[0] & 0x04
+    st = parse_status(0x12, 0x12, 0x1E)
+    assert st.paper_near_end and not st.paper_out and st.ready
+
+
+def test_receipt_printed_as_sent(sim, printer, receipt_job, tmp_path):
+    result = printer.print_job(receipt_job, label="acceptance")
+    assert result.printed and not result.duplicate and not result.near_end
+    assert result.bytes_sent == len(receipt_job)
+    assert sim.wait_for_jobs(1)
+    assert sim.jobs == [receipt_job]
+    stored = (tmp_path / "jobs" / "job-0001.bin").read_bytes()
+    assert stored == receipt_job
+    lines = decoded_lines(decode(stored))
+    assert f"身份证号：{mask_id(SAMPLE_ID)}" in lines and lines[-1] == "[CUT]"
+    assert SAMPLE_ID.encode() not in stored
+
+
+def test_paper_out_before_printing(sim, printer, receipt_job):
+    sim.set_state("paper_out")
+    with pytest.raises(PaperOut) as ei:
+        printer.print_job(receipt_job, key="app-1")
+    err = ei.value
+    assert isinstance(err, DeviceError)
+    assert err.message_zh == "打印机缺纸，可在屏幕上查看回执，或到柜台领取。"
+    assert err.job_key == "app-1"
+    assert sim.jobs == [] and sim.spoiled == []
+    # nothing was sent: only status requests reached the printer
+    assert printer.session_jobs[-1].key == "app-1" and not printer.session_jobs[-1].printed
+
+
+def test_cover_open_during_job_then_reprint_prints_once(sim, printer, receipt_job):
+    sim.fail_after(len(receipt_job) // 2, "cover_open")
+    with pytest.raises(CoverOpen) as ei:
+        printer.print_job(receipt_job, key="app-2")
+    assert ei.value.message_zh == "打印机纸仓盖未关好，可在屏幕上查看回执，或到柜台领取。"
+    assert ei.value.job_key == "app-2"
+    assert sim.jobs == [] and len(sim.spoiled) == 1      # a torn half receipt, not a receipt
+    # the technician closes the cover and the resident taps "reprint"... twice
+    sim.set_state("ok")
+    first = printer.reprint()
+    second = printer.reprint()
+    assert first.printed and second.duplicate and not second.printed
+    # and the flow retrying its own print call is also a no-op
+    assert printer.print_job(receipt_job, key="app-2").duplicate
+    assert sim.wait_for_jobs(1)
+    time.sleep(0.1)
+    assert sim.jobs == [receipt_job]
+
+
+def test_reprint_after_paper_loaded(sim, printer, receipt_job):
+    sim.set_state("paper_out")
+    with pytest.raises(PaperOut):
+        printer.print_job(receipt_job)
+    sim.set_state("ok")                                  # paper loaded
+    r = printer.reprint()
+    assert r.printed
+    assert printer.reprint().duplicate
+    assert sim.wait_for_jobs(1) and sim.jobs == [receipt_job]
+    assert printer.reprint(force=True).printed           # an extra copy on request
+    assert sim.wait_for_jobs(2) and sim.jobs == [receipt_job, receipt_job]
+
+
+def test_error_mid_job_clears_the_printer_buffer(sim, printer, receipt_job):
+    # error hits after the whole job is in: the driver clears the buffer so
+    # recovering the printer does not print the failed job behind the reprint
+    sim.fail_after(len(receipt_job) - 2, "paper_out")
+    with pytest.raises(PaperOut):
+        printer.print_job(receipt_job)
+    sim.set_state("ok")
+    printer.reprint()
+    assert sim.wait_for_jobs(1)
+    time.sleep(0.1)
+    assert sim.jobs == [receipt_job]
+
+
+def test_near_end_prints_and_raises_a_technician_flag(sim, printer, receipt_job):
+    sim.set_state("near_end")
+    alerts = []
+    printer.when_near_end = alerts.append
+    r = printer.print_job(receipt_job)
+    assert r.printed and r.near_end
+    assert len(alerts) == 1 and alerts[0].paper_near_end
+    assert sim.wait_for_jobs(1)
+
+
+def test_silent_printer_is_offline_within_timeout(sim, receipt_job):
+    p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{sim.tcp_port}", timeout=0.3)
+    try:
+        sim.set_state("silent")
+        with pytest.raises(PrinterOffline) as ei:
+            p.print_job(receipt_job)
+        assert "打印机未连接或未开机" in ei.value.message_zh
+        sim.set_state("ok")
+        assert p.reprint().printed                     # reconnects by itself
+        assert sim.wait_for_jobs(1)
+    finally:
+        p.close()
+
+
+def test_nothing_listening_is_offline(receipt_job):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{port}", timeout=0.5)
+    with pytest.raises(PrinterOffline):
+        p.print_job(receipt_job)
+    p.close()
+    p.close()   # idempotent
+
+
+def test_file_printer_cannot_read_status_but_prints(tmp_path, receipt_job):
+    out = tmp_path / "lp0"
+    p = ReceiptPrinter(driver="file", port=str(out))
+    r = p.print_job(receipt_job)
+    p.close()
+    assert r.printed and not r.status_before.known
+    assert out.read_bytes() == receipt_job
+
+
+def test_session_keeps_last_jobs_and_forgets_them(sim, printer):
+    from kiosk.hardware.escpos_commands import JobBuilder
+
+    for i in range(7):
+        printer.print_job(JobBuilder().line(f"第{i}张").cut().build(), label=f"r{i}")
+    assert [j.label for j in printer.session_jobs] == ["r2", "r3", "r4", "r5", "r6"]
+    printer.end_session()
+    with pytest.raises(UnknownJob):
+        printer.reprint()
+
+
+def test_bad_config_is_a_config_error():
+    from kiosk.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        ReceiptPrinter(driver="bluetooth", port="x")
+    with pytest.raises(ConfigError):
+        ReceiptPrinter(driver="network", port="")
+    with pytest.raises(ConfigError):
+        ReceiptPrinter(driver="network", port="h", timeout=0)
+
+
+def test_cli_render(tmp_path, receipt_job):
+    job = tmp_path / "job.bin"
+    job.write_bytes(receipt_job)
+    out = tmp_path / "r.png"
+    proc = subprocess.run([sys.executable, "-m", "kiosk", "receipt", "render", str(job), str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "办理事项：12 失业保险金申领" in lines
+    assert "[QR] https://ggfw.rst.example.cn/track?no=SX20260212000123" in lines and lines[-1] == "[CUT]"
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_sim_printer_serves_status_and_stores_jobs(tmp_path, receipt_job):
+    outdir = tmp_path / "jobs"
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", "printer", "--tcp", "0", "--pty",
+                             "--state", "near_end", "--out", str(outdir)],
+                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        tcp = pty = None
+        while tcp is None or pty is None:
+            line = proc.stdout.readline()
+            assert line, "simulator exited"
+            if line.startswith("tcp "):
+                tcp = line.split()[1]
+            elif line.startswith("pty "):
+                pty = line.split()[1]
+        p = ReceiptPrinter(driver="sim", port=tcp, timeout=2)
+        assert p.status().paper_near_end
+        assert p.print_job(receipt_job).near_end
+        p.close()
+        s = ReceiptPrinter(driver="serial", port=pty, timeout=2)
+        assert s.status().paper_near_end
+        s.close()
+        deadline = time.monotonic() + 5
+        while not (outdir / "job-0001.bin").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (outdir / "job-0001.bin").read_bytes() == receipt_job
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_reconnects_after_printer_dropped_the_connection(sim, receipt_job, caplog):
+    import logging
+
+    from kiosk.hardware.escpos_commands import JobBuilder
+
+    caplog.set_level(logging.INFO, logger="kiosk.hardware.printer")
+
+    p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{sim.tcp_port}", timeout=1.0)
+    try:
+        p.print_job(JobBuilder().line("一").cut().build())
+        sim.drop_connections()
+        time.sleep(0.1)
+        assert p.print_job(receipt_job).printed
+        assert sim.wait_for_jobs(2) and sim.jobs[1] == receipt_job
+        assert "reconnecting once" in caplog.text
+    finally:
+        p.close()
