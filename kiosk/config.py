@@ -80,6 +80,10 @@ SCHEMA: dict[str, _Spec] = {
         "paper_width": (int, 80, (58, 80)),
         "text_mode": (str, "escpos", ("escpos", "raster")),
         "profile": (str, "default", None),
+        "timeout": ((int, float), 3.0, None),
+        "qr_mode": (str, "native", ("native", "image")),
+        "baudrate": (int, 9600, None),
+        "sim_out": (str, "var/printer-jobs", None),
     },
 }
 
@@ -93,6 +97,7 @@ _RANGES = {
     ("platform", "connect_timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("platform", "read_timeout"): (lambda v: 0 < v <= 120, "between 0 and 120 seconds"),
     ("devices.idcard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
+    ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
     ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
 }
