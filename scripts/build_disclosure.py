@@ -447,7 +447,7 @@ def yunzhou_fields(content: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _cell(text: str) -> str:
-    lines = [re.sub(r"[ \u3000]{2,}", " ", unjustify(ln)).strip() for ln in text.split("\n")]
+    lines = [re.sub(r"[ \u3000]{2,}", " ", ln).strip() for ln in text.split("\n")]
     return "\n".join(ln for ln in lines if ln).strip()
 
 
@@ -512,6 +512,13 @@ def build_yunzhou(text: str) -> list[dict]:
         item["elements"], item["extras"] = elements, extras
         items.append(item)
         prev = item
+    # a merged level-1 cell prints its label in its middle row: rows above the
+    # first label belong to it too
+    first = next(it["levels"][0] for it in items if it["levels"][0])
+    for it in items:
+        if it["levels"][0]:
+            break
+        it["levels"][0] = first
     return items
 
 
