@@ -416,6 +416,14 @@ def build_linxian(text: str) -> dict:
     return items
 
 
+def inherit_merged(items: list[dict]) -> None:
+    """An empty cell is merged with the row above (临县 24, 42)."""
+    for prev, it in zip(items, items[1:]):
+        for key in ("legal_basis", "deadline", "subject"):
+            if not it[key]:
+                it[key] = prev[key]
+
+
 # ---------------------------------------------------------------- 云州区 (seed 001)
 # A tab-separated table: every cell starts with a tab, a row ends with a blank
 # line, 14 cells a row. Empty cells are merged with the row above.
@@ -617,7 +625,7 @@ def build_zhanggong(text: str) -> list[dict]:
                 deadline.append(s)
             elif s == "区人社局":
                 subject.append(s)
-            elif len(s) > 4 or s in ("）",):
+            elif len(s) > 4 or s in ("）", "号）"):  # short tails of a legal-basis line
                 (legal_after if i >= e_end else legal_before).append(s)
         legal = _split_docs("".join(legal_after or legal_before)) or prev_legal
         prev_legal = legal
@@ -695,6 +703,7 @@ def build_county(slug: str, seeds: Path) -> dict:
     meta = COUNTIES[slug]
     items = meta["build"]((seeds / meta["source"]).read_text(encoding="utf-8"))
     apply_fixes(slug, items)
+    inherit_merged(items)
     clean = []
     for it in items:
         out = {}
