@@ -136,6 +136,13 @@ def test_element_rows_for_screen_and_print(linxian, zhanggong):
     assert labels[0] == "公开内容（要素）" and "公开依据" in labels
 
 
+def test_element_rows_show_free_text_whole(yunzhou):
+    rows = dict(yunzhou.item("71").element_rows())
+    assert rows["公开内容"].startswith("一、社保卡查询：带身份证原件或复印件到人社局即可查询。")
+    rows = dict(yunzhou.item("25").element_rows())
+    assert rows["公开内容（与第24项共用）"] == yunzhou.item("24").content
+
+
 def test_search_within_a_catalog(linxian, zhanggong):
     res = linxian.search("shbzk")
     assert {m.no for m in res if m.field == "name"} == {str(i) for i in range(47, 55)}

@@ -92,18 +92,22 @@ class DisclosureItem:
     def element_rows(self) -> list[tuple[str, str]]:
         """(Chinese label, text) in the official order, for the screen and the printout.
 
-        Elements with values come first; then other labelled parts, the free
-        content (where the county gives no separate elements), the list of
-        disclosed elements (Jiangxi), and the disclosure facts.
+        Where the county publishes free text (云州区) that text is shown whole,
+        since the labelled parts picked out of it do not cover every sentence;
+        otherwise the elements in the official order and other labelled
+        parts. Then the disclosed-element list (章贡区) and the disclosure facts.
         """
-        rows = [(ELEMENT_LABELS[k], self.elements[k]) for k in ELEMENT_KEYS if self.elements.get(k)]
-        rows += list(self.extras.items())
-        if self.content and not self.elements:
-            rows.append(("公开内容", self.content))
+        if self.content:
+            label = f"公开内容（与第{self.content_shared_from}项共用）" if self.content_shared_from else "公开内容"
+            rows = [(label, self.content)]
+        else:
+            rows = [(ELEMENT_LABELS[k], self.elements[k]) for k in ELEMENT_KEYS if self.elements.get(k)]
+            rows += list(self.extras.items())
         if self.disclosed_elements:
             rows.append(("公开内容（要素）", "、".join(self.disclosed_elements)))
         for label, value in (("公开依据", self.legal_basis), ("公开时限", self.deadline),
-                             ("公开主体", self.subject), ("公开渠道", "、".join(self.channels))):
+                             ("公开主体", self.subject), ("公开渠道", "、".join(self.channels)),
+                             ("说明", self.note)):
             if value:
                 rows.append((label, value))
         return rows
