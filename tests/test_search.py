@@ -114,6 +114,15 @@ def test_more_queries(catalog):
     assert search(catalog, "zzzzqqq") == []
 
 
+def test_everyday_short_forms(catalog):
+    for q in ("社保卡", "shebaoka", "sbk"):
+        res = search(catalog, q)
+        assert nos(res)[:3] == [38, 39, 40], q
+        assert res[0].name[slice(*res[0].span)] == "社会保障卡"
+    assert nos(search(catalog, "社会保障卡"))[:3] == [38, 39, 40]
+    assert search(catalog, "社会保障卡")[0].score > search(catalog, "社保卡")[0].score
+
+
 def test_partial_last_syllable_while_typing(catalog):
     assert {m.no for m in search(catalog, "yangl") if m.field == "name"} == YANGLAO
     assert {m.no for m in search(catalog, "yanglbx") if m.field == "name"} == YANGLAO

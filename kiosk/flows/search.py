@@ -31,7 +31,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from pypinyin import Style, pinyin
@@ -45,6 +45,12 @@ SCORE_NAME_INITIALS = 70
 SCORE_TEXT_CHARS = 40
 SCORE_TEXT_PINYIN = 30
 TEXT_PINYIN_MIN = 3  # shorter letter runs hit too much unrelated guide text
+
+# Everyday short forms residents type for the official names (社保卡 for
+# 社会保障卡). A query containing one is also tried with the full form, in
+# characters, full pinyin and initials; such a match scores one point less.
+ALIASES = {"社保卡": "社会保障卡", "社保": "社会保险", "医保": "医疗保险", "工伤险": "工伤保险",
+           "养老金": "养老保险待遇", "退休金": "养老保险待遇"}
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _SEP = re.compile(r"[\s,，;；/]+")
@@ -70,6 +76,29 @@ class Match:
     kiosk: bool
     span: tuple[int, int] | None = None   # matched characters of the name, for highlighting
     snippet: str = ""                     # text around a guide-text match
+
+
+def _alias_forms() -> list[tuple[str, str]]:
+    forms: list[tuple[str, str]] = []
+    for short, full in ALIASES.items():
+        s_py = [p[0] for p in pinyin(short, style=Style.NORMAL)]
+        f_py = [p[0] for p in pinyin(full, style=Style.NORMAL)]
+        forms += [(short, full), ("".join(s_py), "".join(f_py)),
+                  ("".join(x[0] for x in s_py), "".join(x[0] for x in f_py))]
+    return sorted(forms, key=lambda f: len(f[0]), reverse=True)
+
+
+_ALIAS_FORMS = _alias_forms()
+
+
+def _variants(term: str) -> list[str]:
+    out = [term]
+    for short, full in _ALIAS_FORMS:
+        if short in term:
+            v = term.replace(short, full)
+            if v not in out:
+                out.append(v)
+    return out
 
 
 def _get(item: Any, key: str, default: Any = None) -> Any:
@@ -239,7 +268,13 @@ class SearchIndex:
         for e in self.entries:
             best: Match | None = None
             for term in terms:
-                m = self._match_term(e, term)
+                m = None
+                for k, variant in enumerate(_variants(term)):
+                    got = self._match_term(e, variant)
+                    if got is not None and k:
+                        got = replace(got, score=got.score - 1)
+                    if got is not None and (m is None or got.score > m.score):
+                        m = got
                 if m is None:
                     best = None
                     break
