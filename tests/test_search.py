@@ -151,3 +151,24 @@ def test_against_the_real_service_catalog():
     res = search(items, "yanglao")
     for a, b in zip(res, res[1:]):
         assert (a.score, a.kiosk) >= (b.score, b.kiosk)
+
+
+CATALOG_PY = Path("/work/wt-catalog/kiosk/flows/catalog.py")
+
+
+@pytest.mark.skipif(not (CATALOG_PY.exists() and CATALOG_JSON.exists()), reason="the service catalog branch is not here")
+def test_against_the_service_catalog_dataclasses():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("_other_catalog", CATALOG_PY)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["_other_catalog"] = mod
+    try:
+        spec.loader.exec_module(mod)
+        cat = mod.load_catalog(CATALOG_JSON)
+    finally:
+        sys.modules.pop("_other_catalog", None)
+    res = search(cat, "yanglao")
+    assert {m.no for m in res if m.field == "name"} == {it.no for it in cat.items if "养老" in it.name}
+    assert res[0].kiosk and nos(search(cat, "sbk"))[:3] == [38, 39, 40]
