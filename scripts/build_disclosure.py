@@ -466,7 +466,7 @@ def build_yunzhou(text: str) -> list[dict]:
     cur: list[str] = []
     for c in cells[start:]:
         cur.append(c)
-        if re.search(r"\n\s*\n\s*$", c) or len(cur) == 14 and rows and False:
+        if re.search(r"\n\s*\n\s*$", c):
             rows.append(cur)
             cur = []
     if cur:
