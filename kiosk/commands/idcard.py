@@ -147,8 +147,8 @@ def decode_capture(raw: bytes):
             raise p.FramePreambleError("no frame (AA AA AA 96 69) in the capture")
     last: Exception | None = None
     for frame in frames:
-        if len(frame.body) < 3 + 4:
-            last = p.ResponseError(f"frame of {len(frame.body)} body bytes is not a read-text response")
+        if len(frame.body) < 3:
+            last = p.ResponseError(f"frame of {len(frame.body)} body bytes is a command, not a response")
             continue
         if frame.sw != (0, 0, p.SW_OK):
             last = p.StatusError(frame.sw)
@@ -199,7 +199,9 @@ def run_decode(args: argparse.Namespace) -> int:
     try:
         rec = decode_capture(raw)
     except KioskError as exc:
-        print(f"kiosk decode idcard: malformed frame in {args.file}: {exc} [{type(exc).__name__}]",
+        from kiosk.hardware.idcard_protocol import FrameError
+        what = "malformed frame" if isinstance(exc, FrameError) else "no card record"
+        print(f"kiosk decode idcard: {what} in {args.file}: {exc} [{type(exc).__name__}]",
               file=sys.stderr)
         return 1
     print(json.dumps(record_json(rec, args.unmasked), ensure_ascii=False, indent=2))
