@@ -112,3 +112,36 @@ def test_sim_command_serves_a_driver_and_takes_stdin_commands():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# ---------------------------------------------------------------- fuzz the whole decode pipeline
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kiosk.commands.idcard import decode_capture  # noqa: E402
+from kiosk.errors import KioskError  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(SYNTHETIC_RESIDENTS))), st.data())
+def test_fuzz_decode_pipeline_raises_only_typed_errors(index, data):
+    raw = bytearray(read_frame(index))
+    for _ in range(data.draw(st.integers(1, 6))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        op = data.draw(st.sampled_from(["flip", "cut", "insert", "fixsum"]))
+        if op == "flip":
+            raw[pos] ^= data.draw(st.integers(1, 255))
+        elif op == "cut":
+            del raw[pos:]
+            if not raw:
+                raw = bytearray(b"\x00")
+        elif op == "insert":
+            raw[pos:pos] = data.draw(st.binary(min_size=1, max_size=8))
+        elif raw.startswith(p.PREAMBLE) and len(raw) > 8:
+            # recompute the checksum so mutations reach the text parser
+            raw[-1] = p.checksum(bytes(raw[5:-1]))
+    try:
+        rec = decode_capture(bytes(raw))
+    except KioskError:
+        return
+    assert rec.card_type in ("resident_id", "foreign_permanent", "hmt_permit")
