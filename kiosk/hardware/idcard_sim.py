@@ -10,6 +10,7 @@ of ``socat pty,raw,echo=0 pty,raw,echo=0``).
 from __future__ import annotations
 
 import datetime as _dt
+from collections import deque
 import hashlib
 import logging
 import os
@@ -103,7 +104,8 @@ class IdCardSimulator:
         self.pace = pace                  # emulate wire time at ``baudrate``
         self.slow_delay = slow_delay      # extra delay per response with fault="slow"
         self.fault = fault
-        self.commands: list[tuple[int, int]] = []   # every command received, in order
+        # recent commands received, in order (bounded: the kiosk polls all day)
+        self.commands: deque[tuple[int, int]] = deque(maxlen=10_000)
         self._card: IdCardRecord | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
