@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -46,6 +47,11 @@ def _print_residents(residents) -> None:
 def run_sim(args: argparse.Namespace) -> int:
     from kiosk.hardware.idcard_sim import FAULTS, IdCardSimulator
 
+    def _terminate(signum, frame):   # systemd/kill: clean up the pty link like Ctrl-C does
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     sim = IdCardSimulator(port=args.port, link=args.link, baudrate=args.baudrate, pace=args.pace,
                           fault=args.fault)
     try:
