@@ -247,3 +247,14 @@ def test_faulty_handler_does_not_kill_the_worker(sim, reader):
     r.when_card_read = lambda rec: events.q.put(("read", rec))
     sim.insert(1)
     assert events.expect("read").name == "李秀英"
+
+
+def test_read_with_fingerprint_command(sim):
+    r = IdCardReader(sim.port, timeout=0.5, read_fingerprint=True)
+    try:
+        sim.insert(5)
+        rec = r.read_card()
+        assert rec.pass_number == "H12345678" and rec.fingerprint == b""
+        assert p.CMD_READ_TEXT_PHOTO_FP in sim.commands
+    finally:
+        r.close()
