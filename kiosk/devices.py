@@ -1,40 +1,45 @@
 """The kiosk's devices, built from config, behind one small hub.
 
-The hub turns driver events into three things the app cares about: a person
-identified, a card taken away, and a device error. Callbacks run on driver
-threads; the app moves them onto the UI thread with Clock. The hub never
-knows about screens.
+The hub turns driver events into what the app cares about: a person
+identified, a card taken away, a device error, a device's status. Callbacks
+run on driver threads; the app moves them onto the UI thread with Clock. The
+hub never knows about screens.
+
+With ``driver = "sim"`` a device's simulator is started in-process on its real
+transport (a pty for the ID-card reader, vpcd for the social-security card,
+TCP for the printer) and the real driver talks to it, so the kiosk on its
+shipped config exercises the same code as on real hardware.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from typing import Callable
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
 
+from kiosk import ROOT
 from kiosk.config import Config
-from kiosk.errors import KioskError
-from kiosk.flows.idnumber import make_id
+from kiosk.errors import DeviceError, KioskError
 from kiosk.flows.person import Person
 
 log = logging.getLogger("kiosk.devices")
 
 
+@dataclass
+class DeviceState:
+    name: str
+    driver: str
+    status: str          # online, offline, no_device, disabled, simulated-* ...
+    detail: str = ""
+
+
 def synthetic_people() -> list[Person]:
-    """Residents the simulated devices can present (hotkeys F1..F5)."""
-    rows = [
-        ("140123", dt.date(1958, 3, 14), 21, "王秀兰", "汉", "山西省吕梁市临县城庄镇王家村12号"),
-        ("140123", dt.date(1963, 11, 2), 35, "李建国", "汉", "山西省吕梁市临县白文镇李家塔村5号"),
-        ("140212", dt.date(1990, 6, 30), 17, "马海燕", "回", "山西省大同市云州区西坪镇马家庄3号"),
-        ("140123", dt.date(2001, 1, 9), 44, "张伟", "汉", "山西省吕梁市临县安业乡张家沟8号"),
-        ("360702", dt.date(1975, 8, 21), 62, "刘芳", "汉", "江西省赣州市章贡区水东镇刘屋村2号"),
-    ]
-    people = []
-    for region, born, seq, name, nation, address in rows:
-        number = make_id(region, born, seq)
-        people.append(Person(id_number=number, name=name, source="idcard", nation=nation,
-                             gender="男" if int(number[16]) % 2 else "女", birth_date=born, address=address))
-    return people
+    """Residents the simulated devices present (hotkeys F1..F5)."""
+    from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
+
+    return [r.to_person() for r in SYNTHETIC_RESIDENTS]
 
 
 class DeviceHub:
@@ -43,35 +48,129 @@ class DeviceHub:
         self.when_person: Callable[[Person], None] | None = None
         self.when_card_removed: Callable[[str], None] | None = None
         self.when_error: Callable[[KioskError], None] | None = None
-        self.people = synthetic_people()
-        self._inserted: dict[str, Person | None] = {"idcard": None, "sscard": None}
+        self.when_status: Callable[[DeviceState], None] | None = None
+        self.idcard = self.idcard_sim = None
+        self.sscard = self.sscard_sim = None
+        self.printer = self.printer_sim = None
+        self._states: dict[str, DeviceState] = {}
+        self._print_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
-        log.info("devices: idcard=%s sscard=%s camera=%s printer=%s",
-                 self.cfg["devices.idcard"]["driver"], self.cfg["devices.sscard"]["driver"],
-                 self.cfg["devices.camera"]["driver"], self.cfg["devices.printer"]["driver"])
+        for name, starter in (("idcard", self._start_idcard), ("sscard", self._start_sscard),
+                              ("printer", self._start_printer)):
+            driver = self.cfg[f"devices.{name}"]["driver"]
+            if driver == "none":
+                self._set_state(name, driver, "disabled")
+                continue
+            try:
+                starter(self.cfg[f"devices.{name}"])
+            except (KioskError, OSError, ImportError) as exc:
+                # A missing device must not stop the kiosk: the technician sees it.
+                log.error("device %s (%s) failed to start: %s", name, driver, exc)
+                self._set_state(name, driver, "offline", str(exc))
 
     def close(self) -> None:
-        pass
+        for dev in (self.idcard, self.idcard_sim, self.sscard, self.sscard_sim, self.printer, self.printer_sim):
+            if dev is not None:
+                try:
+                    dev.close()
+                except Exception as exc:  # closing must go on for the others
+                    log.warning("closing %r: %s", dev, exc)
 
-    def status(self) -> dict[str, str]:
-        return {name: ("simulated" if self.cfg[f"devices.{name}"]["driver"] == "sim" else "configured")
-                for name in ("idcard", "sscard", "camera", "printer")}
+    def status(self) -> dict[str, DeviceState]:
+        return dict(self._states)
 
-    # -- simulated devices (hotkeys, kiosk control) --------------------------
-    def sim_insert(self, source: str, index: int) -> None:
-        person = self.people[index % len(self.people)]
-        self._inserted[source] = person
-        p = Person(**{**person.__dict__, "source": source})
-        self._emit_person(p)
+    def _set_state(self, name: str, driver: str, status: str, detail: str = "") -> None:
+        state = DeviceState(name, driver, status, detail)
+        self._states[name] = state
+        if self.when_status:
+            self.when_status(state)
 
-    def sim_remove(self, source: str) -> None:
-        if self._inserted.get(source) is not None:
-            self._inserted[source] = None
-            if self.when_card_removed:
-                self.when_card_removed(source)
+    def _error(self, err: KioskError) -> None:
+        log.warning("device error: %s", err)
+        if self.when_error:
+            self.when_error(err)
 
-    def _emit_person(self, person: Person) -> None:
+    def _person(self, person: Person) -> None:
         if self.when_person:
             self.when_person(person)
+
+    def _removed(self, source: str) -> None:
+        if self.when_card_removed:
+            self.when_card_removed(source)
+
+    # -- ID-card reader ------------------------------------------------------
+    def _start_idcard(self, c: dict[str, Any]) -> None:
+        from kiosk.hardware.idcard_reader import IdCardReader
+
+        if c["driver"] == "sim":
+            from kiosk.hardware.idcard_sim import IdCardSimulator
+
+            self.idcard_sim = IdCardSimulator(baudrate=c["baudrate"]).start()
+            port = self.idcard_sim.port
+        else:
+            port = c["port"]
+        reader = IdCardReader(port, baudrate=c["baudrate"], poll_interval=c["poll_interval"])
+        reader.when_card_read = lambda rec: self._person(rec.to_person())
+        reader.when_card_removed = lambda: self._removed("idcard")
+        reader.when_error = self._error
+        reader.when_status_changed = lambda st: self._set_state("idcard", c["driver"], str(st))
+        self.idcard = reader
+        self._set_state("idcard", c["driver"], "starting", port)
+        reader.start()
+
+    # -- social-security card --------------------------------------------------
+    def _start_sscard(self, c: dict[str, Any]) -> None:
+        # Wired when the PC/SC driver lands; until then the hotkeys emit the holder directly.
+        self._set_state("sscard", c["driver"], "simulated-inline")
+
+    # -- printer -----------------------------------------------------------------
+    def _start_printer(self, c: dict[str, Any]) -> None:
+        from kiosk.hardware.printer import ReceiptPrinter
+
+        port = c["port"]
+        if c["driver"] == "sim":
+            from kiosk.hardware.printer_sim import PrinterSimulator
+
+            out = Path(c["sim_out"])
+            self.printer_sim = PrinterSimulator(out_dir=out if out.is_absolute() else ROOT / out, tcp_port=0).start()
+            port = f"127.0.0.1:{self.printer_sim.tcp_port}"
+        self.printer = ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
+                                      paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],
+                                      qr_mode=c["qr_mode"], baudrate=c["baudrate"])
+        self.printer.start()
+        self._set_state("printer", c["driver"], "online", port)
+
+    def print_job(self, job: bytes, key: str | None, on_done: Callable[[Any], None], label: str = "") -> None:
+        """Print on a worker thread; ``on_done`` gets a PrintResult or the DeviceError."""
+        def work() -> None:
+            with self._print_lock:
+                try:
+                    if self.printer is None:
+                        raise DeviceError("no printer configured", "本机没有可用的打印机，可在屏幕上查看回执，或到柜台领取。")
+                    result: Any = self.printer.print_job(job, key=key, label=label)
+                except KioskError as exc:
+                    log.warning("print job %s failed: %s", key, exc)
+                    result = exc
+            on_done(result)
+
+        threading.Thread(target=work, name="print-job", daemon=True).start()
+
+    # -- simulated devices (hotkeys, kiosk control) --------------------------------
+    def sim_insert(self, source: str, index: int) -> None:
+        if source == "idcard" and self.idcard_sim is not None:
+            self.idcard_sim.insert(index % len(self.idcard_sim.residents))
+        elif source == "sscard":
+            person = synthetic_people()[index % 5]
+            self._sscard_inline = person
+            self._person(Person(**{**person.__dict__, "source": "sscard"}))
+        else:
+            log.warning("no simulator for %s", source)
+
+    def sim_remove(self, source: str) -> None:
+        if source == "idcard" and self.idcard_sim is not None:
+            self.idcard_sim.remove()
+        elif source == "sscard" and getattr(self, "_sscard_inline", None) is not None:
+            self._sscard_inline = None
+            self._removed("sscard")
