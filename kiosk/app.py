@@ -5,6 +5,7 @@ Import this module only after kiosk.kivy_setup.prepare() has run.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,17 @@ from kiosk.screens.widgets import IdleWarning
 log = logging.getLogger("kiosk.app")
 
 KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
+
+# Screen modules that plug in more screens. Each exposes ``register(app, sm)``
+# (loading its own kv file and adding its screens); a module that is not there
+# is skipped, so areas land independently.
+SCREEN_MODULES = [
+    "kiosk.screens.flow",          # forms, confirm, results, receipts (issue: all 40 services)
+    "kiosk.screens.camera_login",  # e-SSC QR login on the attract screen, certification photo
+    "kiosk.screens.technician",    # technician mode, self-test, fault reports
+    "kiosk.screens.disclosure",    # public-disclosure browser
+    "kiosk.screens.search",        # service search by characters and pinyin
+]
 
 # SDL2 key codes
 KEY_ESCAPE = 27
@@ -66,6 +78,15 @@ class KioskApp(App):
         for screen in (AttractScreen(name="attract"), MenuScreen(name="menu"),
                        ItemListScreen(name="items"), GuideScreen(name="guide")):
             self.sm.add_widget(screen)
+        self.plugins = {}
+        for modname in SCREEN_MODULES:
+            try:
+                module = importlib.import_module(modname)
+            except ModuleNotFoundError as exc:
+                if exc.name == modname:
+                    continue
+                raise
+            self.plugins[modname.rsplit(".", 1)[1]] = module.register(self, self.sm)
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
         self._idle_ev = Clock.schedule_interval(self._check_idle, 0.25)
@@ -124,6 +145,14 @@ class KioskApp(App):
         self.sessions.current.elder_mode = self.theme.elder
         timeout = self.cfg["ui"]["elder_idle_timeout" if self.theme.elder else "idle_timeout"]
         self.idle = IdleTimer(timeout, self.cfg["ui"]["idle_warning"])
+
+    def open_technician(self) -> None:
+        """The hidden corner gesture on the attract screen lands here."""
+        if self.sm.has_screen("tech_login"):
+            log.info("technician entry gesture")
+            self.go("tech_login")
+        else:
+            log.info("technician entry gesture, but technician mode is not installed")
 
     def start_text_for(self, item) -> str:
         return ""  # services themselves arrive with the flow engine

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
 from kiosk.screens.widgets import KioskScreen
+
+# Technician entry: this many taps in the top-left corner within this many seconds.
+SECRET_TAPS = 5
+SECRET_WINDOW = 4.0
+SECRET_CORNER = 120  # px square
 
 PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
 WEEKDAYS = "一二三四五六日"
@@ -29,6 +36,17 @@ class AttractScreen(KioskScreen):
     def on_leave(self, *args) -> None:
         self._clock_ev.cancel()
         self.message = ""
+
+    def on_touch_down(self, touch) -> bool:
+        # A hidden gesture, invisible to residents: taps in the top-left corner.
+        if touch.x < SECRET_CORNER and touch.y > self.height - SECRET_CORNER:
+            now = time.monotonic()
+            self._taps = [t for t in getattr(self, "_taps", []) if now - t < SECRET_WINDOW] + [now]
+            if len(self._taps) >= SECRET_TAPS:
+                self._taps = []
+                App.get_running_app().open_technician()
+            return True
+        return super().on_touch_down(touch)
 
     def _tick(self, _dt: float) -> None:
         self.clock_text = clock_text(dt.datetime.now())
