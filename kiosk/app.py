@@ -27,6 +27,7 @@ from kiosk.screens.guide import GuideScreen
 from kiosk.screens.item_list import ItemListScreen
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
+from kiosk.screens.voice import Voice
 from kiosk.screens.widgets import IdleWarning
 
 log = logging.getLogger("kiosk.app")
@@ -67,6 +68,7 @@ class KioskApp(App):
         self.sessions.when_login = self._on_login
         self.sessions.when_logout = self._on_logout
         self.idle = IdleTimer(cfg["ui"]["idle_timeout"], cfg["ui"]["idle_warning"])
+        self.voice = Voice(volume=float(cfg["ui"]["volume"]))
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
         self.started_at: float | None = None
@@ -142,6 +144,8 @@ class KioskApp(App):
 
     def toggle_elder(self) -> None:
         self.theme.elder = not self.theme.elder
+        if self.theme.elder:
+            self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
         timeout = self.cfg["ui"]["elder_idle_timeout" if self.theme.elder else "idle_timeout"]
         self.idle = IdleTimer(timeout, self.cfg["ui"]["idle_warning"])
@@ -170,6 +174,8 @@ class KioskApp(App):
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
         self.who_text = ""
+        if reason != "kiosk stopping":
+            self.voice.say("logged_out")
         if self.theme.elder:
             self.toggle_elder()
         self.go_attract()
@@ -208,6 +214,7 @@ class KioskApp(App):
                 self.go_attract()
         elif state == "warning":
             if self._idle_popup is None:
+                self.voice.say("timeout_warning")
                 self._idle_popup = IdleWarning()
                 self._idle_popup.open(animation=False)
             self._idle_popup.seconds = int(self.idle.remaining() + 0.999)
