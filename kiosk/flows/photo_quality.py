@@ -117,7 +117,7 @@ def detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
     min_side = 24  # the cascade's own window
     clf = _face_cascade()
     with _cascade_lock:  # one classifier object is not safe for concurrent detectMultiScale
-        found = clf.detectMultiScale(eq, scaleFactor=1.1, minNeighbors=6, minSize=(min_side, min_side))
+        found = clf.detectMultiScale(eq, scaleFactor=1.05, minNeighbors=5, minSize=(min_side, min_side))
     faces = [tuple(int(v) for v in f) for f in (found if len(found) else [])]
     return sorted(faces, key=lambda f: f[2] * f[3], reverse=True)
 
