@@ -38,6 +38,17 @@ def qr_image(text: str, module_px: int = 6, ecc: str = "M", border: int = 4) -> 
     return img.repeat(module_px, axis=0).repeat(module_px, axis=1)
 
 
+def code_box(width: int = 360, height: int = 720) -> tuple[int, int, int]:
+    """Where ``phone_screen`` draws the code: (x0, y0, side) in phone pixels,
+    quiet zone included."""
+    bezel = max(6, width // 30)
+    top = height // 9
+    side = int((width - 2 * bezel) * 0.8)
+    x0 = (width - side) // 2
+    y0 = top + height // 12 + (height - 2 * top - height // 12 - side) // 2
+    return x0, y0, side
+
+
 def phone_screen(text: str, width: int = 360, height: int = 720, ecc: str = "M",
                  screen_bgr: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """A phone (dark bezel, light screen) showing the e-SSC page with the code.
@@ -52,10 +63,8 @@ def phone_screen(text: str, width: int = 360, height: int = 720, ecc: str = "M",
     # App header bar (the e-SSC page has a coloured title strip).
     cv2.rectangle(phone, (bezel, top), (width - bezel, top + height // 12), (180, 90, 30), -1)
     code = qr_image(text, module_px=1, ecc=ecc)
-    side = int((width - 2 * bezel) * 0.8)
+    x0, y0, side = code_box(width, height)
     code = cv2.resize(code, (side, side), interpolation=cv2.INTER_NEAREST)
-    x0 = (width - side) // 2
-    y0 = top + height // 12 + (height - 2 * top - height // 12 - side) // 2
     phone[y0:y0 + side, x0:x0 + side] = cv2.cvtColor(code, cv2.COLOR_GRAY2BGR)
     # A few text-like lines under the code.
     for i in range(3):
