@@ -97,3 +97,10 @@ def test_worker_decodes_submitted_frames_off_the_calling_thread():
     finally:
         worker.close()
     assert threads and threads[0] is not threading.current_thread()
+
+
+def test_default_decoder_reads_utf8_chinese():
+    # zbar (libzbar0 0.23) guesses Shift-JIS first and returns mojibake for
+    # this text; zxing-cpp honours UTF-8. One reason zxing is the default.
+    text = "山西省吕梁市临县"
+    assert make_decoder().decode(phone_scene(text, seed=6)) == [text]
