@@ -54,3 +54,12 @@ def test_unreadable_files_give_error_lines_and_exit_1(images):
     assert lines[1]["texts"] == [CODE]  # later images are still decoded
     assert "error" in lines[2]
     assert lines[1]["decoder"] == "zxing"  # the configured default
+
+
+def test_camera_modules_do_not_import_kivy():
+    code = ("import sys, kiosk.hardware.camera, kiosk.hardware.qr_decode, kiosk.hardware.qr_scanner, "
+            "kiosk.hardware.qr_render, kiosk.flows.photo_quality, kiosk.commands.camera; "
+            "print('kivy' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"
