@@ -143,3 +143,38 @@ def test_make_camera_builds_the_configured_driver(folder):
     assert isinstance(cam, SimCamera) and cam.source == folder
     with pytest.raises(CameraError):
         make_camera("webcam")
+
+
+def test_opencv_camera_reads_frames_and_recovers_after_the_stream_ends(tmp_path):
+    # VideoCapture opens a file the same way as a device: the real driver's
+    # read path. At the end of the file reads fail, as when a USB camera is
+    # pulled; the driver reports "error" and re-opens.
+    path = tmp_path / "cam.avi"
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    for c in COLOURS:
+        vw.write(solid(c))
+    vw.release()
+    statuses: list[str] = []
+    cam = OpenCvCamera(str(path), 64, 48, fps=10, max_failures=2, reopen_delay=0.05)
+    cam.when_status = statuses.append
+    frames = record_until(cam, lambda seen: statuses.count(RUNNING) >= 2 and len(seen) >= 4)
+    assert [int(np.argmax(f.image[10, 10])) for f in frames[:4]] == [2, 1, 0, 2]  # red, green, blue, red again
+    assert statuses[:4] == ["opening", RUNNING, ERROR, "opening"]
+    assert statuses.count(RUNNING) >= 2 and statuses[-1] == CLOSED
+
+
+def record_until(cam, done, timeout: float = 10.0) -> list:
+    seen: list = []
+    got = threading.Event()
+
+    def on_frame(f):
+        seen.append(f)
+        if done(seen):
+            got.set()
+    cam.when_frame = on_frame
+    cam.start()
+    try:
+        assert got.wait(timeout), f"only {len(seen)} frames"
+    finally:
+        cam.close()
+    return seen

@@ -72,6 +72,8 @@ class CameraSource:
         self.fps = float(fps)
         self.reopen_delay = reopen_delay
         self.when_frame: Callable[[Frame], None] | None = None
+        # Status changes go to when_status from the worker thread, except
+        # "closed", which is reported by close() on the caller's thread.
         self.when_status: Callable[[str], None] | None = None
         self._status = CLOSED
         self._error: str | None = None

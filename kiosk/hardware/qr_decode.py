@@ -221,8 +221,12 @@ class DecoderWorker:
         while not self._stop.is_set():
             t0 = time.monotonic()
             image, last_seq = self._next_image(last_seq)
-            if image is None or self._stop.is_set():
+            if image is None:
+                # A closed camera answers wait_frame at once: don't spin.
+                self._stop.wait(0.05)
                 continue
+            if self._stop.is_set():
+                break
             t1 = time.monotonic()
             try:
                 texts = self.decoder.decode(image)
