@@ -66,6 +66,15 @@ SCHEMA: dict[str, _Spec] = {
         "sim_source": (str, "images/sim/camera", None),
         "fps": (int, 10, None),
         "decoder": (str, "zxing", ("zxing", "pyzbar")),
+        "decode_rate": ((int, float), 5.0, None),
+    },
+    "photo": {
+        "min_sharpness": ((int, float), 40.0, None),
+        "min_brightness": ((int, float), 60.0, None),
+        "max_brightness": ((int, float), 200.0, None),
+        "min_face_width": ((int, float), 0.12, None),
+        "max_jpeg_kb": (int, 200, None),
+        "max_side": (int, 1280, None),
     },
     "devices.scanner": {
         "driver": (str, "none", ("none", "sim", "serial")),
