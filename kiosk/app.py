@@ -56,6 +56,7 @@ class KioskApp(App):
     logged_in = BooleanProperty(False)
     who_text = StringProperty("")
     site_name = StringProperty("")
+    disclosure_title = StringProperty("")
 
     def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -71,6 +72,7 @@ class KioskApp(App):
         self.voice = Voice(volume=float(cfg["ui"]["volume"]))
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
+        self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
 
     # -- build -------------------------------------------------------------

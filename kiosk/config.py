@@ -92,7 +92,7 @@ SCHEMA: dict[str, _Spec] = {
         "timeout": ((int, float), 3.0, None),
         "qr_mode": (str, "native", ("native", "image")),
         "baudrate": (int, 9600, None),
-        "sim_out": (str, "var/printer-jobs", None),
+        "sim_out": (str, "printer-jobs", None),
     },
 }
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk import ROOT
 from kiosk.config import Config
 from kiosk.errors import DeviceError, KioskError
 from kiosk.flows.person import Person
@@ -134,7 +133,8 @@ class DeviceHub:
             from kiosk.hardware.printer_sim import PrinterSimulator
 
             out = Path(c["sim_out"])
-            self.printer_sim = PrinterSimulator(out_dir=out if out.is_absolute() else ROOT / out, tcp_port=0).start()
+            out = out if out.is_absolute() else self.cfg.storage_dir / out
+            self.printer_sim = PrinterSimulator(out_dir=out, tcp_port=0).start()
             port = f"127.0.0.1:{self.printer_sim.tcp_port}"
         self.printer = ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
                                       paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],

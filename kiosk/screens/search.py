@@ -58,7 +58,7 @@ Builder.load_string("""
                     height: self.minimum_height
                     spacing: 12
             GridLayout:
-                id: keys
+                id: keypad
                 cols: 1
                 size_hint_y: None
                 height: self.minimum_height
@@ -74,7 +74,7 @@ class SearchScreen(KioskScreen):
 
     def show(self, **_params) -> None:
         app = App.get_running_app()
-        if not self.ids.keys.children:
+        if not self.ids.keypad.children:
             self._build_keys()
         self.query = ""
         self._update()
@@ -91,13 +91,13 @@ class SearchScreen(KioskScreen):
                 key = KKey(text=ch.upper())
                 key.bind(on_release=lambda b: self.type(b.text.lower()))
                 line.add_widget(key)
-            self.ids.keys.add_widget(line)
+            self.ids.keypad.add_widget(line)
         edit = BoxLayout(size_hint_y=None, height=height)
         for text, action in (("删除", self.backspace), ("清空", self.clear)):
             key = KKey(text=text)
             key.bind(on_release=lambda _b, a=action: a())
             edit.add_widget(key)
-        self.ids.keys.add_widget(edit)
+        self.ids.keypad.add_widget(edit)
 
     def type(self, ch: str) -> None:
         if len(self.query) < 20:
