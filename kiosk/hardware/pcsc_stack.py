@@ -104,7 +104,8 @@ def reader_for_port(port: int, readers: list[str] | None = None) -> str | None:
 def pcscd_pid() -> int | None:
     """PID of the running pcscd according to its pid file, or None."""
     try:
-        pid = int(PCSCD_PID_FILE.read_text().strip())
+        # pcscd writes "PID\n\0".
+        pid = int(PCSCD_PID_FILE.read_bytes().strip(b"\0 \n\t"))
     except (OSError, ValueError):
         return None
     try:
@@ -233,3 +234,34 @@ def try_lock_port(port: int) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+def wait_card_state(reader: str, present: bool, timeout: float = 5.0) -> bool:
+    """Wait until pcscd reports a card in ``reader`` (or none); False on timeout.
+
+    pcscd polls vpcd readers about every 400 ms, so a card that was just
+    removed can still look present for a moment (tests, benches).
+    """
+    from smartcard import scard
+
+    hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if hresult != scard.SCARD_S_SUCCESS:
+        return False
+    try:
+        state = scard.SCARD_STATE_UNAWARE
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            hresult, states = scard.SCardGetStatusChange(ctx, int(min(remaining, 0.5) * 1000), [(reader, state)])
+            if hresult == scard.SCARD_E_TIMEOUT:
+                continue
+            if hresult != scard.SCARD_S_SUCCESS:
+                return False
+            event = states[0][1]
+            if bool(event & scard.SCARD_STATE_PRESENT) == present:
+                return True
+            state = event & ~scard.SCARD_STATE_CHANGED
+    finally:
+        scard.SCardReleaseContext(ctx)
