@@ -23,6 +23,7 @@ from kiosk.hardware.sscard_errors import (
     SsCardExpiredError,
     SsCardRemovedError,
     SsCardStatusError,
+    SsCardTimeoutError,
 )
 from kiosk.hardware.sscard_reader import SsCardReader, SsCardStatus, read_sequence
 from kiosk.hardware.sscard_sim import SYNTHETIC_HOLDERS, VirtualSsCard
@@ -234,3 +235,19 @@ def test_survives_pcscd_restart(card, reader):
     # the driver, with a rebuilt context, reads it again.
     assert reader.events.expect("inserted", "read") == card.holder
     assert vpcd_slots()
+
+
+def test_mute_card_times_out_and_driver_recovers(card, pcsc):
+    r = SsCardReader(card.reader, poll_interval=0.1, read_timeout=1.0)
+    events = Events(r)
+    with r:
+        card.fault = "mute"
+        card.insert()
+        err = events.expect("inserted", "error")
+        assert isinstance(err, SsCardTimeoutError)
+        assert "超时" in err.message_zh
+        card.remove()
+        events.expect("removed")
+        card.fault = None
+        card.insert()
+        assert events.expect("inserted", "read") == card.holder

@@ -297,21 +297,25 @@ class SsCardReader:
         # read on a helper thread and give up after read_timeout.
         result: list[object] = []
         reader, ctx = self._reader_name, self._ctx
+        abandoned = threading.Event()
 
         def work() -> None:
             try:
                 result.append(read_card(ctx, reader))
             except BaseException as exc:  # handed to the supervisor
                 result.append(exc)
+            if abandoned.is_set():  # the supervisor moved on: free the old context
+                scard.SCardReleaseContext(ctx)
 
         t = threading.Thread(target=work, name="sscard-read", daemon=True)
         t.start()
         t.join(self.read_timeout)
         if t.is_alive():
-            # Abandon the stuck exchange with its context; start afresh.
+            # Leave the stuck exchange its context; supervise with a new one.
+            abandoned.set()
             self._ctx = None
             self._reader_name = None
-            raise SsCardTimeoutError(f"card did not answer within {self.read_timeout} s")
+            raise SsCardTimeoutError(f"card in {reader} did not answer within {self.read_timeout} s")
         if isinstance(result[0], BaseException):
             raise result[0]
         return result[0]  # type: ignore[return-value]

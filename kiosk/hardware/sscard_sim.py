@@ -38,7 +38,8 @@ SSSE_AID = bytes.fromhex("7378312E73682EC9E7BBE1B1A3D5CF")  # "sx1.sh.社会保�
 MF_FID = b"\x3f\x00"
 EF_FIDS = {b"\xef\x05": "EF05", b"\xef\x06": "EF06"}
 
-FAULTS = ("wrong_application", "pulled_mid_read", "malformed_tlv", "status_6a82")
+FAULTS = ("wrong_application", "pulled_mid_read", "malformed_tlv", "status_6a82", "mute")
+MUTE = b""  # process() result: the card stops answering (until it is removed)
 
 SW_OK = b"\x90\x00"
 SW_WRONG_LENGTH = b"\x67\x00"
@@ -89,7 +90,7 @@ class SsCardApplet:
         return {"EF05": ef05, "EF06": ef06}
 
     def process(self, apdu: bytes) -> bytes | None:
-        """The response APDU, or None when the card is pulled out now."""
+        """The response APDU; None when the card is pulled out now, MUTE when it hangs."""
         if len(apdu) < 4:
             return SW_WRONG_LENGTH
         cla, ins, p1, p2 = apdu[:4]
@@ -129,6 +130,8 @@ class SsCardApplet:
         le = body[0] if body else 0
         if self.ef == "EF06" and self.fault == "pulled_mid_read":
             return None
+        if self.ef == "EF06" and self.fault == "mute":
+            return MUTE
         if self.ef == "EF06" and self.fault and self.fault.startswith("status_"):
             return bytes.fromhex(self.fault[7:])
         records = self._records()[self.ef]
@@ -348,6 +351,9 @@ class VirtualSsCard:
                 with self._cond:
                     self._want_inserted = False
                 return
+            if response is MUTE:        # fault: hang; vpcd waits until the card is removed
+                log.info("virtual card stops answering (fault)")
+                continue
             sock.sendall(struct.pack(">H", len(response)) + response)
 
 
