@@ -61,7 +61,7 @@ def run(args) -> int:
               f"'{card.reader}' (vpcd port {card.port}), "
               f"{'inserted' if card.inserted else 'removed'}, fault={card.fault or 'none'}", flush=True)
         if sys.stdin is None or not sys.stdin.isatty() and _stdin_is_empty():
-            stop.wait()
+            _wait(stop)
             return 0
         print("commands: insert | remove | holder N | fault X|none | list | status | quit", flush=True)
         for line in sys.stdin:
@@ -70,10 +70,15 @@ def run(args) -> int:
             if not _command(card, line.split()):
                 break
         else:
-            stop.wait()  # stdin closed: keep serving until stopped
+            _wait(stop)  # stdin closed: keep serving until stopped
         return 0
     finally:
         card.close()
+
+
+def _wait(stop: threading.Event) -> None:
+    while not stop.wait(0.5):  # short waits so signal handlers run promptly
+        pass
 
 
 def _stdin_is_empty() -> bool:

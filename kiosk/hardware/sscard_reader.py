@@ -17,7 +17,6 @@ import datetime as _dt
 import enum
 import logging
 import threading
-import time
 from typing import Callable
 
 from smartcard import scard
