@@ -59,6 +59,8 @@ SCHEMA: dict[str, _Spec] = {
     "devices.sscard": {
         "driver": (str, "sim", ("sim", "pcsc", "none")),
         "reader": (str, "", None),
+        "poll_interval": ((int, float), 0.2, None),
+        "read_timeout": ((int, float), 5.0, None),
     },
     "devices.camera": {
         "driver": (str, "sim", ("sim", "opencv", "none")),
