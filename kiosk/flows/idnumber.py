@@ -13,7 +13,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"  # index = weighted sum mod 11 (ISO 7064 MOD 11-2)
 _ID18 = re.compile(r"^\d{17}[\dX]$")
 # Anything that looks like an 18-character ID number inside free text.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 
 def check_char(first17: str) -> str:
