@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
 from kiosk.screens.widgets import IdleWarning
+from kiosk.watchdog import Watchdog, block_after_from_env
 
 log = logging.getLogger("kiosk.app")
 
@@ -94,6 +96,11 @@ class KioskApp(App):
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
         self._idle_ev = Clock.schedule_interval(self._check_idle, 0.25)
+        # systemd watchdog: ticks come from the UI loop itself, so a hung loop stops the pings.
+        self.watchdog = Watchdog()
+        self._wd_ev = Clock.schedule_interval(self.watchdog.tick, min(1.0, self.watchdog.stale_after / 4))
+        self.sm.bind(current=lambda _sm, name: self.watchdog.set_status("screen", f"{name} screen"))
+        self.devices.when_status = lambda st: self.watchdog.set_status(f"dev-{st.name}", f"{st.name} {st.status}")
         self.devices.when_person = lambda p: Clock.schedule_once(lambda _dt: self.sessions.login(p))
         self.devices.when_card_removed = lambda src: Clock.schedule_once(lambda _dt: self._on_card_removed(src))
         self.devices.when_error = lambda err: Clock.schedule_once(lambda _dt: self.show_error(err))
@@ -101,10 +108,20 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.devices.start()
+        self.watchdog.set_status("screen", "attract screen")
+        Clock.schedule_once(self._announce_ready, 0)  # after the first frame is drawn
+
+    def _announce_ready(self, _dt: float) -> None:
         log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
+        self.watchdog.ready()
+        block_after = block_after_from_env()
+        if block_after is not None:  # test hook: prove a hung UI loop stops the watchdog
+            Clock.schedule_once(lambda _dt: time.sleep(3600), block_after)
 
     def on_stop(self) -> None:
         self._idle_ev.cancel()
+        self._wd_ev.cancel()
+        self.watchdog.close()
         self.devices.close()
         self.sessions.logout("kiosk stopping")
 
