@@ -421,6 +421,65 @@ class FaultMiddleware:
         return await self.app(scope, receive, send)
 
 
+class AuthMiddleware:
+    """Verify the device signature (kiosk.platform.signing) before any parsing of the request."""
+
+    def __init__(self, app, state: SimState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/") or scope["path"] == "/v1/health":
+            return await self.app(scope, receive, send)
+        state = self.state
+        state.counts["requests"] += 1
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        device = headers.get(signing.HEADER_DEVICE.lower(), "")
+        ts = headers.get(signing.HEADER_TIMESTAMP.lower(), "")
+        sig = headers.get(signing.HEADER_SIGNATURE.lower(), "")
+        target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        error = None
+        if not device or not ts or not sig:
+            error = ("unsigned", "missing device signature headers", "本机未通过服务平台认证。")
+        elif not signing.verify(state.device_secret, sig, scope["method"], target, ts, device, body):
+            error = ("bad_signature", f"bad signature from device {device}", "本机未通过服务平台认证。")
+        else:
+            try:
+                skew = abs(time.time() - float(ts))
+            except ValueError:
+                skew = float("inf")
+            if skew > signing.MAX_SKEW_S:
+                error = ("stale_signature", f"timestamp off by {skew:.0f}s", "本机时钟与服务平台不一致，请联系技术人员校准时间。")
+        if error is not None:
+            state.counts["auth_rejected"] += 1
+            payload = json.dumps({"error": dict(zip(("code", "message", "message_zh"), error))}, ensure_ascii=False).encode()
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        scope.setdefault("state", {})["device_id"] = device
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+        await self.app(scope, replay, send)
+
+
 # ---------------------------------------------------------------------------
 # App
 
@@ -439,7 +498,8 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
                      "Idempotency-Key: the same key always yields the same answer and is recorded once."),
     )
     app.state.sim = state
-    app.add_middleware(FaultMiddleware, state=state)
+    app.add_middleware(AuthMiddleware, state=state)
+    app.add_middleware(FaultMiddleware, state=state)  # outermost: faults hit before anything else
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -453,28 +513,8 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
                             status_code=400)
 
     async def auth(request: Request) -> str:
-        state.counts["requests"] += 1
-        device = request.headers.get(signing.HEADER_DEVICE, "")
-        ts = request.headers.get(signing.HEADER_TIMESTAMP, "")
-        sig = request.headers.get(signing.HEADER_SIGNATURE, "")
-        body = await request.body()
-        target = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
-        if request.scope.get("query_string"):
-            target += "?" + request.scope["query_string"].decode("latin-1")
-        if not device or not ts or not sig:
-            state.counts["auth_rejected"] += 1
-            raise ApiError(401, "unsigned", "missing device signature headers", "本机未通过服务平台认证。")
-        if not signing.verify(state.device_secret, sig, request.method, target, ts, device, body):
-            state.counts["auth_rejected"] += 1
-            raise ApiError(401, "bad_signature", f"bad signature from device {device}", "本机未通过服务平台认证。")
-        try:
-            skew = abs(time.time() - float(ts))
-        except ValueError:
-            skew = float("inf")
-        if skew > signing.MAX_SKEW_S:
-            state.counts["auth_rejected"] += 1
-            raise ApiError(401, "stale_signature", f"timestamp off by {skew:.0f}s", "本机时钟与服务平台不一致，请联系技术人员校准时间。")
-        return device
+        """The device id AuthMiddleware verified for this request."""
+        return request.scope["state"]["device_id"]
 
     def item_or_404(item_no: int, kinds: tuple[str, ...]):
         item = ITEMS.get(item_no)
