@@ -10,6 +10,7 @@ left out of the OpenAPI document.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -489,7 +490,13 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
     state = SimState(seed, today, Path(state_path) if state_path else None, device_secret, n_residents)
     if today is not None:
         state._live_clock = False
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        state.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="就近办 provincial platform API (kiosk contract)",
         version=API_VERSION,
         description=("The API the village self-service kiosk needs from the provincial employment & social-security "
@@ -782,10 +789,6 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
         state.replies.append(reply)
         state._record({"t": "reply", **reply})
         return reply
-
-    @app.on_event("shutdown")
-    async def _close():
-        state.close()
 
     return app
 
