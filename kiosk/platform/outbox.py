@@ -257,6 +257,14 @@ class Outbox:
             self._table.update({"next_try": 0.0}, Query().state == "pending")
         self._wake.set()
 
+    def requeue(self, ref: str) -> bool:
+        """Send a ``failed`` record again (technician action); same idempotency key."""
+        with self._db.lock:
+            done = self._table.update({"state": "pending", "next_try": 0.0, "last_error": ""},
+                                      (Query().ref == ref) & (Query().state == "failed"))
+        self._wake.set()
+        return bool(done)
+
     def drain(self, timeout: float) -> bool:
         """Block until nothing is pending (True) or ``timeout`` passes (False)."""
         deadline = time.monotonic() + timeout
@@ -371,6 +379,9 @@ class Outbox:
 
     def close(self) -> None:
         """Stop the sender (pending records stay on disk for next start). Idempotent."""
+        if self._stop.is_set() and self._thread is None and getattr(self, "_closed", False):
+            return
+        self._closed = True
         self._stop.set()
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
