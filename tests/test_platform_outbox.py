@@ -90,6 +90,10 @@ def test_photo_kept_until_acknowledged_then_deleted_and_refusals_reported(tmp_pa
         assert refused.receipt_lines_zh[0] == "未能受理"
         rec = box._table.get(lambda r: r["ref"] == refused.ref)
         assert rec["id_number"].count("*") == 11  # personal data leaves once the platform answered
+        broken = box.submit(1, "110105194912310021", {}, wait=10)  # bad check character: the platform says 400
+        assert broken.state == "failed" and box.status().failed == 1
+        assert broken.receipt_lines_zh[1] == "提交未成功，请联系工作人员处理。"
+        assert box.requeue(broken.ref) and box.wait(broken.ref, 10).state in ("pending", "failed")
     finally:
         box.close()
         platform.close()
