@@ -196,6 +196,8 @@ def test_essc_staff_roles_and_locked_accounts(platform):
     active = next(s for s in staff if not s["locked"] and s["roles"] == ["technician"])
     ident = platform.verify_essc(issue(platform.base_url, username=active["username"]))
     assert ident.kind == "staff" and ident.staff.roles == ["technician"]
+    person = ident.as_person()
+    assert person.roles == ["technician"] and person.source == "qr" and "*" in repr(person)
     assert {tuple(s["roles"]) for s in staff} >= {("system_admin",), ("business_admin",), ("operator",), ("technician",)}
     locked = next(s for s in staff if s["locked"])
     with pytest.raises(Refused) as exc:
