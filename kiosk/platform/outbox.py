@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 from tinydb import Query
 
-from kiosk.flows.idnumber import mask_id
+from kiosk.flows.idnumber import id_problem, mask_id
 from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
 from kiosk.storage import _fsync_dir, open_db
 
@@ -133,7 +133,7 @@ def _is_transient(exc: Exception) -> bool:
 
 class Outbox:
     def __init__(self, path: str | os.PathLike, platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
-                 backoff_base: float = 1.0, backoff_cap: float = 60.0, autostart: bool = True, fsync: bool = True) -> None:
+                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True) -> None:
         self.path = Path(path)
         self.platform = platform
         self.when_result = on_result
@@ -165,7 +165,14 @@ class Outbox:
 
     def enqueue(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
                 photo_type: str = "image/jpeg") -> LocalRef:
-        """Store a submission durably; returns once it is fsynced (then the screen may say 已提交)."""
+        """Store a submission durably; returns once it is fsynced (then the screen may say 已提交).
+
+        Raises ``Refused(code="invalid_id_number")`` for an ID number that fails its
+        check character: nothing is stored that the platform could only reject.
+        """
+        problem = id_problem(id_number)
+        if problem:
+            raise Refused("身份证号码有误，请核对后重试。", "invalid_id_number", log_message=f"not stored: {problem}")
         ref = self._new_ref()
         key = uuid.uuid4().hex
         photo_file = ""
