@@ -147,6 +147,12 @@ def _masked_field(f: FieldState) -> dict[str, Any]:
     return d
 
 
+def print_columns(columns: list[Column], limit: int = 4) -> list[Column]:
+    """The columns that fit a receipt: internal numbers and publish dates left out, at most ``limit``."""
+    keep = [c for c in columns if not c.key.endswith("_id") and c.key not in ("published", "state")]
+    return keep[:limit] or columns[:limit]
+
+
 def mode_of(item: ServiceItem) -> str:
     """enquiry | application | counter: how the kiosk handles ``item``."""
     if item.no in KIOSK_EXTRAS:
@@ -654,7 +660,7 @@ class ServiceFlow:
         return notes
 
     def _enquiry_receipt(self, res: EnquiryResult, summary: list[tuple[str, str]], notes: list[str]) -> Receipt:
-        cols: list[Column] = res.columns
+        cols: list[Column] = print_columns(res.columns)
         rows = [[str(r.get(c.key, "")) for c in cols] for r in res.rows]
         fields = list(summary)
         if res.pages > 1:
@@ -678,15 +684,18 @@ class ServiceFlow:
             summary.append(("地址", self.site.office_address))
         if self.site.office_phone:
             summary.append(("咨询电话", self.site.office_phone))
-        prefill = self._receipt_fields() if self.item.fields else []
+        prefill = [("身份证号", mask_id(self.id_number))] + (self._receipt_fields() if self.item.fields else [])
+        materials = materials_list(g.materials)
+        if not materials or materials == ["无"]:
+            materials = materials_list(self.item.materials)
         notes = []
-        if prefill:
+        if self.item.fields:
             notes.append("以上内容已在本机预填，请将本单交给柜台工作人员核对确认。")
         notes.append(f"办结时限：{self.item.time_limit_text}")
         receipt = Receipt(kind="checklist", site_name=self.site.name, device_id=self.site.device_id,
                           service_name=self.item.name, service_no=str(self.item.no), name=self.name,
                           id_number=self.id_number, time=self._clock(),
-                          materials=materials_list(g.materials or self.item.materials),
+                          materials=materials,
                           office_name=office or place, office_address=self.site.office_address or place,
                           office_phone=self.site.office_phone, fields=prefill, notes=notes)
         guide = [(label, text) for label, text in (
