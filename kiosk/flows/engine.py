@@ -560,7 +560,7 @@ class ServiceFlow:
         return self.platform.enquiry(no, self.id_number, params, page=page, page_size=page_size)
 
     def _query(self, page: int) -> Step:
-        min_pay = int(self.filters["min_pay"]) if self.filters["min_pay"] else 0
+        min_pay = int(self.filters["min_pay"]) if self.filters["min_pay"] and self.item.no != 9 else 0
         if min_pay:
             # The platform has no pay filter: fetch the (short) list once and page locally.
             if self._all_rows is None:
@@ -603,6 +603,8 @@ class ServiceFlow:
             filters = [FieldState("township", "乡镇/区县", "text_zh", self.filters["township"], keyboard="pinyin", required=False),
                        FieldState("type", "工种/关键字", "text_zh", self.filters["type"], keyboard="pinyin", required=False),
                        FieldState("min_pay", "最低报酬（元）", "money", self.filters["min_pay"], keyboard="decimal", required=False)]
+            if self.item.no == 9:
+                filters = filters[:2]  # seekers state no pay
         actions = ["finish"]
         if res.pages > 1:
             actions.insert(0, "page")
