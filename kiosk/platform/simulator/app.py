@@ -10,6 +10,7 @@ left out of the OpenAPI document.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -489,7 +490,13 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
     state = SimState(seed, today, Path(state_path) if state_path else None, device_secret, n_residents)
     if today is not None:
         state._live_clock = False
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        state.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="就近办 provincial platform API (kiosk contract)",
         version=API_VERSION,
         description=("The API the village self-service kiosk needs from the provincial employment & social-security "
@@ -783,10 +790,6 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
         state._record({"t": "reply", **reply})
         return reply
 
-    @app.on_event("shutdown")
-    async def _close():
-        state.close()
-
     return app
 
 
@@ -805,7 +808,7 @@ def resident_facts(state: SimState, r: simdata.ResidentRec) -> dict[str, Any]:
             "employment": r.employment, "student": r.student, "card_state": r.effective_card_state(today),
             "employee_pension": {"insured": r.emp_insured, "months": r.emp_months, "receiving": r.emp_receiving},
             "resident_pension": {"enrolled": r.res_enrolled, "years": r.res_years, "receiving": r.res_receiving,
-                                 "supplementary": r.supp_enrolled},
+                                 "paused": r.res_paused, "supplementary": r.supp_enrolled},
             "unemployment_insurance_months": r.ui_months, "registrations": sorted(r.registrations),
             "qualifies": qualifies, "has_records_for": can_enquire}
 

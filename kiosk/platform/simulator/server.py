@@ -37,6 +37,9 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, *, state_pa
     f.latency_ms, f.error_rate, f.drop_rate, f.outage = latency_ms, error_rate, drop_rate, outage
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit TCP_NODELAY; without it every answer
+    # (headers and body are two writes) waits ~40 ms for a delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     url = f"http://{host}:{sock.getsockname()[1]}"
     # Access logs are off by default: request lines are harmless here, but a
