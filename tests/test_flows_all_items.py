@@ -350,3 +350,37 @@ def test_form_errors_show_beside_fields_and_block_next(platform, outbox, pick):
     errs = {f.name: f.error_zh for f in step.fields}
     assert errs["phone"] and errs["unemployed_since"] and errs["reason"]
     assert flow.back().kind == "form"   # nothing before the form to go back to
+
+
+def test_application_continues_offline_when_platform_is_down_at_start(sim, platform, outbox, pick):
+    p = pick(both(q(10), adult))
+    flow = ServiceFlow(CATALOG.by_no(10), Person(p["id_number"], "", "idcard"), platform, outbox, site=SITE, today=DAY,
+                       submit_wait=2)
+    admin(sim.url, "POST", "/admin/fault-injection", json={"outage": True})
+    try:
+        step = flow.start()
+        assert step.kind == "form" and flow.offline
+        for k, v in CASES[10][1].items():
+            assert flow.set_field(k, v) is None
+        step = flow.next()
+        assert step.kind == "confirm" and any("网络暂时不通" in n for n in step.notes_zh)
+        step = flow.confirm()
+        assert step.outcome == "queued"
+    finally:
+        admin(sim.url, "POST", "/admin/fault-injection", json={"outage": False})
+    outbox.kick()
+    assert outbox.drain(20)
+    assert outbox.get(step.reference).state == "delivered"
+    assert [s["item_no"] for s in submissions(sim.url) if s["id_number"] == p["id_number"]] == [10]
+
+
+def test_certification_photo_must_be_a_jpeg(platform, outbox, pick):
+    p = pick(both(q(21), lambda r: 26 in r["has_records_for"] or 36 in r["has_records_for"]))
+    flow = ServiceFlow(CATALOG.by_no(21), Person(p["id_number"], "", "idcard"), platform, outbox, site=SITE, today=DAY)
+    step = flow.start()
+    assert step.kind == "photo" and step.actions == ["set_photo"]
+    assert flow.next().message_zh == "请先拍照。"
+    assert flow.set_photo(b"\x89PNG....").message_zh == "照片格式不对，请重新拍照。"
+    step = flow.set_photo(jpeg())
+    assert step.kind == "form" and step.can_back
+    assert flow.back().kind == "photo"

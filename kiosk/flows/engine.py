@@ -207,6 +207,7 @@ class ServiceFlow:
         self._retry: Callable[[], Step] | None = None
         self.outcome: Any = None
         self.offline = False
+        self._finder: FactFinder | None = None
 
     # -- helpers ---------------------------------------------------------------
     @property
@@ -225,6 +226,10 @@ class ServiceFlow:
         return self.item.name
 
     def _set(self, step: Step, state: str) -> Step:
+        if step.kind in (PHOTO, FORM, CONFIRM):
+            self.outcome = None  # back in progress (e.g. after a retry)
+        elif step.kind == ERROR and not step.outcome:
+            step.outcome = self.outcome = "error"
         self.state = state
         self.step = step
         log.info("item %d for %s: %s (%s)", self.item.no, mask_id(self.id_number), step.kind, state)
@@ -265,8 +270,8 @@ class ServiceFlow:
             self.resident = self.platform.lookup_resident(self.id_number)
             if not self.person.name:
                 self.person.name = self.resident.name
-            finder = FactFinder(self.platform, self.id_number, card_state=self.resident.card_state)
-            self.facts = finder.learn(pre)
+            self._finder = FactFinder(self.platform, self.id_number, card_state=self.resident.card_state)
+            self.facts = self._finder.learn(pre)
         except TRANSIENT_ERRORS as exc:
             if self.mode == ENQUIRY:
                 raise
@@ -317,7 +322,7 @@ class ServiceFlow:
         if len(data) > MAX_PHOTO_BYTES:
             return self._photo_step("照片过大，请重新拍照。")
         self.photo = bytes(data)
-        return self._form_step() if self.item.fields else self._after_form()
+        return self._form_step() if self.item.fields else self._guarded(self._after_form)
 
     def next(self) -> Step:
         """Go on from the current step (form → confirm, result → done, ...)."""
@@ -325,7 +330,7 @@ class ServiceFlow:
             return self._guarded(self._submit_form)
         if self.state == "photo":
             return self._photo_step("请先拍照。") if self.photo is None else (
-                self._form_step() if self.item.fields else self._after_form())
+                self._form_step() if self.item.fields else self._guarded(self._after_form))
         if self.state == "confirm":
             return self.confirm()
         if self.state in ("result", "counter", "refused", "error"):
@@ -578,11 +583,24 @@ class ServiceFlow:
             res = EnquiryResult(t.item_no, t.title_zh, t.columns, rows[(page - 1) * self.page_size: page * self.page_size],
                                 len(rows), page, self.page_size, t.notice_zh, t.summary)
         else:
-            res = self._fetch(max(1, page), self.page_size)
+            res = self._from_probe(max(1, page)) or self._fetch(max(1, page), self.page_size)
         res = self._masked(res)
         self.result = res
         self.outcome = "shown"
         return self._result_step(res)
+
+    def _from_probe(self, page: int) -> EnquiryResult | None:
+        """The page cut from the condition check's complete answer, saving a round trip."""
+        if self._finder is None or any(self.filters.values()):
+            return None
+        full = self._finder.cached(self.item.no)
+        if full is None or len(full.rows) < full.total:
+            return None
+        pages = max(1, -(-full.total // self.page_size))
+        page = min(page, pages)
+        rows = [dict(r) for r in full.rows[(page - 1) * self.page_size: page * self.page_size]]
+        return EnquiryResult(full.item_no, full.title_zh, full.columns, rows, full.total, page, self.page_size,
+                             full.notice_zh, full.summary)
 
     def _masked(self, res: EnquiryResult) -> EnquiryResult:
         """Seekers are shown masked (surname only), whatever the platform sent."""

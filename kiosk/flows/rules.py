@@ -155,6 +155,10 @@ class FactFinder:
             self._cache[item_no] = _ok_enquiry(call)
         return self._cache[item_no]
 
+    def cached(self, item_no: int) -> EnquiryResult | None:
+        """A successful enquiry answer already fetched for a condition (None if not fetched or refused)."""
+        return self._cache.get(item_no)
+
     def _has(self, item_no: int) -> bool:
         res = self._enquiry(item_no)
         return res is not None and res.total > 0
