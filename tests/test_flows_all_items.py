@@ -384,3 +384,28 @@ def test_certification_photo_must_be_a_jpeg(platform, outbox, pick):
     step = flow.set_photo(jpeg())
     assert step.kind == "form" and step.can_back
     assert flow.back().kind == "photo"
+
+
+def test_refusal_offers_what_to_do_instead(platform, outbox, pick):
+    p = pick(nreg("fixed_seeker"))
+    code, last, _ = run(2, p["id_number"], {}, platform, outbox)
+    assert code == 1 and last.related == [1]          # 请先办理“固定工求职登记”
+    p = pick(both(q(1), adult))
+    code, last, steps = run(1, p["id_number"], CASES[1][1], platform, outbox)
+    result = next(s for s in steps if s.kind == "result")
+    assert result.related == [2, 3]
+    code, last, steps = run(2, p["id_number"], {}, platform, outbox)   # now registered: recommendations
+    result = next(s for s in steps if s.kind == "result")
+    assert code == 0 and result.table.total > 0
+
+
+def test_card_unlock_after_formal_loss(sim, platform, outbox, pick):
+    p = pick(card("lost"))
+    code, last, steps = run(40, p["id_number"], {"action": "解除挂失"}, platform, outbox)
+    assert code == 0 and last.outcome == "accepted"
+    confirm = next(s for s in steps if s.kind == "confirm")
+    assert BANK_REMINDER_ZH not in confirm.notes_zh
+    stored = [s for s in submissions(sim.url) if s["acceptance_no"] == last.reference][0]
+    assert stored["fields"]["action"] == "unlock"
+    code, last39, steps39 = run(39, p["id_number"], {}, platform, outbox)
+    assert ("社保卡状态", "正常（社保功能已启用）") in next(s for s in steps39 if s.kind == "result").summary

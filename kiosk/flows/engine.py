@@ -66,6 +66,22 @@ CARD_PROGRESS = ("已申领", "制卡中", "已领卡", "社保功能已启用")
 BANK_REMINDER_ZH = "社保卡的金融功能（银行账户）不随本次挂失一同挂失，请及时到发卡银行或拨打银行客服电话办理金融功能挂失。"
 TEMP_LOSS_DAYS = 7
 PAY_RE = re.compile(r"(\d+)")
+#: What to offer after a successful registration (the guides: recommendations follow registration).
+FOLLOW_UPS: dict[int, list[int]] = {1: [2, 3], 4: [5, 6], 7: [8], 11: [23], 39: [40]}
+_QUOTED = re.compile(r"[“\"]([^”\"]+)[”\"]")
+
+
+def related_items(text: str, exclude: int = 0) -> list[int]:
+    """Items a message names in quotes (“固定工求职登记”), as numbers for buttons."""
+    from kiosk.flows.catalog import load_catalog
+
+    by_name = {item.name: item.no for item in load_catalog().items}
+    out: list[int] = []
+    for name in _QUOTED.findall(text or ""):
+        no = by_name.get(name.strip())
+        if no and no != exclude and no not in out:
+            out.append(no)
+    return out
 
 
 @dataclass(frozen=True)
@@ -112,12 +128,16 @@ class Step:
     #: filters a browse screen offers (township, type, pay) with their current values
     filters: list[FieldState] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
+    #: item numbers to offer next ("请先办理…" after a refusal, recommendations after a registration)
+    related: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, personal data masked (for `kiosk flow run` and logs)."""
         d: dict[str, Any] = {"kind": self.kind, "title_zh": self.title_zh, "message_zh": self.message_zh,
                              "can_back": self.can_back, "can_print": self.can_print, "can_retry": self.can_retry,
                              "outcome": self.outcome, "reference": self.reference, "actions": self.actions}
+        if self.related:
+            d["related"] = self.related
         if self.fields:
             d["fields"] = [_masked_field(f) for f in self.fields]
         if self.summary:
@@ -257,7 +277,7 @@ class ServiceFlow:
             notes.append(f"咨询电话：{self.site.office_phone}")
         self.outcome = "refused"
         return self._set(Step(REFUSED, self._title(), reason_zh, notes_zh=notes, outcome="refused",
-                              actions=["finish"]), "refused")
+                              actions=["finish"], related=related_items(reason_zh, self.item.no)), "refused")
 
     # -- public API ---------------------------------------------------------------
     def start(self) -> Step:
@@ -504,7 +524,7 @@ class ServiceFlow:
         self.outcome = "queued" if queued else "accepted"
         return self._set(Step(RESULT, self._title(), msg, summary=summary, receipt=receipt, can_print=True,
                               notes_zh=notes, outcome=self.outcome, reference=reference,
-                              actions=["finish"]), "result")
+                              actions=["finish"], related=FOLLOW_UPS.get(self.item.no, [])), "result")
 
     def _result_notes(self, queued: bool) -> list[str]:
         notes: list[str] = []
@@ -629,9 +649,10 @@ class ServiceFlow:
         if filters:
             actions.insert(0, "filter")
         receipt = self._enquiry_receipt(res, summary, notes)
+        related = FOLLOW_UPS.get(self.item.no, []) + related_items(" ".join(notes), self.item.no)
         return self._set(Step(RESULT, self._title(), msg, summary=summary, table=res, receipt=receipt,
                               can_print=True, notes_zh=notes, outcome="shown", filters=filters,
-                              actions=actions), "result")
+                              actions=actions, related=related), "result")
 
     def _enquiry_summary(self, res: EnquiryResult) -> list[tuple[str, str]]:
         s = res.summary or {}
