@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.flows.idnumber import mask_id
 
-from platform_support import SECRET, TODAY, sample, start, submissions
+from platform_support import SECRET, sample, start, submissions
 
 
 @pytest.fixture(scope="module")

@@ -250,6 +250,8 @@ class ServiceFlow:
             self.outcome = None  # back in progress (e.g. after a retry)
         elif step.kind == ERROR and not step.outcome:
             step.outcome = self.outcome = "error"
+        if step.can_back and "back" not in step.actions:
+            step.actions.append("back")
         self.state = state
         self.step = step
         log.info("item %d for %s: %s (%s)", self.item.no, mask_id(self.id_number), step.kind, state)
@@ -721,6 +723,8 @@ class ServiceFlow:
                                           ("办理渠道", "柜面办理"),
                                           ("办理地点", place or office),
                                           ("办结时限", self.item.time_limit_text)]
+        if office and office != place:
+            summary.insert(3, ("办理窗口", office))
         if self.site.office_address:
             summary.append(("地址", self.site.office_address))
         if self.site.office_phone:
