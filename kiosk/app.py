@@ -60,11 +60,12 @@ class KioskApp(App):
     site_name = StringProperty("")
     disclosure_title = StringProperty("")
 
-    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, **kwargs) -> None:
+    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, backend=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.cfg = cfg
         self.catalog = catalog
         self.devices = devices or DeviceHub(cfg)
+        self.backend = backend  # kiosk.backend.Backend: platform client + outbox
         self.theme = Theme()
         self.site_name = cfg["site"]["name"]
         self.sessions = SessionManager()
@@ -108,6 +109,8 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.devices.start()
+        if self.backend is not None:
+            self.backend.start()
         self.watchdog.set_status("screen", "attract screen")
         Clock.schedule_once(self._announce_ready, 0)  # after the first frame is drawn
 
@@ -123,6 +126,8 @@ class KioskApp(App):
         self._wd_ev.cancel()
         self.watchdog.close()
         self.devices.close()
+        if self.backend is not None:
+            self.backend.close()
         self.sessions.logout("kiosk stopping")
 
     # -- navigation ----------------------------------------------------------

@@ -28,6 +28,9 @@ SCHEMA: dict[str, _Spec] = {
         "device_id": (str, "SX-DEMO-0001", None),
         "county": (str, "临县", None),
         "office_phone": (str, "0358-4466038", None),
+        "office_name": (str, "", None),
+        "office_address": (str, "", None),
+        "tracking_url": (str, "", None),
     },
     "ui": {
         "fullscreen": (bool, True, None),
@@ -46,6 +49,7 @@ SCHEMA: dict[str, _Spec] = {
         "read_timeout": ((int, float), 8.0, None),
         "start_simulator": (bool, True, None),
         "simulator_seed": (int, 42, None),
+        "ca_bundle": (str, "", None),
     },
     "storage": {
         "dir": (str, "var", None),

@@ -34,11 +34,11 @@ class DeviceState:
     detail: str = ""
 
 
-def synthetic_people() -> list[Person]:
-    """Residents the simulated devices present (hotkeys F1..F5)."""
-    from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
+def synthetic_people(cfg: Config | None = None) -> list[Person]:
+    """Residents the simulated devices present (hotkeys F1..F5); see kiosk.sim_people."""
+    from kiosk.sim_people import demo_cards
 
-    return [r.to_person() for r in SYNTHETIC_RESIDENTS]
+    return [r.to_person() for r in demo_cards(cfg)]
 
 
 class DeviceHub:
@@ -120,7 +120,9 @@ class DeviceHub:
         if c["driver"] == "sim":
             from kiosk.hardware.idcard_sim import IdCardSimulator
 
-            self.idcard_sim = IdCardSimulator(baudrate=c["baudrate"]).start()
+            from kiosk.sim_people import demo_cards
+
+            self.idcard_sim = IdCardSimulator(residents=demo_cards(self.cfg), baudrate=c["baudrate"]).start()
             port = self.idcard_sim.port
         else:
             port = c["port"]
@@ -147,7 +149,7 @@ class DeviceHub:
             ensure = ensure_pcscd
             # The simulated card belongs to the same resident as the simulated ID
             # card of F1, so both credentials resolve to one person.
-            self.sscard_sim = VirtualSsCard.on_free_slot(holder_from_person(synthetic_people()[0]), timeout=5)
+            self.sscard_sim = VirtualSsCard.on_free_slot(holder_from_person(synthetic_people(self.cfg)[0]), timeout=5)
             reader_name = self.sscard_sim.reader or ""
         reader = SsCardReader(reader_name, poll_interval=c["poll_interval"], read_timeout=c["read_timeout"],
                               ensure_stack=ensure)
@@ -215,7 +217,8 @@ class DeviceHub:
         elif source == "sscard" and self.sscard_sim is not None:
             from kiosk.hardware.sscard_sim import holder_from_person
 
-            self.sscard_sim.holder = holder_from_person(synthetic_people()[index % len(synthetic_people())])
+            people = synthetic_people(self.cfg)
+            self.sscard_sim.holder = holder_from_person(people[index % len(people)])
             self.sscard_sim.insert(wait=False)
         else:
             log.warning("no simulator for %s", source)

@@ -78,8 +78,9 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
 
         catalog = load_catalog()
         from kiosk.app import KioskApp
+        from kiosk.backend import Backend
 
-        app = KioskApp(cfg, catalog)
+        app = KioskApp(cfg, catalog, backend=Backend(cfg))
         app.launch_started = t0
         outcome: dict = {}
         if script is not None:

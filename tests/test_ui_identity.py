@@ -43,11 +43,12 @@ def scenario_idcard_removal_keeps_session(app):
 
 
 def test_social_security_card_logs_in_same_resident_and_removal_logs_out(run_kiosk, tmp_path):
+    from kiosk import config
     from kiosk.devices import synthetic_people
 
     proc = run_kiosk("tests.test_ui_identity:scenario_sscard_login_and_removal")
     got = json.loads((tmp_path / "sscard.json").read_text(encoding="utf-8"))
-    resident = synthetic_people()[0]
+    resident = synthetic_people(config.load(tmp_path / "kiosk.toml"))[0]
     assert got["source"] == "sscard"
     assert got["id"] == resident.id_number
     assert got["who"] == f"您好，{resident.masked_name}"
