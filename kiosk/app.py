@@ -183,10 +183,14 @@ class KioskApp(App):
             log.info("technician entry gesture, but technician mode is not installed")
 
     def start_text_for(self, item) -> str:
-        return ""  # services themselves arrive with the flow engine
+        flow = self.plugins.get("flow")
+        return flow["start_text"](item) if flow and self.backend is not None else ""
 
     def start_service(self, item_no: int) -> None:
-        log.info("service %s requested", item_no)
+        flow = self.plugins.get("flow")
+        if flow and self.backend is not None:
+            log.info("service %s started", item_no)
+            flow["start_service"](self, item_no)
 
     # -- session -------------------------------------------------------------
     def _on_login(self, person: Person) -> None:
@@ -202,6 +206,8 @@ class KioskApp(App):
             self.voice.say("logged_out")
         if self.theme.elder:
             self.toggle_elder()
+        for screen in self.sm.screens:
+            screen.wipe()
         self.go_attract()
 
     def logout(self, reason: str) -> None:
@@ -276,7 +282,8 @@ class KioskApp(App):
 
     def _sim_hotkey(self, n: int) -> None:
         """F1-F5: lay ID card of resident 1-5; F6: take it away;
-        F7/F8: insert/remove social-security card of resident 1."""
+        F7/F8: insert/remove social-security card of resident 1;
+        F9: show resident 1's e-SSC QR code to the camera; F10: show a forged one."""
         if 1 <= n <= 5:
             self.devices.sim_insert("idcard", n - 1)
         elif n == 6:
@@ -285,3 +292,5 @@ class KioskApp(App):
             self.devices.sim_insert("sscard", 0)
         elif n == 8:
             self.devices.sim_remove("sscard")
+        elif n in (9, 10):
+            self.devices.sim_show_qr(forged=(n == 10))

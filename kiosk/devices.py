@@ -51,6 +51,7 @@ class DeviceHub:
         self.idcard = self.idcard_sim = None
         self.sscard = self.sscard_sim = None
         self.printer = self.printer_sim = None
+        self.camera = None  # opened only while a screen needs it
         self._states: dict[str, DeviceState] = {}
         self._print_lock = threading.Lock()
 
@@ -69,8 +70,8 @@ class DeviceHub:
         return True
 
     def _start_all(self) -> None:
-        for name, starter in (("idcard", self._start_idcard), ("sscard", self._start_sscard),
-                              ("printer", self._start_printer)):
+        for name, starter in (("idcard", self._start_idcard), ("printer", self._start_printer),
+                              ("camera", self._start_camera), ("sscard", self._start_sscard)):
             driver = self.cfg[f"devices.{name}"]["driver"]
             if driver == "none":
                 self._set_state(name, driver, "disabled")
@@ -84,7 +85,8 @@ class DeviceHub:
 
     def close(self) -> None:
         self.wait_started(10)
-        for dev in (self.idcard, self.idcard_sim, self.sscard, self.sscard_sim, self.printer, self.printer_sim):
+        for dev in (self.idcard, self.idcard_sim, self.sscard, self.sscard_sim, self.printer, self.printer_sim,
+                    self.camera):
             if dev is not None:
                 try:
                     dev.close()
@@ -160,6 +162,14 @@ class DeviceHub:
         reader.start()
         self._set_state("sscard", c["driver"], "online", reader_name)
 
+    # -- camera ------------------------------------------------------------------
+    def _start_camera(self, c: dict[str, Any]) -> None:
+        from kiosk import ROOT
+        from kiosk.hardware.camera import make_camera
+
+        self.camera = make_camera(c["driver"], c["device"], c["sim_source"], c["fps"], root=ROOT)
+        self._set_state("camera", c["driver"], "ready", c["device"] if c["driver"] == "opencv" else c["sim_source"])
+
     # -- printer -----------------------------------------------------------------
     def _start_printer(self, c: dict[str, Any]) -> None:
         from kiosk.hardware.printer import ReceiptPrinter
@@ -210,6 +220,29 @@ class DeviceHub:
                 self._error(exc)
 
         threading.Thread(target=run, name="sim-control", daemon=True).start()
+
+    def sim_show_qr(self, forged: bool = False) -> None:
+        self._sim_action(self._sim_show_qr, forged)
+
+    def _sim_show_qr(self, forged: bool) -> None:
+        """Hold a phone with resident 1's e-SSC code in front of the simulated camera."""
+        from kiosk.hardware.camera import SimCamera
+        from kiosk.hardware.qr_render import phone_scene
+        from kiosk.sim_people import demo_essc_code
+
+        if not isinstance(self.camera, SimCamera):
+            log.warning("no simulated camera to show a QR code to")
+            return
+        text = demo_essc_code(self.cfg, synthetic_people(self.cfg)[0].id_number)
+        if forged:
+            text = text[:-4] + ("AAAA" if not text.endswith("AAAA") else "BBBB")
+        self.camera.show(phone_scene(text))
+
+    def sim_hide_qr(self) -> None:
+        from kiosk.hardware.camera import SimCamera
+
+        if isinstance(self.camera, SimCamera):
+            self.camera.show(None)
 
     def _sim_insert(self, source: str, index: int) -> None:
         if source == "idcard" and self.idcard_sim is not None:

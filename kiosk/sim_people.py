@@ -68,3 +68,20 @@ def demo_cards(cfg: Config | None = None, today: _dt.date | None = None) -> list
             return cards + [c for c in SYNTHETIC_RESIDENTS if c.card_type != RESIDENT]
     return list(SYNTHETIC_RESIDENTS)
 
+
+
+def demo_essc_code(cfg: Config, id_number: str, kind: str = "resident") -> str:
+    """A fresh e-SSC QR text the local platform simulator accepts (F9 in the kiosk).
+
+    The simulator derives its issuer key from its seed, as its own
+    ``kiosk platform-sim issue-qr`` does; a real platform's codes come from
+    the resident's phone.
+    """
+    import hashlib
+    import time
+
+    from kiosk.platform.simulator.essc import EsscIssuer
+
+    issuer = EsscIssuer(hashlib.sha256(f"essc-key-{cfg['platform']['simulator_seed']}".encode()).digest())
+    text, _exp = issuer.issue(kind, id_number, time.time())
+    return text

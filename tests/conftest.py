@@ -66,7 +66,7 @@ def run_kiosk(xdisplay, tmp_path):
     def run(script: str, extra: str = "", env: dict | None = None, timeout: float = 120):
         cfg = write_config(tmp_path, extra)
         e = dict(os.environ)
-        e.update({"DISPLAY": xdisplay, "KIVY_HOME": str(tmp_path / "kivy"),
+        e.update({"DISPLAY": xdisplay, "KIVY_HOME": str(tmp_path / "kivy"), "SDL_AUDIODRIVER": "dummy",
                   "KIOSK_TEST_OUT": str(tmp_path),
                   "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
         e.update(env or {})

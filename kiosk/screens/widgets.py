@@ -41,6 +41,9 @@ class KioskScreen(Screen):
     def show(self, **params) -> None:  # pragma: no cover - overridden
         pass
 
+    def wipe(self) -> None:
+        """Drop anything personal this screen shows; called at every logout."""
+
 
 class IdleWarning(ModalView):
     seconds = NumericProperty(10)

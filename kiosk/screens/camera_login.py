@@ -1,0 +1,302 @@
+"""The camera's two jobs on screen: e-SSC QR login on the attract screen, and the
+guided photo of the eligibility certification (item 21).
+
+The camera is opened only while one of these screens shows and released
+after. Frames are decoded on the decoder's worker thread; the scanned text is
+verified by the platform on another worker thread; only the outcome comes
+back to the UI thread, through Clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.label import Label
+
+from kiosk.errors import KioskError
+from kiosk.screens.camera_view import CameraView
+from kiosk.screens.widgets import KioskScreen
+
+log = logging.getLogger("kiosk.camera_login")
+
+
+class QrLogin:
+    """Watches the camera on the attract screen and logs in whoever the platform says."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.worker = None
+        self.busy = threading.Lock()
+        self.last_result = ""  # for tests and the technician view: "ok", or the refusal code
+
+    def start(self) -> None:
+        from kiosk.hardware.qr_decode import DecoderWorker
+
+        cam = self.app.devices.camera
+        if cam is None or self.worker is not None:
+            return
+        c = self.app.cfg["devices.camera"]
+        try:
+            cam.start()
+        except KioskError as exc:
+            log.error("camera did not open: %s", exc)
+            return
+        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"])
+        self.worker.start()
+
+    def stop(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.close()
+        cam = self.app.devices.camera
+        if cam is not None and not getattr(self.app, "_camera_needed_elsewhere", False):
+            cam.close()
+
+    def _code(self, text: str) -> None:  # decoder thread
+        if not self.busy.acquire(blocking=False):
+            return  # one verification at a time; the same code comes again if it is still shown
+        try:
+            log.info("QR code scanned (%d characters); verifying with the platform", len(text))
+            identity = self.app.backend.platform.verify_essc(text)
+            person = identity.resident.as_person() if identity.kind == "resident" else identity.staff.as_person()
+            self.last_result = "ok"
+            self.app.devices.sim_hide_qr()  # the resident puts the phone away (simulated camera only)
+            Clock.schedule_once(lambda _dt: self.app.sessions.login(person), 0)
+        except KioskError as exc:
+            code = getattr(exc, "code", type(exc).__name__)
+            self.last_result = str(code)
+            log.warning("QR login refused: %s", exc)
+            Clock.schedule_once(lambda _dt, e=exc: self._refused(e), 0)
+        finally:
+            self.busy.release()
+
+    def _refused(self, exc: KioskError) -> None:
+        attract = self.app.sm.get_screen("attract")
+        attract.message = exc.message_zh
+        self.app.voice.say("error_retry")
+
+
+def _attach_to_attract(app, attract, qr: QrLogin) -> None:
+    preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
+                         fps=10)
+    caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
+                    size=(320, 56), pos_hint={"right": 0.99, "top": 0.985 - 170 / 800})
+    app.theme.bind(body=caption.setter("font_size"), fg=caption.setter("color"))
+    attract.add_widget(preview)
+    attract.add_widget(caption)
+    attract.qr_preview = preview
+
+    def entered(*_a) -> None:
+        if app.devices.camera is None:
+            # Devices start on a worker thread; try again shortly.
+            Clock.schedule_once(lambda _dt: entered() if app.sm.current == "attract" else None, 0.5)
+            return
+        preview.camera = app.devices.camera
+        qr.start()
+        preview.start()
+
+    def left(*_a) -> None:
+        preview.stop()
+        qr.stop()
+
+    attract.bind(on_enter=entered, on_leave=left)
+    if app.sm.current == "attract":
+        Clock.schedule_once(lambda _dt: entered(), 0)
+
+
+# -- eligibility-certification photo -------------------------------------------------
+
+Builder.load_string("""
+<PhotoScreen>:
+    BoxLayout:
+        orientation: "vertical"
+        HeaderBar:
+            title: "拍摄认证照片"
+            who: app.who_text
+        BoxLayout:
+            padding: [24, 12]
+            spacing: 24
+            RelativeLayout:
+                id: stage
+            BoxLayout:
+                orientation: "vertical"
+                size_hint_x: 0.42
+                spacing: 16
+                Label:
+                    text: root.instruction
+                    font_size: app.theme.body
+                    color: app.theme.fg
+                    text_size: self.width, None
+                    size_hint_y: None
+                    height: self.texture_size[1]
+                Label:
+                    text: root.countdown_text
+                    font_size: app.theme.huge
+                    bold: True
+                    color: app.theme.accent
+                    size_hint_y: None
+                    height: self.texture_size[1] if self.text else 0
+                Label:
+                    id: verdict
+                    text: root.verdict
+                    font_size: app.theme.body
+                    color: app.theme.accent
+                    text_size: self.width, None
+                    size_hint_y: None
+                    height: self.texture_size[1] if self.text else 0
+                Widget:
+        BoxLayout:
+            id: actions
+            size_hint_y: None
+            height: max(110, app.theme.button * 2.6)
+            padding: [24, 8]
+            spacing: 20
+            KButton:
+                id: shoot
+                text: "拍照" if not root.captured else "重拍"
+                on_release: root.shoot()
+            KButton:
+                id: use
+                text: "使用这张"
+                opacity: 1 if root.accepted else 0
+                disabled: not root.accepted
+                on_release: root.use()
+            KButton:
+                id: cancel
+                text: "取消"
+                danger: True
+                on_release: root.cancel()
+""")
+
+
+class PhotoScreen(KioskScreen):
+    """Live preview with a face-and-card frame, 3-2-1 countdown, capture, review, retake."""
+
+    instruction = StringProperty("请手持身份证放在脸旁边（县里要求时同时拿当天的报纸），正对摄像头，点“拍照”。")
+    countdown_text = StringProperty("")
+    verdict = StringProperty("")
+    countdown = NumericProperty(0)
+    captured = NumericProperty(0)
+    accepted = NumericProperty(0)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        from kivy.graphics import Color, Line
+
+        self.view = CameraView(fps=15, mirror=True)
+        self.ids.stage.add_widget(self.view)
+        with self.view.canvas.after:  # the frame residents line up with: face left, card right
+            Color(1, 0.8, 0, 1)
+            self._face = Line(width=3)
+            self._card = Line(width=3)
+        self.view.bind(pos=self._guides, size=self._guides)
+        self.jpeg: bytes | None = None
+        self.flow_screen = None
+
+    def _guides(self, *_a) -> None:
+        x, y, w, h = *self.view.pos, *self.view.size
+        self._face.ellipse = (x + w * 0.18, y + h * 0.2, w * 0.32, h * 0.62)
+        self._card.rectangle = (x + w * 0.58, y + h * 0.3, w * 0.26, h * 0.3)
+
+    def show(self, flow_screen=None, **_params) -> None:
+        self.flow_screen = flow_screen
+        self.jpeg, self.captured, self.accepted = None, 0, 0
+        self.verdict = ""
+        if flow_screen is not None and flow_screen.step is not None and flow_screen.step.message_zh:
+            self.instruction = flow_screen.step.message_zh
+
+    def on_enter(self, *_a) -> None:
+        app = App.get_running_app()
+        app._camera_needed_elsewhere = True
+        cam = app.devices.camera
+        self.view.camera = cam
+        if cam is not None:
+            try:
+                cam.start()
+            except KioskError as exc:
+                self.verdict = exc.message_zh
+        self.view.start()
+        app.voice.say("look_at_camera")
+
+    def on_leave(self, *_a) -> None:
+        app = App.get_running_app()
+        self.view.stop()
+        app._camera_needed_elsewhere = False
+        if app.devices.camera is not None:
+            app.devices.camera.close()
+
+    def wipe(self) -> None:
+        self.jpeg, self.captured, self.accepted, self.verdict = None, 0, 0, ""
+
+    def shoot(self) -> None:
+        self.verdict, self.accepted = "", 0
+        self.countdown = 3
+        self.countdown_text = "3"
+        App.get_running_app().voice.say("hold_still")
+        Clock.schedule_once(self._tick, 1)
+
+    def _tick(self, _dt) -> None:
+        self.countdown -= 1
+        if self.countdown > 0:
+            self.countdown_text = str(self.countdown)
+            Clock.schedule_once(self._tick, 1)
+            return
+        self.countdown_text = ""
+        frame = self.view.snapshot()
+        if frame is None:
+            self.verdict = "没有拍到画面，请联系工作人员检查摄像头。"
+            return
+        self.captured = 1
+        self.view.stop()  # freeze on the captured frame for review
+        threading.Thread(target=self._check, args=(frame,), daemon=True).start()
+
+    def _check(self, frame) -> None:  # worker thread: face detection takes a moment
+        from kiosk.flows.photo_quality import check_photo, compress_jpeg
+
+        t = photo_thresholds(App.get_running_app().cfg)
+        verdict = check_photo(frame, t)
+        jpeg = compress_jpeg(frame, t.max_jpeg_bytes, t.max_side) if verdict.ok else None
+        Clock.schedule_once(lambda _dt: self._checked(verdict, jpeg), 0)
+
+    def _checked(self, verdict, jpeg) -> None:
+        app = App.get_running_app()
+        if verdict.ok:
+            self.jpeg, self.accepted = jpeg, 1
+            self.verdict = "照片清晰，可以使用。"
+        else:
+            self.verdict = verdict.message_zh
+            app.voice.say("photo_failed")
+            self.view.start()  # back to live preview for the retake
+
+    def use(self) -> None:
+        app = App.get_running_app()
+        flow_screen, jpeg = self.flow_screen, self.jpeg
+        self.jpeg = None  # the photo now lives only in the flow (then the durable outbox)
+        app.go("flow", _push=False)
+        flow_screen.run(lambda: flow_screen.flow.set_photo(jpeg))
+
+    def cancel(self) -> None:
+        app = App.get_running_app()
+        self.wipe()
+        app.go_home()
+
+
+def photo_thresholds(cfg):
+    from kiosk.flows.photo_quality import PhotoThresholds
+
+    p = cfg["photo"]
+    return PhotoThresholds(min_sharpness=p["min_sharpness"], min_brightness=p["min_brightness"],
+                           max_brightness=p["max_brightness"], min_face_width=p["min_face_width"],
+                           max_jpeg_bytes=p["max_jpeg_kb"] * 1024, max_side=p["max_side"])
+
+
+def register(app, sm):
+    qr = QrLogin(app)
+    _attach_to_attract(app, sm.get_screen("attract"), qr)
+    sm.add_widget(PhotoScreen(name="photo"))
+    return {"qr": qr}
