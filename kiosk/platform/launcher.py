@@ -1,0 +1,137 @@
+"""Start the platform simulator on loopback when the kiosk runs on embedded defaults.
+
+``kiosk run``, ``kiosk flow run`` and ``kiosk selftest`` call
+``ensure_simulator(cfg.platform.url, cfg.platform.simulator_seed, ...)`` when
+``platform.start_simulator`` is true. If the URL is a plain-http loopback URL
+(the shipped default ``http://127.0.0.1:8765``) and nothing answers there, the
+simulator is started in a subprocess on that port, and the call returns once it
+serves; ``handle.stop()`` ends it (also done at interpreter exit, and the child
+dies with the kiosk even on SIGKILL via PR_SET_PDEATHSIG). Any other URL, or a
+port that already answers, returns None: the kiosk then talks to whatever is
+configured.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from kiosk.errors import PlatformError
+from kiosk.platform.simulator.server import READY_PREFIX
+
+log = logging.getLogger("kiosk.platform")
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def is_local_default(url: str) -> bool:
+    """A plain-http URL on loopback with an explicit port: ours to start."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in _LOOPBACK and parts.port is not None
+
+
+def answers(url: str, timeout: float = 0.5) -> bool:
+    """Does anything speak HTTP at ``url``?"""
+    try:
+        httpx.get(url.rstrip("/") + "/v1/health", timeout=timeout)
+        return True
+    except httpx.HTTPError:
+        return False
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class SimulatorHandle:
+    url: str
+    process: subprocess.Popen
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the simulator (idempotent)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
+                    state_path: str | None = None, extra_args: list[str] | None = None,
+                    startup_timeout: float = 20.0) -> SimulatorHandle:
+    """Start a simulator subprocess (``port=0``: any free port) and wait until it serves."""
+    cmd = [sys.executable, "-m", "kiosk.platform.simulator.server", "--host", host, "--port", str(port),
+           "--seed", str(seed), "--device-secret", device_secret]
+    if state_path:
+        cmd += ["--state", str(state_path)]
+    cmd += extra_args or []
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
+                            preexec_fn=_die_with_parent)
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + startup_timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise PlatformError(f"platform simulator did not start within {startup_timeout:.0f}s")
+            line = proc.stdout.readline()
+            if not line:
+                raise PlatformError(f"platform simulator exited during start (code {proc.wait()})")
+            if line.startswith(READY_PREFIX):
+                url = line[len(READY_PREFIX):].strip()
+                break
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        sel.close()
+    handle = SimulatorHandle(url, proc)
+    atexit.register(handle.stop)
+    log.info("platform simulator (seed %d) serving at %s, pid %d", seed, url, proc.pid)
+    return handle
+
+
+def ensure_simulator(url: str, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
+                     state_path: str | None = None) -> SimulatorHandle | None:
+    """Start the simulator at ``url`` if it is the local default and silent; else None."""
+    if not is_local_default(url):
+        return None
+    if answers(url):
+        log.info("platform at %s already answers; not starting the simulator", url)
+        return None
+    parts = urlsplit(url)
+    return start_simulator(parts.hostname or "127.0.0.1", parts.port or 8765, seed, device_secret=device_secret,
+                           state_path=state_path)

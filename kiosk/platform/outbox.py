@@ -1,0 +1,375 @@
+"""Durable outbox: a submission is on disk before the screen says so, and reaches the platform exactly once.
+
+``Outbox(path, platform)`` keeps submissions in a TinyDB on
+``kiosk.storage.AtomicJSONStorage`` (temp → fsync → rename → fsync dir).
+``enqueue`` returns a ``LocalRef`` only after the record (and its photo file)
+is fsynced. A background sender thread delivers pending records in order when
+the platform is reachable, with exponential backoff and jitter when it is not;
+every attempt for a record carries the record's own Idempotency-Key (created at
+enqueue and stored with it), so a retry after a lost answer, a crash or a power
+cut is recorded once by the platform.
+
+Outcomes: ``delivered`` (acceptance number from the platform), ``refused``
+(a business rule said no; ``refusal_zh`` holds the guide's words) or
+``failed`` (the platform rejected the request itself: needs a technician).
+``when_result(outcome)`` is called from the sender thread for each.
+
+Photos (eligibility certification) live only in the outbox folder until the
+platform acknowledged the submission, then they are deleted. Once a record is
+delivered or refused, its ID number is replaced by the masked form.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tinydb import Query
+
+from kiosk.flows.idnumber import mask_id
+from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
+from kiosk.storage import _fsync_dir, open_db
+
+log = logging.getLogger("kiosk.outbox")
+
+OFFLINE_HEADLINE_ZH = "已暂存，网络恢复后自动提交"
+ONLINE_HEADLINE_ZH = "已受理"
+REFUSED_HEADLINE_ZH = "未能受理"
+KEEP_FINISHED = 200  # finished records kept (masked) for the technician screen
+
+
+@dataclass(frozen=True)
+class LocalRef:
+    """The kiosk's own reference for a stored submission (printed on offline receipts)."""
+
+    ref: str
+    idempotency_key: str
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+@dataclass
+class Outcome:
+    ref: str
+    item_no: int
+    state: str  # pending | delivered | refused | failed
+    acceptance: Acceptance | None = None
+    refusal_zh: str = ""
+    refusal_code: str = ""
+    attempts: int = 0
+    last_error: str = ""
+    created_at: str = ""
+
+    @property
+    def headline_zh(self) -> str:
+        """The receipt's headline: 已受理 / 已暂存，网络恢复后自动提交 / 未能受理."""
+        if self.state == "delivered":
+            return ONLINE_HEADLINE_ZH
+        if self.state == "pending":
+            return OFFLINE_HEADLINE_ZH
+        return REFUSED_HEADLINE_ZH
+
+    @property
+    def receipt_lines_zh(self) -> list[str]:
+        if self.state == "delivered" and self.acceptance:
+            lines = [ONLINE_HEADLINE_ZH, f"受理编号：{self.acceptance.acceptance_no}"]
+            if self.acceptance.expected_completion:
+                lines.append(f"预计办结：{self.acceptance.expected_completion:%Y年%m月%d日}")
+            return lines
+        if self.state == "pending":
+            return [OFFLINE_HEADLINE_ZH, f"本机暂存编号：{self.ref}"]
+        if self.state == "refused":
+            return [REFUSED_HEADLINE_ZH, self.refusal_zh]
+        return [REFUSED_HEADLINE_ZH, "提交未成功，请联系工作人员处理。", f"本机暂存编号：{self.ref}"]
+
+
+@dataclass
+class QueueEntry:
+    ref: str
+    item_no: int
+    state: str
+    attempts: int
+    created_at: str
+    masked_id: str
+    last_error: str
+    acceptance_no: str = ""
+
+
+@dataclass
+class OutboxStatus:
+    """Snapshot for the technician screen."""
+
+    pending: int
+    delivered: int
+    refused: int
+    failed: int
+    oldest_pending_age_s: float | None
+    reachable: bool | None
+    last_error: str
+    last_delivery_at: str
+    queue: list[QueueEntry] = field(default_factory=list)
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _is_transient(exc: Exception) -> bool:
+    if isinstance(exc, BadResponse):
+        # A malformed 2xx or a 5xx: the platform may have recorded it; retrying
+        # with the same key is safe. A 4xx means our request itself is wrong.
+        return exc.status is None or exc.status < 400 or exc.status >= 500
+    return not isinstance(exc, Refused)
+
+
+class Outbox:
+    def __init__(self, path: str | os.PathLike, platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
+                 backoff_base: float = 1.0, backoff_cap: float = 60.0, autostart: bool = True, fsync: bool = True) -> None:
+        self.path = Path(path)
+        self.platform = platform
+        self.when_result = on_result
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        self.photo_dir = self.path.with_name(self.path.name + ".photos")
+        self.photo_dir.mkdir(parents=True, exist_ok=True)
+        self._db = open_db(self.path, fsync=fsync)
+        self._fsync = fsync
+        self._table = self._db.table("outbox")
+        self._cond = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._attempted: dict[str, int] = {}
+        self._thread: threading.Thread | None = None
+        self.reachable: bool | None = None
+        self.last_error = ""
+        self.last_delivery_at = ""
+        self._seq = len(self._table)
+        # After a restart every pending record is due at once.
+        with self._db.lock:
+            Rec = Query()
+            self._table.update({"next_try": 0.0}, Rec.state == "pending")
+        if autostart:
+            self.start()
+
+    # -- writing ---------------------------------------------------------------
+    def _new_ref(self) -> str:
+        self._seq += 1
+        return f"L{_dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
+
+    def enqueue(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
+                photo_type: str = "image/jpeg") -> LocalRef:
+        """Store a submission durably; returns once it is fsynced (then the screen may say 已提交)."""
+        ref = self._new_ref()
+        key = uuid.uuid4().hex
+        photo_file = ""
+        if photo is not None:
+            photo_file = f"{ref}.{'png' if photo_type == 'image/png' else 'jpg'}"
+            p = self.photo_dir / photo_file
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, photo)
+                if self._fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            if self._fsync:
+                _fsync_dir(self.photo_dir)
+        self._table.insert({
+            "ref": ref, "key": key, "item_no": int(item_no), "id_number": id_number, "fields": dict(fields),
+            "photo_file": photo_file, "photo_type": photo_type, "state": "pending", "attempts": 0,
+            "acceptance": None, "refusal_zh": "", "refusal_code": "", "last_error": "",
+            "created_at": _now_iso(), "created_mono": time.time(), "next_try": 0.0, "finished_at": "",
+        })
+        log.info("stored item %d for %s as %s", item_no, mask_id(id_number), ref)
+        self._wake.set()
+        return LocalRef(ref, key)
+
+    def submit(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
+               photo_type: str = "image/jpeg", wait: float = 5.0) -> Outcome:
+        """``enqueue``, then wait up to ``wait`` s for the first delivery attempt; the Outcome says what to print."""
+        ref = self.enqueue(item_no, id_number, fields, photo, photo_type)
+        return self.wait(ref.ref, wait)
+
+    def wait(self, ref: str, timeout: float) -> Outcome:
+        """Outcome of ``ref`` once an attempt for it finished (or ``timeout`` passed)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                outcome = self.get(ref)
+                if outcome is None:
+                    raise KeyError(ref)
+                if outcome.state != "pending" or self._attempted.get(ref, 0) > 0:
+                    return outcome
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return outcome
+                self._cond.wait(left)
+
+    # -- reading ---------------------------------------------------------------
+    @staticmethod
+    def _outcome(rec: dict[str, Any]) -> Outcome:
+        acc = rec.get("acceptance")
+        acceptance = None
+        if acc:
+            exp = acc.get("expected_completion")
+            acceptance = Acceptance(acc["acceptance_no"], acc["status"], _dt.date.fromisoformat(exp) if exp else None,
+                                    acc.get("item_no", rec["item_no"]), acc.get("message_zh", ""), acc.get("accepted_at", ""))
+        return Outcome(rec["ref"], rec["item_no"], rec["state"], acceptance, rec.get("refusal_zh", ""),
+                       rec.get("refusal_code", ""), rec.get("attempts", 0), rec.get("last_error", ""), rec.get("created_at", ""))
+
+    def get(self, ref: str) -> Outcome | None:
+        rec = self._table.get(Query().ref == ref)
+        return self._outcome(rec) if rec else None  # type: ignore[arg-type]
+
+    def pending(self) -> list[Outcome]:
+        return [self._outcome(r) for r in self._table.search(Query().state == "pending")]
+
+    def status(self) -> OutboxStatus:
+        recs = self._table.all()
+        counts = {s: 0 for s in ("pending", "delivered", "refused", "failed")}
+        for r in recs:
+            counts[r["state"]] = counts.get(r["state"], 0) + 1
+        pend = [r for r in recs if r["state"] == "pending"]
+        oldest = min((r["created_mono"] for r in pend), default=None)
+        queue = [QueueEntry(r["ref"], r["item_no"], r["state"], r["attempts"], r["created_at"], mask_id(r["id_number"]),
+                            r.get("last_error", ""), (r.get("acceptance") or {}).get("acceptance_no", "")) for r in recs[-50:]]
+        return OutboxStatus(counts["pending"], counts["delivered"], counts["refused"], counts["failed"],
+                            None if oldest is None else max(0.0, time.time() - oldest), self.reachable, self.last_error,
+                            self.last_delivery_at, queue)
+
+    # -- sending ---------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+            self._thread.start()
+
+    def kick(self) -> None:
+        """Try pending records now (e.g. the network came back, or a technician pressed 重试)."""
+        with self._db.lock:
+            self._table.update({"next_try": 0.0}, Query().state == "pending")
+        self._wake.set()
+
+    def drain(self, timeout: float) -> bool:
+        """Block until nothing is pending (True) or ``timeout`` passes (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._table.search(Query().state == "pending"):
+                return True
+            self._wake.set()
+            with self._cond:
+                self._cond.wait(0.05)
+        return not self._table.search(Query().state == "pending")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            delay = self._send_due()
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _send_due(self) -> float:
+        """Send every due record in order; returns seconds until the next is due."""
+        while not self._stop.is_set():
+            pend = sorted(self._table.search(Query().state == "pending"), key=lambda r: r["created_mono"])
+            if not pend:
+                return 30.0
+            now = time.time()
+            due = [r for r in pend if r["next_try"] <= now]
+            if not due:
+                return max(0.05, min(r["next_try"] for r in pend) - now)
+            if not self._deliver(due[0]):
+                # The platform is not answering: do not hammer it with the rest of the queue.
+                return max(0.05, min(r["next_try"] for r in self._table.search(Query().state == "pending")) - time.time())
+        return 0.0
+
+    def _deliver(self, rec: dict[str, Any]) -> bool:
+        ref = rec["ref"]
+        attempts = rec["attempts"] + 1
+        try:
+            photo_id = None
+            if rec["photo_file"]:
+                data = (self.photo_dir / rec["photo_file"]).read_bytes()
+                photo_id = self.platform.upload_photo(data, rec["photo_type"]).photo_id
+            acc = self.platform.submit(rec["item_no"], rec["id_number"], rec["fields"], rec["key"], photo_id=photo_id)
+        except Refused as exc:
+            self._finish(rec, "refused", attempts, refusal=exc)
+            return True
+        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+            transient = _is_transient(exc)
+            if not transient:
+                self._finish(rec, "failed", attempts, error=str(exc))
+                return True
+            self.reachable = False if not isinstance(exc, AuthError) else self.reachable
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            backoff = min(self.backoff_cap, self.backoff_base * 2 ** min(attempts - 1, 16))
+            next_try = time.time() + random.uniform(backoff / 2, backoff)
+            with self._db.lock:
+                self._table.update({"attempts": attempts, "last_error": self.last_error, "next_try": next_try},
+                                   Query().ref == ref)
+            log.warning("delivery of %s failed (attempt %d), next try in %.1fs: %s", ref, attempts, next_try - time.time(), exc)
+            self._notify(ref)
+            return False
+        self._finish(rec, "delivered", attempts, acceptance=acc)
+        return True
+
+    def _finish(self, rec: dict[str, Any], state: str, attempts: int, *, acceptance: Acceptance | None = None,
+                refusal: Refused | None = None, error: str = "") -> None:
+        update: dict[str, Any] = {"state": state, "attempts": attempts, "finished_at": _now_iso(), "last_error": error,
+                                  "id_number": mask_id(rec["id_number"]), "fields": {}}
+        if acceptance is not None:
+            update["acceptance"] = {"acceptance_no": acceptance.acceptance_no, "status": acceptance.status,
+                                    "expected_completion": str(acceptance.expected_completion) if acceptance.expected_completion else None,
+                                    "item_no": acceptance.item_no, "message_zh": acceptance.message_zh,
+                                    "accepted_at": acceptance.accepted_at}
+            self.reachable = True
+            self.last_delivery_at = _now_iso()
+        if refusal is not None:
+            update["refusal_zh"], update["refusal_code"] = refusal.reason_zh, refusal.code
+            self.reachable = True
+        if state == "failed":
+            update["id_number"] = rec["id_number"]  # kept whole: a technician must be able to resubmit
+            update["fields"] = rec["fields"]
+        with self._db.lock:
+            self._table.update(update, Query().ref == rec["ref"])
+            self._prune()
+        if rec["photo_file"] and state in ("delivered", "refused"):
+            try:
+                os.unlink(self.photo_dir / rec["photo_file"])
+            except FileNotFoundError:
+                pass
+        log.info("%s: %s after %d attempt(s)%s", rec["ref"], state, attempts,
+                 f" as {acceptance.acceptance_no}" if acceptance else "")
+        self._notify(rec["ref"])
+        callback = self.when_result
+        if callback is not None:
+            try:
+                callback(self.get(rec["ref"]))  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 - a screen bug must not stop delivery
+                log.exception("when_result callback failed")
+
+    def _prune(self) -> None:
+        done = [r for r in self._table.all() if r["state"] in ("delivered", "refused")]
+        if len(done) > KEEP_FINISHED:
+            self._table.remove(doc_ids=[r.doc_id for r in done[: len(done) - KEEP_FINISHED]])
+
+    def _notify(self, ref: str) -> None:
+        with self._cond:
+            self._attempted[ref] = self._attempted.get(ref, 0) + 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop the sender (pending records stay on disk for next start). Idempotent."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=15)
+        self._thread = None
+        self._db.close()

@@ -1,0 +1,80 @@
+"""Run the simulator on uvicorn (``kiosk platform-sim`` and the launcher use this).
+
+``python -m kiosk.platform.simulator.server --port 0`` binds an ephemeral port
+and prints ``PLATFORM-SIM READY http://127.0.0.1:<port>`` once it serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from kiosk.platform.simulator.app import create_app
+
+READY_PREFIX = "PLATFORM-SIM READY "
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self._url = url
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        print(READY_PREFIX + self._url, flush=True)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, *, state_path: str | None = None,
+          latency_ms: int = 0, error_rate: float = 0.0, drop_rate: float = 0.0, outage: bool = False,
+          device_secret: str = "dev-secret-change-me", today: _dt.date | None = None, access_log: bool = False) -> None:
+    app = create_app(seed, today=today, state_path=state_path, device_secret=device_secret)
+    f = app.state.sim.faults
+    f.latency_ms, f.error_rate, f.drop_rate, f.outage = latency_ms, error_rate, drop_rate, outage
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit TCP_NODELAY; without it every answer
+    # (headers and body are two writes) waits ~40 ms for a delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    # Access logs are off by default: request lines are harmless here, but a
+    # real platform's logs must never hold personal data; we keep the habit.
+    config = uvicorn.Config(app, log_level="warning", access_log=access_log, timeout_graceful_shutdown=2)
+    _Server(config, url).run(sockets=[sock])
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 = any free port (printed on the READY line)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--state", help="JSON-lines journal of submissions (survives restarts)")
+    p.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
+    p.add_argument("--error-rate", type=float, default=0.0, metavar="R", help="share of 5xx answers (0..1)")
+    p.add_argument("--drop-rate", type=float, default=0.0, metavar="R", help="share of dropped connections (0..1)")
+    p.add_argument("--outage", action="store_true", help="drop every /v1 connection (full outage)")
+    p.add_argument("--device-secret", default="dev-secret-change-me")
+    p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
+    p.add_argument("--access-log", action="store_true")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,
+          drop_rate=args.drop_rate, outage=args.outage, device_secret=args.device_secret, today=args.today,
+          access_log=args.access_log)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="platform-sim")
+    add_arguments(p)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run_from_args(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The launcher starts the simulator only for the local default URL when nothing answers; the CLI helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+from kiosk.cli import main
+from kiosk.platform.launcher import answers, ensure_simulator, is_local_default
+from tests.platform_support import free_port
+
+
+def test_only_local_plain_http_urls_are_ours():
+    assert is_local_default("http://127.0.0.1:8765")
+    assert is_local_default("http://localhost:9000/")
+    assert not is_local_default("https://127.0.0.1:8765")
+    assert not is_local_default("http://platform.sx.gov.cn:8765")
+
+
+def test_ensure_starts_once_and_stops(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    assert not answers(url)
+    handle = ensure_simulator(url, seed=7)
+    try:
+        assert handle is not None and handle.url == url and answers(url)
+        assert ensure_simulator(url, seed=7) is None  # something already answers: leave it alone
+    finally:
+        handle.stop()
+    assert not handle.running() and not answers(url)
+    handle.stop()  # idempotent
+    assert ensure_simulator("https://platform.example.gov.cn", 1) is None
+
+
+def run_cli(*argv: str) -> str:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(list(argv)) == 0
+    return buf.getvalue()
+
+
+def test_residents_sample_json_tells_who_qualifies():
+    rows = json.loads(run_cli("platform-sim", "residents", "--sample", "3", "--json", "--today", "2026-06-15"))
+    assert len(rows) == 3
+    for r in rows:
+        assert len(r["id_number"]) == 18 and isinstance(r["age"], int) and isinstance(r["qualifies"], list)
+    again = json.loads(run_cli("platform-sim", "residents", "--sample", "3", "--json", "--today", "2026-06-15"))
+    assert again == rows  # deterministic for a seed
+    old = json.loads(run_cli("platform-sim", "residents", "--sample", "2", "--json", "--qualifies", "34", "--today", "2026-06-15"))
+    assert all(r["age"] >= 60 and r["resident_pension"]["years"] >= 15 and 34 in r["qualifies"] for r in old)
+    no = json.loads(run_cli("platform-sim", "residents", "--sample", "2", "--json", "--not-qualifies", "34", "--today", "2026-06-15"))
+    assert all(34 not in r["qualifies"] for r in no)
+
+
+def test_issue_qr_prints_a_code():
+    text = run_cli("platform-sim", "issue-qr", "--staff", "technician05", "--today", "2026-06-15").strip()
+    assert text.startswith("ESSC1.") and text.count(".") == 2
