@@ -198,10 +198,6 @@ def _check_idcard(ctx: _Context) -> _Outcome:
                               "重新插拔后再次自检，仍不行请更换阅读器并反映问题。",
                         f"idcard reader on {port}: SAM id not read: {type(exc).__name__}: {exc}", {"port": port})
     facts = {"port": port, "sam_id": sam}
-    present = getattr(reader, "card_present", None)
-    if present is False and ctx.hub is not None:
-        return _Outcome(OK, f"阅读器正常（安全模块号 {sam}）；未放卡，未测试读卡。",
-                        f"SAM {sam}; no card on the reader", facts)
     from kiosk.hardware.idcard_protocol import NoCardError
 
     try:
