@@ -150,3 +150,14 @@ def test_stuck_device_call_stops_pings_from_thread(listener):
         ui.join(5)
         wd.close()
     assert listener.wait_for(lambda f: f.get("STOPPING") == "1", 5)
+
+
+def test_modules_stay_kivy_free():
+    import subprocess
+    import sys
+
+    code = ("import sys, kiosk.sdnotify, kiosk.watchdog, kiosk.audit, kiosk.flows.staff_auth; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'kivy'); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,16 +84,24 @@ def test_ready_then_periodic_watchdog_then_silence_when_ui_blocked(display, tmp_
         ready = listener.wait_for(lambda f: f.get("READY") == "1", timeout=90)
         assert ready, f"no READY=1; app output:\n{(tmp_path / 'app.log').read_text(errors='replace')[-3000:]}"
 
-        blocked = listener.wait_for(lambda f: f.get("STATUS", "").startswith("NOT RESPONDING"), timeout=60)
-        assert blocked, "the watchdog never noticed the blocked UI loop"
-        assert "UI loop not responding" in blocked.fields["STATUS"]
+        # A slow frame on a loaded machine may look like a short hang and
+        # recover; what must hold is a NOT RESPONDING status followed by
+        # silence once the loop is blocked for good.
+        deadline = time.monotonic() + 60
+        while True:
+            left = deadline - time.monotonic()
+            blocked = listener.wait_for(lambda f: f.get("STATUS", "").startswith("NOT RESPONDING"),
+                                        timeout=max(left, 0.1))
+            assert blocked, "the watchdog never noticed the blocked UI loop"
+            assert "UI loop not responding" in blocked.fields["STATUS"]
+            # Four ping periods, longer than WatchdogSec: systemd would now restart us.
+            after = listener.collect(WATCHDOG_SEC + 0.5)
+            if not [m for m in after if "WATCHDOG" in m.fields]:
+                break
+            assert time.monotonic() < deadline, "WATCHDOG=1 kept coming while the UI loop was blocked"
         pings = [m for m in listener.messages if m.fields.get("WATCHDOG") == "1" and m.at <= blocked.at]
         assert len(pings) >= 3, f"expected periodic WATCHDOG=1 while the UI ran, got {len(pings)}"
-
-        # Four ping periods, longer than WatchdogSec: systemd would now restart us.
-        after = listener.collect(WATCHDOG_SEC + 0.5)
         assert app.poll() is None, "the app exited instead of hanging"
-        assert not [m for m in after if "WATCHDOG" in m.fields], "WATCHDOG=1 sent while the UI loop was blocked"
     finally:
         os.killpg(app.pid, signal.SIGKILL)
         app.wait(10)
