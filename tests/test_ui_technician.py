@@ -145,3 +145,84 @@ def test_technician_diagnoses_paper_out_and_reports_it(run_kiosk, tmp_path, plat
     from PIL import Image
 
     assert Image.open(got["shot"]).size == (1280, 800)
+
+
+def scenario_every_screen(app):
+    """Log in as a technician and open every technician screen; print a receipt first so one shows."""
+    import os
+
+    from kivy.core.window import Window
+
+    from kiosk.screens.technician import HOME_ITEMS
+    from tests.ui_helpers import find_button, report, tap, texts
+
+    out = os.environ["KIOSK_TEST_OUT"]
+    yield lambda: app.sm.current == "attract"
+    from kiosk.receipts.samples import sample_receipt
+    from kiosk.receipts.render import render_receipt
+
+    done = []
+    job = render_receipt(sample_receipt("acceptance"), paper_width=80)
+    app.devices.print_job(job, "selftest-sample", done.append, label="sample")
+    yield lambda: done
+    app.open_technician()
+    yield lambda: app.sm.current == "tech_login"
+    login = app.sm.current_screen
+    Window.screenshot(name=os.path.join(out, "tech_login%(counter)04d.png"))
+    login.ids.account.text = "T0012"
+    for d in PIN:
+        login.key(d)
+    login.submit_pin("T0012", login.pin)
+    yield lambda: app.sm.current == "tech_home"
+    yield 0.3
+    Window.screenshot(name=os.path.join(out, "tech_home%(counter)04d.png"))
+    seen = {}
+    for _feature, text, screen in HOME_ITEMS:
+        if screen == "tech_selftest":
+            continue
+        tap(find_button(app.sm.get_screen("tech_home"), text))
+        yield lambda s=screen: app.sm.current == s
+        yield 0.5
+        cur = app.sm.current_screen
+        seen[screen] = texts(cur)
+        if screen == "tech_receipts":
+            seen["receipt_images"] = getattr(cur, "images", 0)
+        Window.screenshot(name=os.path.join(out, f"{screen}%(counter)04d.png"))
+        tap(find_button(cur, "返回维护首页"))
+        yield lambda: app.sm.current == "tech_home"
+        yield 0.2
+    # settings: change the idle timeout and save
+    app.go("tech_settings", _push=False)
+    yield 0.3
+    st = app.sm.current_screen
+    st.step("idle_timeout", +1)
+    st.set("paper_width", 58)
+    st.save()
+    seen["settings_msg"] = st.msg.text
+    seen["idle_now"] = app.idle.timeout
+    report("screens", seen)
+
+
+def test_every_technician_screen_opens(run_kiosk, tmp_path, platform_sim):
+    var = tmp_path / "var"
+    var.mkdir()
+    creds = sa.OfflineCredentials()
+    creds.add("T0012", STAFF_NAME, make_id("141124", _dt.date(1980, 5, 6), 31), ["technician"], PIN)
+    creds.save(var / "staff_offline.json")
+    extra = (f'[site]\ndevice_id = "{DEVICE}"\n'
+             f'[platform]\nurl = "{platform_sim.url}"\ndevice_secret = "{SECRET}"\nstart_simulator = false\n'
+             f'[devices.printer]\nsim_out = "{tmp_path / "jobs"}"\n'
+             '[ui]\nidle_timeout = 300\n')
+    run_kiosk("tests.test_ui_technician:scenario_every_screen", extra)
+    got = json.loads((tmp_path / "screens.json").read_text(encoding="utf-8"))
+    assert any("最近" in t and "行" in t for t in got["tech_log"])
+    assert any("没有暂存的业务" in t for t in got["tech_outbox"])
+    assert got["receipt_images"] >= 1
+    info = "\n".join(got["tech_info"])
+    assert "******" in info and SECRET not in info and "自助机软件" in info
+    assert any("无操作自动退出时间" in t for t in got["tech_settings"])
+    assert any("台账" in t or "GZ" in t for t in got["tech_faults"]) or got["tech_faults"]
+    assert got["settings_msg"].startswith("已保存") and "打印纸宽度重启程序后生效" in got["settings_msg"]
+    assert got["idle_now"] == 310
+    saved = (tmp_path / "kiosk.toml").read_text(encoding="utf-8")
+    assert "idle_timeout = 310" in saved and "paper_width = 58" in saved

@@ -184,7 +184,8 @@ class TechLoginScreen(TechBase):
     def on_kv_post(self, _base: Any) -> None:
         pad = self.ids.keypad
         for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清空"]:
-            b = KButton(text=key, height=72)
+            b = KButton(text=key)
+            b.height = 72  # after the kv rule: a compact keypad leaves room for the rest
             b.bind(on_release=lambda btn: self.key(btn.text))
             pad.add_widget(b)
 
@@ -269,7 +270,7 @@ class TechHomeScreen(TechPage):
         self._restart_armed = False
         body = self.ids.body
         body.add_widget(label(f"{ctl.app.cfg['site']['name']}　设备编号 {ctl.app.cfg['site']['device_id']}"))
-        grid = GridLayout(cols=2, spacing=24, size_hint_y=None)
+        grid = GridLayout(cols=3, spacing=24, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))
         for feature, text, screen in HOME_ITEMS:
             if ctl.mode.can(feature):
@@ -359,6 +360,13 @@ class TechSelftestScreen(TechPage):
         from kiosk.selftest import summary_zh
 
         bad = [r for r in result if not r.ok]
+        # Failures first: the technician reads what to fix without scrolling.
+        body = self.ids.body
+        order = [r.name for r in result if not r.ok] + [r.name for r in result if r.ok]
+        for name in order:
+            body.remove_widget(self.rows[name])
+        for name in order:
+            body.add_widget(self.rows[name])
         self.summary.text = ("自检完成：" + summary_zh(result)) + ("" if not bad else "。请按下面的提示处理，处理后点“重新自检”。")
         self.summary.color = theme.ok if not bad else theme.accent
         if bad and self.controller.mode.can("fault_report"):
