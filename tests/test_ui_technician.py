@@ -226,3 +226,34 @@ def test_every_technician_screen_opens(run_kiosk, tmp_path, platform_sim):
     assert got["idle_now"] == 310
     saved = (tmp_path / "kiosk.toml").read_text(encoding="utf-8")
     assert "idle_timeout = 310" in saved and "paper_width = 58" in saved
+
+
+def scenario_restart(app):
+    from tests.ui_helpers import find_button, report, tap
+
+    yield lambda: app.sm.current == "attract"
+    app.open_technician()
+    yield lambda: app.sm.current == "tech_login"
+    login = app.sm.current_screen
+    login.submit_pin("T0012", PIN)
+    yield lambda: app.sm.current == "tech_home"
+    yield 0.3
+    home = app.sm.current_screen
+    tap(find_button(home, "重启程序"))
+    armed = find_button(home, "再按一次确认重启").text
+    report("restart", {"armed": armed})
+    tap(find_button(home, "再按一次确认重启"))
+    yield 30  # the app stops itself; the runner returns
+
+
+def test_restart_exits_the_app_with_the_restart_code(run_kiosk, tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    creds = sa.OfflineCredentials()
+    creds.add("T0012", STAFF_NAME, make_id("141124", _dt.date(1980, 5, 6), 31), ["technician"], PIN)
+    creds.save(var / "staff_offline.json")
+    proc = run_kiosk("tests.test_ui_technician:scenario_restart", "[platform]\nstart_simulator = false\n")
+    assert json.loads((tmp_path / "restart.json").read_text(encoding="utf-8"))["armed"] == "再按一次确认重启"
+    assert "technician restart: app exits with 75" in proc.stderr
+    audit = [json.loads(line) for line in (var / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [e["action"] for e in audit][-2:] == ["app.restart", "staff.logout"]
