@@ -582,7 +582,13 @@ def run_selftest(cfg: Config, hub: Any = None, *, platform: Any = None, outbox: 
     called after each check (from the calling thread), e.g. to show progress.
     """
     names = [n for n in CHECK_NAMES if only is None or n in only]
-    limits = {**TIMEOUTS, **(timeouts or {})}
+    # A printer status is up to two reads of ``timeout`` (stale connection, one retry);
+    # a heartbeat is a connect plus a read.
+    p = cfg["platform"]
+    limits = {**TIMEOUTS,
+              "printer": max(TIMEOUTS["printer"], 2 * cfg["devices.printer"]["timeout"] + 2),
+              "platform": max(TIMEOUTS["platform"], p["connect_timeout"] + p["read_timeout"] + 3),
+              **(timeouts or {})}
     ctx = _Context(cfg, hub, platform, outbox, test_page)
     results: list[CheckResult] = []
     try:

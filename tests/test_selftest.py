@@ -191,3 +191,12 @@ def test_cli_json_exit_codes(tmp_path, platform_sim):
     assert failed == {"platform", "camera"}
     cam = next(c for c in data["checks"] if c["name"] == "camera")
     assert cam["title_zh"] == "摄像头" and "摄像头无法打开" in cam["detail_zh"]
+
+
+def test_selftest_and_fault_modules_import_no_kivy():
+    code = ("import sys, kiosk.selftest, kiosk.logbuffer, kiosk.flows.fault_report, kiosk.flows.tech_mode, "
+            "kiosk.commands.selftest; bad = [m for m in sys.modules if m.split('.')[0] == 'kivy']; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
