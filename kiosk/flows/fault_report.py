@@ -88,6 +88,10 @@ _SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
                 "戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻"
                 "苑迟邝乌阿")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+# Characters of everyday UI/log words that hardly ever occur in personal names:
+# a run holding one is a word (成功, 时间, 全部正常, 连接失败), not a name.
+_NOT_NAME = set("的了是在不请已未无有与或及中上下内外后前时分秒年月日号卡证码纸机器件错误失败功正常连接网络平台"
+                "打印读取身份社保业务办理服务站村镇县市省区部全缺开关闭电源线屏幕设备问题系统能性导指检查测试状态")
 _STANDALONE_CJK = re.compile(rf"(?<![{_CJK}])([{_CJK}]{{2,4}}(?:[·•][{_CJK}]{{1,6}})?)(?![{_CJK}])")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _NAME_FIELD = re.compile(r"((?:name|姓名)\s*[=:：]\s*)([^\s,;，；)]+)", re.IGNORECASE)
@@ -104,7 +108,7 @@ def scrub_line(text: str, names: Iterable[str] = ()) -> str:
 
     def maybe_name(m: re.Match) -> str:
         run = m.group(1)
-        return mask_name(run) if run[0] in _SURNAMES else run
+        return mask_name(run) if run[0] in _SURNAMES and not (set(run) & _NOT_NAME) else run
 
     return _STANDALONE_CJK.sub(maybe_name, out)
 
