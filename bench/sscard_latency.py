@@ -61,7 +61,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
     ensure_pcscd()
-    card = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[1])
+    card = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[1], timeout=30)
     try:
         reader_name = card.reader
         assert wait_card_state(reader_name, present=False)
@@ -89,7 +89,7 @@ def main() -> int:
         raw, nbytes = raw_exchange(card, args.runs)
     finally:
         card.close()
-    slow_card = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[1], quickack=False)
+    slow_card = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[1], timeout=30, quickack=False)
     try:
         raw_slow, _ = raw_exchange(slow_card, max(3, args.runs // 4))
     finally:

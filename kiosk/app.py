@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from kiosk.screens.guide import GuideScreen
 from kiosk.screens.item_list import ItemListScreen
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
+from kiosk.screens.voice import Voice
 from kiosk.screens.widgets import IdleWarning
+from kiosk.watchdog import Watchdog, block_after_from_env
 
 log = logging.getLogger("kiosk.app")
 
@@ -55,20 +58,24 @@ class KioskApp(App):
     logged_in = BooleanProperty(False)
     who_text = StringProperty("")
     site_name = StringProperty("")
+    disclosure_title = StringProperty("")
 
-    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, **kwargs) -> None:
+    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, backend=None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.cfg = cfg
         self.catalog = catalog
         self.devices = devices or DeviceHub(cfg)
+        self.backend = backend  # kiosk.backend.Backend: platform client + outbox
         self.theme = Theme()
         self.site_name = cfg["site"]["name"]
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login
         self.sessions.when_logout = self._on_logout
         self.idle = IdleTimer(cfg["ui"]["idle_timeout"], cfg["ui"]["idle_warning"])
+        self.voice = Voice(volume=float(cfg["ui"]["volume"]))
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
+        self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
 
     # -- build -------------------------------------------------------------
@@ -90,6 +97,11 @@ class KioskApp(App):
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
         self._idle_ev = Clock.schedule_interval(self._check_idle, 0.25)
+        # systemd watchdog: ticks come from the UI loop itself, so a hung loop stops the pings.
+        self.watchdog = Watchdog()
+        self._wd_ev = Clock.schedule_interval(self.watchdog.tick, min(1.0, self.watchdog.stale_after / 4))
+        self.sm.bind(current=lambda _sm, name: self.watchdog.set_status("screen", f"{name} screen"))
+        self.devices.when_status = lambda st: self.watchdog.set_status(f"dev-{st.name}", f"{st.name} {st.status}")
         self.devices.when_person = lambda p: Clock.schedule_once(lambda _dt: self.sessions.login(p))
         self.devices.when_card_removed = lambda src: Clock.schedule_once(lambda _dt: self._on_card_removed(src))
         self.devices.when_error = lambda err: Clock.schedule_once(lambda _dt: self.show_error(err))
@@ -97,11 +109,25 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.devices.start()
+        if self.backend is not None:
+            self.backend.start()
+        self.watchdog.set_status("screen", "attract screen")
+        Clock.schedule_once(self._announce_ready, 0)  # after the first frame is drawn
+
+    def _announce_ready(self, _dt: float) -> None:
         log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
+        self.watchdog.ready()
+        block_after = block_after_from_env()
+        if block_after is not None:  # test hook: prove a hung UI loop stops the watchdog
+            Clock.schedule_once(lambda _dt: time.sleep(3600), block_after)
 
     def on_stop(self) -> None:
         self._idle_ev.cancel()
+        self._wd_ev.cancel()
+        self.watchdog.close()
         self.devices.close()
+        if self.backend is not None:
+            self.backend.close()
         self.sessions.logout("kiosk stopping")
 
     # -- navigation ----------------------------------------------------------
@@ -142,6 +168,8 @@ class KioskApp(App):
 
     def toggle_elder(self) -> None:
         self.theme.elder = not self.theme.elder
+        if self.theme.elder:
+            self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
         timeout = self.cfg["ui"]["elder_idle_timeout" if self.theme.elder else "idle_timeout"]
         self.idle = IdleTimer(timeout, self.cfg["ui"]["idle_warning"])
@@ -170,6 +198,8 @@ class KioskApp(App):
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
         self.who_text = ""
+        if reason != "kiosk stopping":
+            self.voice.say("logged_out")
         if self.theme.elder:
             self.toggle_elder()
         self.go_attract()
@@ -208,6 +238,7 @@ class KioskApp(App):
                 self.go_attract()
         elif state == "warning":
             if self._idle_popup is None:
+                self.voice.say("timeout_warning")
                 self._idle_popup = IdleWarning()
                 self._idle_popup.open(animation=False)
             self._idle_popup.seconds = int(self.idle.remaining() + 0.999)

@@ -28,6 +28,9 @@ SCHEMA: dict[str, _Spec] = {
         "device_id": (str, "SX-DEMO-0001", None),
         "county": (str, "临县", None),
         "office_phone": (str, "0358-4466038", None),
+        "office_name": (str, "", None),
+        "office_address": (str, "", None),
+        "tracking_url": (str, "", None),
     },
     "ui": {
         "fullscreen": (bool, True, None),
@@ -46,6 +49,7 @@ SCHEMA: dict[str, _Spec] = {
         "read_timeout": ((int, float), 8.0, None),
         "start_simulator": (bool, True, None),
         "simulator_seed": (int, 42, None),
+        "ca_bundle": (str, "", None),
     },
     "storage": {
         "dir": (str, "var", None),
@@ -59,6 +63,8 @@ SCHEMA: dict[str, _Spec] = {
     "devices.sscard": {
         "driver": (str, "sim", ("sim", "pcsc", "none")),
         "reader": (str, "", None),
+        "poll_interval": ((int, float), 0.2, None),
+        "read_timeout": ((int, float), 5.0, None),
     },
     "devices.camera": {
         "driver": (str, "sim", ("sim", "opencv", "none")),
@@ -66,6 +72,15 @@ SCHEMA: dict[str, _Spec] = {
         "sim_source": (str, "images/sim/camera", None),
         "fps": (int, 10, None),
         "decoder": (str, "zxing", ("zxing", "pyzbar")),
+        "decode_rate": ((int, float), 5.0, None),
+    },
+    "photo": {
+        "min_sharpness": ((int, float), 40.0, None),
+        "min_brightness": ((int, float), 60.0, None),
+        "max_brightness": ((int, float), 200.0, None),
+        "min_face_width": ((int, float), 0.12, None),
+        "max_jpeg_kb": (int, 200, None),
+        "max_side": (int, 1280, None),
     },
     "devices.scanner": {
         "driver": (str, "none", ("none", "sim", "serial")),
@@ -83,7 +98,7 @@ SCHEMA: dict[str, _Spec] = {
         "timeout": ((int, float), 3.0, None),
         "qr_mode": (str, "native", ("native", "image")),
         "baudrate": (int, 9600, None),
-        "sim_out": (str, "var/printer-jobs", None),
+        "sim_out": (str, "printer-jobs", None),
     },
 }
 

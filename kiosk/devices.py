@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk import ROOT
 from kiosk.config import Config
 from kiosk.errors import DeviceError, KioskError
 from kiosk.flows.person import Person
@@ -35,11 +34,11 @@ class DeviceState:
     detail: str = ""
 
 
-def synthetic_people() -> list[Person]:
-    """Residents the simulated devices present (hotkeys F1..F5)."""
-    from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
+def synthetic_people(cfg: Config | None = None) -> list[Person]:
+    """Residents the simulated devices present (hotkeys F1..F5); see kiosk.sim_people."""
+    from kiosk.sim_people import demo_cards
 
-    return [r.to_person() for r in SYNTHETIC_RESIDENTS]
+    return [r.to_person() for r in demo_cards(cfg)]
 
 
 class DeviceHub:
@@ -57,6 +56,19 @@ class DeviceHub:
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
+        """Start every device on a worker thread: opening ports and starting
+        pcscd can take seconds, and the UI thread must never wait for them."""
+        self._starter = threading.Thread(target=self._start_all, name="devices-start", daemon=True)
+        self._starter.start()
+
+    def wait_started(self, timeout: float = 30.0) -> bool:
+        starter = getattr(self, "_starter", None)
+        if starter is not None:
+            starter.join(timeout)
+            return not starter.is_alive()
+        return True
+
+    def _start_all(self) -> None:
         for name, starter in (("idcard", self._start_idcard), ("sscard", self._start_sscard),
                               ("printer", self._start_printer)):
             driver = self.cfg[f"devices.{name}"]["driver"]
@@ -71,6 +83,7 @@ class DeviceHub:
                 self._set_state(name, driver, "offline", str(exc))
 
     def close(self) -> None:
+        self.wait_started(10)
         for dev in (self.idcard, self.idcard_sim, self.sscard, self.sscard_sim, self.printer, self.printer_sim):
             if dev is not None:
                 try:
@@ -107,7 +120,9 @@ class DeviceHub:
         if c["driver"] == "sim":
             from kiosk.hardware.idcard_sim import IdCardSimulator
 
-            self.idcard_sim = IdCardSimulator(baudrate=c["baudrate"]).start()
+            from kiosk.sim_people import demo_cards
+
+            self.idcard_sim = IdCardSimulator(residents=demo_cards(self.cfg), baudrate=c["baudrate"]).start()
             port = self.idcard_sim.port
         else:
             port = c["port"]
@@ -122,8 +137,28 @@ class DeviceHub:
 
     # -- social-security card --------------------------------------------------
     def _start_sscard(self, c: dict[str, Any]) -> None:
-        # Wired when the PC/SC driver lands; until then the hotkeys emit the holder directly.
-        self._set_state("sscard", c["driver"], "simulated-inline")
+        from kiosk.hardware.pcsc_stack import ensure_pcscd
+        from kiosk.hardware.sscard_reader import SsCardReader
+
+        reader_name = c["reader"]
+        ensure = None
+        if c["driver"] == "sim":
+            from kiosk.hardware.sscard_sim import VirtualSsCard, holder_from_person
+
+            ensure_pcscd()
+            ensure = ensure_pcscd
+            # The simulated card belongs to the same resident as the simulated ID
+            # card of F1, so both credentials resolve to one person.
+            self.sscard_sim = VirtualSsCard.on_free_slot(holder_from_person(synthetic_people(self.cfg)[0]), timeout=5)
+            reader_name = self.sscard_sim.reader or ""
+        reader = SsCardReader(reader_name, poll_interval=c["poll_interval"], read_timeout=c["read_timeout"],
+                              ensure_stack=ensure)
+        reader.when_card_read = lambda rec: self._person(rec.to_person())
+        reader.when_card_removed = lambda: self._removed("sscard")
+        reader.when_error = self._error
+        self.sscard = reader
+        reader.start()
+        self._set_state("sscard", c["driver"], "online", reader_name)
 
     # -- printer -----------------------------------------------------------------
     def _start_printer(self, c: dict[str, Any]) -> None:
@@ -134,7 +169,8 @@ class DeviceHub:
             from kiosk.hardware.printer_sim import PrinterSimulator
 
             out = Path(c["sim_out"])
-            self.printer_sim = PrinterSimulator(out_dir=out if out.is_absolute() else ROOT / out, tcp_port=0).start()
+            out = out if out.is_absolute() else self.cfg.storage_dir / out
+            self.printer_sim = PrinterSimulator(out_dir=out, tcp_port=0).start()
             port = f"127.0.0.1:{self.printer_sim.tcp_port}"
         self.printer = ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
                                       paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],
@@ -159,18 +195,36 @@ class DeviceHub:
 
     # -- simulated devices (hotkeys, kiosk control) --------------------------------
     def sim_insert(self, source: str, index: int) -> None:
+        self._sim_action(self._sim_insert, source, index)
+
+    def sim_remove(self, source: str) -> None:
+        self._sim_action(self._sim_remove, source)
+
+    def _sim_action(self, action, *args) -> None:
+        # Off the caller's (UI) thread: the devices may still be starting.
+        def run() -> None:
+            self.wait_started()
+            try:
+                action(*args)
+            except KioskError as exc:
+                self._error(exc)
+
+        threading.Thread(target=run, name="sim-control", daemon=True).start()
+
+    def _sim_insert(self, source: str, index: int) -> None:
         if source == "idcard" and self.idcard_sim is not None:
             self.idcard_sim.insert(index % len(self.idcard_sim.residents))
-        elif source == "sscard":
-            person = synthetic_people()[index % 5]
-            self._sscard_inline = person
-            self._person(Person(**{**person.__dict__, "source": "sscard"}))
+        elif source == "sscard" and self.sscard_sim is not None:
+            from kiosk.hardware.sscard_sim import holder_from_person
+
+            people = synthetic_people(self.cfg)
+            self.sscard_sim.holder = holder_from_person(people[index % len(people)])
+            self.sscard_sim.insert(wait=False)
         else:
             log.warning("no simulator for %s", source)
 
-    def sim_remove(self, source: str) -> None:
+    def _sim_remove(self, source: str) -> None:
         if source == "idcard" and self.idcard_sim is not None:
             self.idcard_sim.remove()
-        elif source == "sscard" and getattr(self, "_sscard_inline", None) is not None:
-            self._sscard_inline = None
-            self._removed("sscard")
+        elif source == "sscard" and self.sscard_sim is not None:
+            self.sscard_sim.remove(wait=False)

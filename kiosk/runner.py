@@ -9,6 +9,7 @@ stops; an exception in it makes ``start_kiosk`` return 1 after printing it.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import sys
@@ -62,6 +63,8 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
                 kivy_home: str | None = None) -> int:
     """Run the kiosk until it stops. Returns the process exit code."""
     t0 = time.monotonic()
+    # On a watchdog abort (SIGABRT from systemd) every thread's stack goes to the journal.
+    faulthandler.enable()
     ui = cfg["ui"]
     display = ensure_display(ui["width"], ui["height"])
     try:
@@ -75,8 +78,9 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
 
         catalog = load_catalog()
         from kiosk.app import KioskApp
+        from kiosk.backend import Backend
 
-        app = KioskApp(cfg, catalog)
+        app = KioskApp(cfg, catalog, backend=Backend(cfg))
         app.launch_started = t0
         outcome: dict = {}
         if script is not None:

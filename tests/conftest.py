@@ -30,12 +30,23 @@ def xdisplay():
         os.environ.pop("DISPLAY", None)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def write_config(tmp_path: Path, extra: str = "") -> Path:
     """A kiosk.toml for one test: windowed, its own storage dir, plus `extra` TOML."""
     if "[ui]" in extra:
         extra = extra.replace("[ui]", "[ui]\nfullscreen = false", 1)
     else:
         extra = "[ui]\nfullscreen = false\n" + extra
+    if "[platform]" not in extra:
+        # Each kiosk run gets its own platform simulator on a free loopback port.
+        extra += f'\n[platform]\nurl = "http://127.0.0.1:{free_port()}"\n'
     if "[storage]" not in extra:
         extra += f'\n[storage]\ndir = "{tmp_path / "var"}"\n'
     cfg = tmp_path / "kiosk.toml"

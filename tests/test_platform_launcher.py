@@ -55,3 +55,29 @@ def test_residents_sample_json_tells_who_qualifies():
 def test_issue_qr_prints_a_code():
     text = run_cli("platform-sim", "issue-qr", "--staff", "technician05", "--today", "2026-06-15").strip()
     assert text.startswith("ESSC1.") and text.count(".") == 2
+
+
+def test_simulator_dies_with_the_process_that_started_it(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys, time; from kiosk.platform.launcher import start_simulator\n"
+            "h = start_simulator(port=0, seed=1); print(h.pid, h.url, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        pid, url = parent.stdout.readline().split()
+        assert answers(url)
+        parent.send_signal(signal.SIGKILL)  # the kiosk dies hard
+        parent.wait()
+        for _ in range(100):
+            if not answers(url, timeout=0.2):
+                break
+            time.sleep(0.05)
+        assert not answers(url)
+    finally:
+        parent.kill()
+        parent.wait()

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from kiosk.platform.adapter import Unreachable
+from kiosk.platform.adapter import Refused, Unreachable
 from kiosk.platform.outbox import OFFLINE_HEADLINE_ZH, Outbox
 from tests.platform_support import admin, client, free_port, sample, start, submissions
 
@@ -90,6 +90,13 @@ def test_photo_kept_until_acknowledged_then_deleted_and_refusals_reported(tmp_pa
         assert refused.receipt_lines_zh[0] == "未能受理"
         rec = box._table.get(lambda r: r["ref"] == refused.ref)
         assert rec["id_number"].count("*") == 11  # personal data leaves once the platform answered
+        with pytest.raises(Refused) as exc:
+            box.enqueue(1, "110105194912310021", {})  # bad check character: never stored
+        assert exc.value.code == "invalid_id_number"
+        broken = box.submit(1, kid["id_number"], {"x": [1, 2]}, wait=10)  # breaks the contract: the platform says 400
+        assert broken.state == "failed" and box.status().failed == 1
+        assert broken.receipt_lines_zh[1] == "提交未成功，请联系工作人员处理。"
+        assert box.requeue(broken.ref) and box.wait(broken.ref, 10).state in ("pending", "failed")
     finally:
         box.close()
         platform.close()

@@ -196,6 +196,8 @@ def test_essc_staff_roles_and_locked_accounts(platform):
     active = next(s for s in staff if not s["locked"] and s["roles"] == ["technician"])
     ident = platform.verify_essc(issue(platform.base_url, username=active["username"]))
     assert ident.kind == "staff" and ident.staff.roles == ["technician"]
+    person = ident.as_person()
+    assert person.roles == ["technician"] and person.source == "qr" and "*" in repr(person)
     assert {tuple(s["roles"]) for s in staff} >= {("system_admin",), ("business_admin",), ("operator",), ("technician",)}
     locked = next(s for s in staff if s["locked"])
     with pytest.raises(Refused) as exc:
@@ -282,3 +284,32 @@ def test_outage_and_latency(platform, sim):
                 slow.enquiry(12, None)
     finally:
         faults(sim.url, outage=False, latency_ms=0)
+
+
+TYPICAL_FIELDS = {
+    1: {"desired_job": "司机", "desired_county": "临县"}, 4: {"skills": "搬运"}, 7: {"job_title": "红枣采摘", "description": "日结，管午饭", "headcount": 5},
+    10: {"employment_type": "非全日制"}, 11: {"reason": "合同到期"}, 16: {"course": "育婴员"}, 20: {"base_ratio": 0.6},
+    22: {"occupation": "电工", "level": "中级", "certificate_date": str(TODAY - dt.timedelta(days=30))}, 23: {"involuntary": True},
+    24: {"reason": "失踪"}, 30: {"phone": "13900000000"}, 31: {"action": "pause"}, 32: {"years": 3}, 37: {"reason": "疑似重复领取"},
+    40: {"action": "temp_loss"},
+}
+
+
+def test_every_application_item_is_accepted_for_someone_who_qualifies(platform, sim):
+    apps = [i for i in platform.items() if i["kind"] == "application"]
+    photo = platform.upload_photo(b"\xff\xd8 holding ID card and a dated newspaper")
+    for item in apps:
+        n = item["item_no"]
+        who = sample(sim.url, 10, qualifies=n, offset=1000)
+        fields = dict(TYPICAL_FIELDS.get(n, {}))
+        person = who[0]
+        if n == 31 and person["resident_pension"].get("paused"):
+            fields = {"action": "resume"}
+        if n == 40 and person["card_state"] in ("temp_lost", "lost"):
+            fields = {"action": "unlock"}
+        try:
+            acc = platform.submit(n, person["id_number"], fields, key(), photo_id=photo.photo_id if n == 21 else None)
+        except Refused as exc:  # pragma: no cover - shows which rule disagreed
+            pytest.fail(f"item {n} refused for a qualifying resident: {exc.reason_zh}")
+        assert acc.item_no == n and acc.acceptance_no
+        assert acc.status == ("completed" if item["time_limit_days"] == 0 else "accepted")

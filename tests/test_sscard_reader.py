@@ -63,7 +63,7 @@ class Events:
 
 @pytest.fixture
 def card(pcsc):
-    c = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[0])
+    c = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[0], timeout=60)
     # A card another test just pulled may still look present to pcscd.
     assert wait_card_state(c.reader, present=False, timeout=WAIT)
     yield c

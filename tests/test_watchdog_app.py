@@ -57,14 +57,19 @@ def display():
             proc.wait()
 
 
-def _app_command() -> list[str]:
+def _app_command(which: str, tmp_path) -> list[str]:
     custom = os.environ.get("KIOSK_WATCHDOG_TEST_CMD")
     if custom:
         return shlex.split(custom)
+    if which == "kiosk":
+        cfg = tmp_path / "kiosk.toml"
+        cfg.write_text(f'[ui]\nfullscreen = false\n[storage]\ndir = "{tmp_path / "var"}"\n', encoding="utf-8")
+        return [sys.executable, "-m", "kiosk", "--config", str(cfg), "run", "--windowed"]
     return [sys.executable, str(ROOT / "tests" / "apps" / "watchdog_app.py")]
 
 
-def test_ready_then_periodic_watchdog_then_silence_when_ui_blocked(display, tmp_path):
+@pytest.mark.parametrize("which", ["minimal", "kiosk"])
+def test_ready_then_periodic_watchdog_then_silence_when_ui_blocked(display, tmp_path, which):
     listener = NotifyListener(abstract=True)
     env = dict(os.environ)
     env.update(
@@ -78,7 +83,7 @@ def test_ready_then_periodic_watchdog_then_silence_when_ui_blocked(display, tmp_
     )
     env.pop("WATCHDOG_PID", None)
     log = open(tmp_path / "app.log", "wb")
-    app = subprocess.Popen(_app_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    app = subprocess.Popen(_app_command(which, tmp_path), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
     try:
         ready = listener.wait_for(lambda f: f.get("READY") == "1", timeout=90)

@@ -49,7 +49,7 @@ def run(args) -> int:
     holder = _holder(args.holder)
     ensure_pcscd()
     if args.port is None:
-        card = VirtualSsCard.on_free_slot(holder, fault=fault)
+        card = VirtualSsCard.on_free_slot(holder, timeout=30, fault=fault)
     else:
         card = VirtualSsCard(holder, port=args.port, fault=fault)
     stop = threading.Event()

@@ -177,6 +177,7 @@ class QrScannerSimulator:
     def __init__(self, terminator: bytes = b"\r\n") -> None:
         self.terminator = terminator
         self._master, slave = os.openpty()
+        os.set_blocking(self._master, False)  # a full pty buffer must not hang the caller
         tty.setraw(slave)  # no echo, no CR/LF translation before the driver opens it
         self.port = os.ttyname(slave)
         self._slave = slave  # kept open so the pty survives driver re-opens
@@ -197,6 +198,7 @@ class QrScannerSimulator:
                     n = os.write(self._master, view)
                 except BlockingIOError:
                     n = 0
+                    time.sleep(0.005)
                 view = view[n:]
                 if view and time.monotonic() > deadline:
                     raise ScannerError("scanner simulator: pty write timed out")

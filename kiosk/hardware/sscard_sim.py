@@ -179,16 +179,24 @@ class VirtualSsCard:
 
     # -- construction helpers -------------------------------------------------
     @classmethod
-    def on_free_slot(cls, holder: SsCardRecord, **kwargs) -> "VirtualSsCard":
-        """A card bound to a vpcd slot no other virtual card uses (locked until close())."""
-        for slot in vpcd_slots():
-            fd = try_lock_port(slot.port)
-            if fd is not None:
-                card = cls(holder, port=slot.port, **kwargs)
-                card._lock_fd = fd
-                return card
-        raise DeviceError("every vpcd slot is in use by another virtual card",
-                          "模拟读卡器被占用，请联系工作人员。")
+    def on_free_slot(cls, holder: SsCardRecord, timeout: float = 0.0, **kwargs) -> "VirtualSsCard":
+        """A card bound to a vpcd slot no other virtual card uses (locked until close()).
+
+        Waits up to ``timeout`` seconds for a slot to become free.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            slots = vpcd_slots()
+            for slot in slots:
+                fd = try_lock_port(slot.port)
+                if fd is not None:
+                    card = cls(holder, port=slot.port, **kwargs)
+                    card._lock_fd = fd
+                    return card
+            if time.monotonic() >= deadline:
+                raise DeviceError(f"every vpcd slot is in use by another virtual card ({len(slots)} slots)",
+                                  "模拟读卡器被占用，请联系工作人员。")
+            time.sleep(0.1)
 
     @property
     def reader(self) -> str | None:

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from kiosk.errors import PlatformError
 from kiosk.flows.idnumber import mask_id, mask_name
+from kiosk.flows.person import Person
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -97,6 +98,11 @@ class Resident:
     def __repr__(self) -> str:
         return f"Resident(id={mask_id(self.id_number)}, name={mask_name(self.name)}, county={self.county})"
 
+    def as_person(self, source: str = "qr") -> Person:
+        return Person(id_number=self.id_number, name=self.name, source=source, gender=self.gender,
+                      birth_date=self.birth_date, address=self.address, card_number=self.card_number,
+                      document="essc" if source == "qr" else "resident_id")
+
 
 @dataclass
 class StaffAccount:
@@ -110,6 +116,9 @@ class StaffAccount:
     def __repr__(self) -> str:
         return f"StaffAccount(user={self.username}, roles={self.roles})"
 
+    def as_person(self) -> Person:
+        return Person(id_number=self.id_number, name=self.name, source="qr", roles=list(self.roles), document="essc")
+
 
 @dataclass
 class EsscIdentity:
@@ -118,6 +127,13 @@ class EsscIdentity:
     kind: str  # "resident" | "staff"
     resident: Resident | None = None
     staff: StaffAccount | None = None
+
+    def as_person(self) -> Person:
+        """The identity as the flows know it (``roles`` set for staff)."""
+        if self.staff is not None:
+            return self.staff.as_person()
+        assert self.resident is not None
+        return self.resident.as_person("qr")
 
 
 @dataclass

@@ -51,11 +51,23 @@ def answers(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+PARENT_ENV = "KIOSK_SIM_PARENT_PID"
+
+
+def die_with_parent() -> None:
+    """In the simulator process: get SIGTERM when the kiosk that started it dies (even by SIGKILL).
+
+    Done by the child itself (not a preexec_fn, which is unsafe in a threaded parent).
+    """
+    expected = os.environ.get(PARENT_ENV)
+    if not expected:
+        return
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
-        pass
+        return
+    if os.getppid() != int(expected):  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass
@@ -95,8 +107,8 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True,
-                            preexec_fn=_die_with_parent)
+    env[PARENT_ENV] = str(os.getpid())
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
     assert proc.stdout is not None
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)

@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 from tinydb import Query
 
-from kiosk.flows.idnumber import mask_id
+from kiosk.flows.idnumber import id_problem, mask_id
 from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
 from kiosk.storage import _fsync_dir, open_db
 
@@ -133,7 +133,7 @@ def _is_transient(exc: Exception) -> bool:
 
 class Outbox:
     def __init__(self, path: str | os.PathLike, platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
-                 backoff_base: float = 1.0, backoff_cap: float = 60.0, autostart: bool = True, fsync: bool = True) -> None:
+                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True) -> None:
         self.path = Path(path)
         self.platform = platform
         self.when_result = on_result
@@ -151,7 +151,7 @@ class Outbox:
         self.reachable: bool | None = None
         self.last_error = ""
         self.last_delivery_at = ""
-        self._seq = len(self._table)
+        self._finished = 0
         # After a restart every pending record is due at once.
         with self._db.lock:
             Rec = Query()
@@ -161,12 +161,18 @@ class Outbox:
 
     # -- writing ---------------------------------------------------------------
     def _new_ref(self) -> str:
-        self._seq += 1
         return f"L{_dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
 
     def enqueue(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
                 photo_type: str = "image/jpeg") -> LocalRef:
-        """Store a submission durably; returns once it is fsynced (then the screen may say 已提交)."""
+        """Store a submission durably; returns once it is fsynced (then the screen may say 已提交).
+
+        Raises ``Refused(code="invalid_id_number")`` for an ID number that fails its
+        check character: nothing is stored that the platform could only reject.
+        """
+        problem = id_problem(id_number)
+        if problem:
+            raise Refused("身份证号码有误，请核对后重试。", "invalid_id_number", log_message=f"not stored: {problem}")
         ref = self._new_ref()
         key = uuid.uuid4().hex
         photo_file = ""
@@ -258,6 +264,14 @@ class Outbox:
             self._table.update({"next_try": 0.0}, Query().state == "pending")
         self._wake.set()
 
+    def requeue(self, ref: str) -> bool:
+        """Send a ``failed`` record again (technician action); same idempotency key."""
+        with self._db.lock:
+            done = self._table.update({"state": "pending", "next_try": 0.0, "last_error": ""},
+                                      (Query().ref == ref) & (Query().state == "failed"))
+        self._wake.set()
+        return bool(done)
+
     def drain(self, timeout: float) -> bool:
         """Block until nothing is pending (True) or ``timeout`` passes (False)."""
         deadline = time.monotonic() + timeout
@@ -285,9 +299,13 @@ class Outbox:
             due = [r for r in pend if r["next_try"] <= now]
             if not due:
                 return max(0.05, min(r["next_try"] for r in pend) - now)
-            if not self._deliver(due[0]):
-                # The platform is not answering: do not hammer it with the rest of the queue.
-                return max(0.05, min(r["next_try"] for r in self._table.search(Query().state == "pending")) - time.time())
+            for rec in due:  # one read of the queue per batch, not per record
+                if self._stop.is_set():
+                    return 0.0
+                if not self._deliver(rec):
+                    # The platform is not answering: do not hammer it with the rest of the queue.
+                    left = self._table.search(Query().state == "pending")
+                    return max(0.05, min((r["next_try"] for r in left), default=time.time() + 1) - time.time())
         return 0.0
 
     def _deliver(self, rec: dict[str, Any]) -> bool:
@@ -311,9 +329,8 @@ class Outbox:
             self.last_error = f"{type(exc).__name__}: {exc}"
             backoff = min(self.backoff_cap, self.backoff_base * 2 ** min(attempts - 1, 16))
             next_try = time.time() + random.uniform(backoff / 2, backoff)
-            with self._db.lock:
-                self._table.update({"attempts": attempts, "last_error": self.last_error, "next_try": next_try},
-                                   Query().ref == ref)
+            self._table.update({"attempts": attempts, "last_error": self.last_error, "next_try": next_try},
+                               doc_ids=[rec.doc_id])
             log.warning("delivery of %s failed (attempt %d), next try in %.1fs: %s", ref, attempts, next_try - time.time(), exc)
             self._notify(ref)
             return False
@@ -337,8 +354,9 @@ class Outbox:
         if state == "failed":
             update["id_number"] = rec["id_number"]  # kept whole: a technician must be able to resubmit
             update["fields"] = rec["fields"]
-        with self._db.lock:
-            self._table.update(update, Query().ref == rec["ref"])
+        self._table.update(update, doc_ids=[rec.doc_id])
+        self._finished += 1
+        if self._finished % 50 == 0:
             self._prune()
         if rec["photo_file"] and state in ("delivered", "refused"):
             try:
@@ -351,11 +369,12 @@ class Outbox:
         callback = self.when_result
         if callback is not None:
             try:
-                callback(self.get(rec["ref"]))  # type: ignore[arg-type]
+                callback(self._outcome({**rec, **update}))
             except Exception:  # noqa: BLE001 - a screen bug must not stop delivery
                 log.exception("when_result callback failed")
 
     def _prune(self) -> None:
+        """Keep the newest KEEP_FINISHED finished records (the file is rewritten on every change)."""
         done = [r for r in self._table.all() if r["state"] in ("delivered", "refused")]
         if len(done) > KEEP_FINISHED:
             self._table.remove(doc_ids=[r.doc_id for r in done[: len(done) - KEEP_FINISHED]])
@@ -367,6 +386,9 @@ class Outbox:
 
     def close(self) -> None:
         """Stop the sender (pending records stay on disk for next start). Idempotent."""
+        if self._stop.is_set() and self._thread is None and getattr(self, "_closed", False):
+            return
+        self._closed = True
         self._stop.set()
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():

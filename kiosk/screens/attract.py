@@ -46,7 +46,11 @@ class AttractScreen(KioskScreen):
                 self._taps = []
                 App.get_running_app().open_technician()
             return True
-        return super().on_touch_down(touch)
+        if super().on_touch_down(touch):
+            return True
+        # A touch anywhere else: the resident is looking for how to start.
+        App.get_running_app().voice.say("insert_card")
+        return True
 
     def _tick(self, _dt: float) -> None:
         self.clock_text = clock_text(dt.datetime.now())

@@ -55,4 +55,6 @@ class GuideScreen(KioskScreen):
             self.section_labels[key] = label
             body.add_widget(label)
         self.start_text = app.start_text_for(item)
+        if not item.is_kiosk_channel:
+            app.voice.say("counter_only")
         self.ids.scroll.scroll_y = 1

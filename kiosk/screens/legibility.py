@@ -44,9 +44,11 @@ def background_of(widget, theme):
     """The colour painted behind ``widget``: the nearest ancestor that paints one."""
     from kivy.uix.modalview import ModalView
 
-    from kiosk.screens.widgets import HeaderBar, KButton, KioskScreen
+    from kiosk.screens.widgets import HeaderBar, KButton, KioskScreen, KKey
 
     for w in ancestors(widget):
+        if isinstance(w, KKey):
+            return theme.button_bg
         if isinstance(w, KButton):
             return theme.accent if w.danger else theme.button_bg
         if isinstance(w, HeaderBar):
@@ -89,8 +91,9 @@ def visible(widget) -> bool:
 
 
 def label_facts(root, theme) -> list[LabelFact]:
-    from kivy.uix.button import Button
     from kivy.uix.label import Label
+
+    from kiosk.screens.widgets import KButton
 
     out = []
 
@@ -102,5 +105,5 @@ def label_facts(root, theme) -> list[LabelFact]:
     for w in walk(root):
         if isinstance(w, Label) and w.text.strip() and visible(w):
             out.append(LabelFact(w.text, float(w.font_size), contrast_ratio(w.color, background_of(w, theme)),
-                                 isinstance(w, Button)))
+                                 isinstance(w, KButton)))
     return out

@@ -10,6 +10,7 @@ from kiosk.screens.widgets import KButton, KioskScreen
 class MenuScreen(KioskScreen):
     def show(self, **_params) -> None:
         app = App.get_running_app()
+        app.voice.say("choose_service")
         grid = self.ids.grid
         grid.clear_widgets()
         for cat in app.catalog.categories:

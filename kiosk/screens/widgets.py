@@ -15,6 +15,14 @@ class KButton(Button):
     danger = BooleanProperty(False)
 
 
+class IconButton(Button):
+    """A small control (speaker, keypad key) that is not one of a screen's large buttons."""
+
+
+class KKey(IconButton):
+    """A key of an on-screen keypad."""
+
+
 class HeaderBar(BoxLayout):
     title = StringProperty("")
     who = StringProperty("")

@@ -808,7 +808,7 @@ def resident_facts(state: SimState, r: simdata.ResidentRec) -> dict[str, Any]:
             "employment": r.employment, "student": r.student, "card_state": r.effective_card_state(today),
             "employee_pension": {"insured": r.emp_insured, "months": r.emp_months, "receiving": r.emp_receiving},
             "resident_pension": {"enrolled": r.res_enrolled, "years": r.res_years, "receiving": r.res_receiving,
-                                 "supplementary": r.supp_enrolled},
+                                 "paused": r.res_paused, "supplementary": r.supp_enrolled},
             "unemployment_insurance_months": r.ui_months, "registrations": sorted(r.registrations),
             "qualifies": qualifies, "has_records_for": can_enquire}
 

@@ -63,6 +63,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
+    from kiosk.platform.launcher import die_with_parent
+
+    die_with_parent()
     serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,
           drop_rate=args.drop_rate, outage=args.outage, device_secret=args.device_secret, today=args.today,
           access_log=args.access_log)

@@ -1,0 +1,125 @@
+"""``kiosk flow``: run one service flow without a window (technicians, scripted checks).
+
+    kiosk flow list [--json]
+    kiosk flow run ITEM --resident ID_NUMBER [--answers FILE.json|FILE.toml] [--receipt OUT.bin]
+                   [--outbox PATH] [--platform URL]
+
+``run`` talks to the configured platform (starting the simulator when the URL
+is the local default and silent), prints every step as one JSON line (ID
+numbers masked) and finally ``{"outcome": ...}``. Exit status: 0 done,
+1 the resident does not qualify (the refusal reason is printed), 2 the answers
+are incomplete or invalid, 3 a platform or storage error.
+
+The answers file holds form values by field name, plus optional
+``photo`` (path of a JPEG, item 21), ``filters`` ({"township", "type",
+"min_pay"}, items 3/6/9) and ``page`` (a result page to show).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import ConfigError
+
+
+def register(sub, groups) -> None:
+    p = sub.add_parser("flow", help="run a service flow without a window (list, run)")
+    cmds = p.add_subparsers(dest="flow_command", metavar="COMMAND", required=True)
+    lp = cmds.add_parser("list", help="the 40 items and what each does on the kiosk")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(func=_list)
+    rp = cmds.add_parser("run", help="drive one item's flow and print each step as JSON lines")
+    rp.add_argument("item", type=int, metavar="ITEM")
+    rp.add_argument("--resident", required=True, metavar="ID_NUMBER")
+    rp.add_argument("--answers", metavar="FILE", help="form answers (JSON or TOML)")
+    rp.add_argument("--receipt", metavar="FILE", help="write the receipt's ESC/POS bytes here")
+    rp.add_argument("--outbox", metavar="PATH", help="outbox database (default: STORAGE_DIR/outbox.json)")
+    rp.add_argument("--platform", metavar="URL", help="platform URL (default: [platform] url)")
+    rp.set_defaults(func=_run)
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from kiosk.flows.catalog import load_catalog
+    from kiosk.flows.engine import describe_item
+
+    rows = [describe_item(item) for item in load_catalog().items]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        print(f"{r['no']:>2}  {r['mode']:<11} {r['receipt']:<13} {r['name']}  —  {r['does_zh']}")
+    return 0
+
+
+def load_answers(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"answers file {path}: {exc}", "答案文件无法读取。") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"answers file {path}: expected an object")
+    return data
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kiosk import config as kconfig
+    from kiosk.flows.catalog import load_catalog
+    from kiosk.flows.engine import Site, drive
+    from kiosk.flows.idnumber import id_problem, mask_id, normalize
+    from kiosk.flows.person import Person
+    from kiosk.platform.http_client import HttpPlatform
+    from kiosk.platform.launcher import ensure_simulator
+    from kiosk.platform.outbox import Outbox
+
+    cfg = kconfig.load(getattr(args, "config", None))
+    item = load_catalog().by_no(args.item)
+    resident = normalize(args.resident)
+    if id_problem(resident):
+        _emit({"error": "invalid_id_number", "message_zh": "身份证号码有误，请核对。", "resident": mask_id(resident)})
+        return 2
+    answers = load_answers(args.answers)
+    pc = cfg["platform"]
+    url = args.platform or pc["url"]
+    handle = None
+    if pc.get("start_simulator") and not args.platform:
+        handle = ensure_simulator(url, pc.get("simulator_seed", 42), device_secret=pc["device_secret"])
+    site = Site.from_config(cfg)
+    platform = HttpPlatform(url, site.device_id, pc["device_secret"], pc["connect_timeout"], pc["read_timeout"])
+    outbox_path = Path(args.outbox) if args.outbox else cfg.storage_dir / "outbox.json"
+    outbox_path.parent.mkdir(parents=True, exist_ok=True)
+    outbox = Outbox(outbox_path, platform)
+    try:
+        person = Person(resident, "", "cli")
+        code, final = drive(item, person, platform, outbox, site, answers, emit=lambda s: _emit({"step": s.to_dict()}))
+        result: dict[str, Any] = {"outcome": final.outcome, "reference": final.reference, "item": item.no,
+                                  "resident": mask_id(resident), "message_zh": final.message_zh}
+        if final.receipt is not None:
+            from kiosk.hardware.escpos_render import decode, decoded_lines
+            from kiosk.receipts import render_receipt
+
+            job = render_receipt(final.receipt)
+            result["receipt_lines"] = [ln for ln in decoded_lines(decode(job)) if ln.strip()]
+            if args.receipt:
+                Path(args.receipt).write_bytes(job)
+        _emit(result)
+        if code == 1:
+            print(f"不符合办理条件：{final.message_zh}", file=sys.stderr)
+        return code
+    finally:
+        outbox.close()
+        platform.close()
+        if handle is not None:
+            handle.stop()
