@@ -386,7 +386,8 @@ def _check_printer(ctx: _Context) -> _Outcome:
             from kiosk.hardware.printer_sim import PrinterSimulator
 
             out = Path(c["sim_out"])
-            sim = ctx.own(PrinterSimulator(out_dir=out if out.is_absolute() else ROOT / out, tcp_port=0).start())
+            sim = ctx.own(PrinterSimulator(out_dir=out if out.is_absolute() else ctx.cfg.storage_dir / out,
+                                           tcp_port=0).start())
             port = f"127.0.0.1:{sim.tcp_port}"
         printer = ctx.own(ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
                                          paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],

@@ -43,6 +43,7 @@ def hub(tmp_path, platform_sim):
     cfg = make_cfg(tmp_path, platform_sim.url)
     h = DeviceHub(cfg)
     h.start()
+    assert h.wait_started(30)
     yield cfg, h
     h.close()
 

@@ -33,7 +33,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
-from kiosk import ROOT, __version__, logbuffer
+from kiosk import __version__, logbuffer
 from kiosk.errors import KioskError
 from kiosk.flows import fault_report as fr
 from kiosk.flows.tech_mode import SAFE_SETTINGS, TechMode
@@ -56,9 +56,20 @@ class TechController(EventDispatcher):
         super().__init__()
         self.app = app
         self.sm = sm
-        self.mode = mode or TechMode(app.cfg, platform=lambda: getattr(app, "platform", None))
+        self.mode = mode or TechMode(app.cfg, platform=lambda: self.platform)
         self.generation = 0  # bumped at every wipe: late worker results for an old session are dropped
         sm.bind(current=self._on_screen)
+
+    # -- the app's link to the platform (kiosk.backend.Backend), when it has one --
+    @property
+    def platform(self) -> Any:
+        backend = getattr(self.app, "backend", None)
+        return getattr(backend, "platform", None) or getattr(self.app, "platform", None)
+
+    @property
+    def outbox(self) -> Any:
+        backend = getattr(self.app, "backend", None)
+        return getattr(backend, "outbox", None) or getattr(self.app, "outbox", None)
 
     # -- navigation ---------------------------------------------------------
     def home(self) -> None:
@@ -325,7 +336,7 @@ class TechSelftestScreen(TechPage):
         def progress(res: Any) -> None:
             Clock.schedule_once(lambda _dt: self._add_row(res))
 
-        ctl.background(lambda: ctl.mode.run_selftest(app.devices, outbox=getattr(app, "outbox", None),
+        ctl.background(lambda: ctl.mode.run_selftest(app.devices, outbox=ctl.outbox,
                                                       test_page=test_page, on_result=progress), self._done)
 
     def _add_row(self, res: Any) -> None:
@@ -400,12 +411,14 @@ class TechOutboxScreen(TechPage):
         self.title = "待提交业务"
         self.clear()
         app = self.controller.app
-        outbox = getattr(app, "outbox", None)
+        outbox = self.controller.outbox
         body = self.ids.body
         if outbox is not None:
             s = outbox.status()
             self.ids.actions.add_widget(button("立即重试", lambda: (outbox.kick(), Clock.schedule_once(lambda _d: self.fill(), 1))))
-            body.add_widget(label(f"待提交 {s.pending} 笔，已提交 {s.delivered} 笔，未受理 {s.refused} 笔，需处理 {s.failed} 笔。", title=True))
+            if not (s.pending or s.failed):
+                body.add_widget(label("没有暂存的业务，全部已提交。", title=True, color=app.theme.ok))
+            body.add_widget(label(f"待提交 {s.pending} 笔，已提交 {s.delivered} 笔，未受理 {s.refused} 笔，需处理 {s.failed} 笔。"))
             if s.last_error:
                 body.add_widget(label(f"最近一次失败：{s.last_error}", small=True))
             entries = [(q.ref, q.item_no, q.state, q.attempts, q.masked_id, q.last_error) for q in reversed(s.queue)]
@@ -440,7 +453,7 @@ def receipt_jobs(app: Any, limit: int = 3) -> list[tuple[str, bytes]]:
     c = app.cfg["devices.printer"]
     if c["driver"] == "sim":
         out = Path(c["sim_out"])
-        out = out if out.is_absolute() else ROOT / out
+        out = out if out.is_absolute() else app.cfg.storage_dir / out  # where DeviceHub's simulator saves
         files = sorted(out.glob("job-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True) if out.is_dir() else []
         for f in files[:limit]:
             jobs.append((f.name, f.read_bytes()))
