@@ -89,6 +89,20 @@ def test_operator_gets_least_privilege(tmp_path):
     tm.close()
 
 
+def test_qr_login_with_platform_down_is_audited_not_throttled(tmp_path):
+    from kiosk.errors import PlatformError
+    from tests.platform_support import free_port
+
+    cfg = make_cfg(tmp_path, f"http://127.0.0.1:{free_port()}")
+    tm = TechMode(cfg)
+    with pytest.raises(PlatformError):
+        tm.login_qr("ESSC1.x.y")
+    assert tm.throttle.remaining_attempts() == 5
+    tm.close()
+    (ev,) = AuditLog(cfg.storage_dir / AUDIT_FILE).events()
+    assert (ev.action, ev.outcome, ev.detail["reason"]) == ("staff.login", "failed", "platform_unreachable")
+
+
 def test_dormant_offline_account_is_refused(tmp_path):
     cfg = make_cfg(tmp_path)
     add_offline(cfg, last_login="2020-01-01")

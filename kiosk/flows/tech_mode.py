@@ -254,7 +254,14 @@ class TechMode:
                                       "这是居民的电子社保卡，请出示工作人员本人的电子社保卡二维码。")
             return account_from_platform(ident.staff)
 
-        result = sa.login(self.throttle, authenticate, method="qr", account_id="", today=self.today(), now=self.clock())
+        try:
+            result = sa.login(self.throttle, authenticate, method="qr", account_id="", today=self.today(),
+                              now=self.clock())
+        except PlatformError as exc:
+            # Not a wrong credential (no throttle count), but still on record.
+            self.audit.append("staff.login", outcome="failed", actor="staff:?", method="qr",
+                              reason="platform_unreachable", error=type(exc).__name__)
+            raise
         return self._finish(result)
 
     def login_pin(self, account_id: str, pin: str) -> sa.LoginResult:
