@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from kiosk import config as config_mod
 from kiosk.audit import AuditLog
-from kiosk.errors import ConfigError, KioskError, PlatformError
+from kiosk.errors import ConfigError, PlatformError
 from kiosk.flows import staff_auth as sa
 
 log = logging.getLogger("kiosk.tech")
@@ -373,4 +373,4 @@ class TechMode:
         self.audit.close()
 
 
-__all__ = ["TechMode", "SAFE_SETTINGS", "save_settings", "edit_toml", "RESTART_EXIT_CODE", "KioskError", "PlatformError"]
+__all__ = ["TechMode", "SAFE_SETTINGS", "save_settings", "edit_toml", "RESTART_EXIT_CODE"]
