@@ -41,8 +41,8 @@ KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
 # is skipped, so areas land independently.
 SCREEN_MODULES = [
     "kiosk.screens.flow",          # forms, confirm, results, receipts (issue: all 40 services)
-    "kiosk.screens.camera_login",  # e-SSC QR login on the attract screen, certification photo
     "kiosk.screens.technician",    # technician mode, self-test, fault reports
+    "kiosk.screens.camera_login",  # e-SSC QR login (attract and technician login), certification photo
     "kiosk.screens.disclosure",    # public-disclosure browser
     "kiosk.screens.search",        # service search by characters and pinyin
 ]

@@ -26,4 +26,7 @@ def setup(verbose: bool = False) -> None:
     handler.setFormatter(ScrubbingFormatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    from kiosk import logbuffer
+
+    logbuffer.install()  # recent lines for the technician screen and fault reports
     root._kiosk_configured = True  # type: ignore[attr-defined]

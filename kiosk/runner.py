@@ -89,7 +89,7 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
         if outcome.get("error"):
             print(outcome["error"], file=sys.stderr)
             return 1
-        return 0
+        return getattr(app, "exit_code", 0)  # 75 = restart requested by a technician
     finally:
         if display is not None:
             display.stop()

@@ -63,7 +63,7 @@ def run_kiosk(xdisplay, tmp_path):
     script raised.
     """
 
-    def run(script: str, extra: str = "", env: dict | None = None, timeout: float = 120):
+    def run(script: str, extra: str = "", env: dict | None = None, timeout: float = 120, expect_exit: int = 0):
         cfg = write_config(tmp_path, extra)
         e = dict(os.environ)
         e.update({"DISPLAY": xdisplay, "KIVY_HOME": str(tmp_path / "kivy"), "SDL_AUDIODRIVER": "dummy",
@@ -72,8 +72,8 @@ def run_kiosk(xdisplay, tmp_path):
         e.update(env or {})
         proc = subprocess.run([sys.executable, "-m", "kiosk.runner", "--script", script, "--config", str(cfg)],
                               cwd=ROOT, env=e, capture_output=True, text=True, timeout=timeout)
-        if proc.returncode != 0:
-            pytest.fail(f"kiosk scenario {script} failed (exit {proc.returncode}):\n"
+        if proc.returncode != expect_exit:
+            pytest.fail(f"kiosk scenario {script} failed (exit {proc.returncode}, expected {expect_exit}):\n"
                         f"--- stderr ---\n{proc.stderr[-6000:]}\n--- stdout ---\n{proc.stdout[-2000:]}")
         return proc
 

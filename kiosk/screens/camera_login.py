@@ -28,8 +28,9 @@ log = logging.getLogger("kiosk.camera_login")
 class QrLogin:
     """Watches the camera on the attract screen and logs in whoever the platform says."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, on_code=None) -> None:
         self.app = app
+        self.on_code = on_code  # instead of verifying here (the technician login verifies itself)
         self.worker = None
         self.busy = threading.Lock()
         self.last_result = ""  # for tests and the technician view: "ok", or the refusal code
@@ -58,6 +59,10 @@ class QrLogin:
             cam.close()
 
     def _code(self, text: str) -> None:  # decoder thread
+        if self.on_code is not None:
+            self.app.devices.sim_hide_qr()
+            Clock.schedule_once(lambda _dt: self.on_code(text), 0)
+            return
         if not self.busy.acquire(blocking=False):
             return  # one verification at a time; the same code comes again if it is still shown
         try:
@@ -295,8 +300,16 @@ def photo_thresholds(cfg):
                            max_jpeg_bytes=p["max_jpeg_kb"] * 1024, max_side=p["max_side"])
 
 
+def _attach_to_tech_login(app, screen) -> None:
+    """Staff show their e-SSC code to the same camera to enter technician mode."""
+    qr = QrLogin(app, on_code=screen.submit_qr)
+    screen.bind(on_enter=lambda *_a: qr.start(), on_leave=lambda *_a: qr.stop())
+
+
 def register(app, sm):
     qr = QrLogin(app)
     _attach_to_attract(app, sm.get_screen("attract"), qr)
+    if sm.has_screen("tech_login"):
+        _attach_to_tech_login(app, sm.get_screen("tech_login"))
     sm.add_widget(PhotoScreen(name="photo"))
     return {"qr": qr}
