@@ -185,8 +185,16 @@ class DeviceHub:
         self.printer = ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
                                       paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],
                                       qr_mode=c["qr_mode"], baudrate=c["baudrate"])
+        self.printer.when_near_end = lambda st: self._near_end(c["driver"], port)
         self.printer.start()
         self._set_state("printer", c["driver"], "online", port)
+
+    def _near_end(self, driver: str, port: str) -> None:
+        # Residents still get their receipt; the technician must bring paper soon.
+        from kiosk.hardware.printer import NEAR_END_ZH
+
+        log.warning("printer paper near end: technician alert (%s)", port)
+        self._set_state("printer", driver, "paper_near_end", NEAR_END_ZH)
 
     def print_job(self, job: bytes, key: str | None, on_done: Callable[[Any], None], label: str = "") -> None:
         """Print on a worker thread; ``on_done`` gets a PrintResult or the DeviceError."""

@@ -72,3 +72,65 @@ def test_contrast_ratio_matches_wcag_examples():
     # #767676 on white is the classic 4.54:1 boundary colour.
     g = 0x76 / 255
     assert 4.5 < contrast_ratio((g, g, g, 1), (1, 1, 1, 1)) < 4.6
+
+
+def scenario_measure_flows(app):
+    """Flow steps, keyboards, the photo screen and the print popup, in both modes."""
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+
+    from kiosk.screens.legibility import label_facts
+    from tests.test_ui_flows import F3, _login
+    from tests.ui_helpers import flow_step, press, printed, report
+
+    results = []
+
+    def measure(name, root):
+        facts = label_facts(root, app.theme)
+        results.append({"screen": name, "elder": app.theme.elder, "labels": [asdict(f) for f in facts]})
+
+    yield from _login(app, F3)
+    for elder in (False, True):
+        app.theme.elder = elder
+        app.start_service(1)
+        yield flow_step(app, "form")
+        yield 0.2
+        measure("flow form", app.sm.current_screen)
+        yield from press("点此输入")
+        measure("pinyin keyboard", [w for w in Window.children if isinstance(w, ModalView)][0])
+        yield from press("取消")
+        app.start_service(27)
+        yield lambda: app.sm.get_screen("flow").step is not None and app.sm.get_screen("flow").step.kind in (
+            "result", "refused")
+        yield 0.2
+        measure(f"flow {app.sm.get_screen('flow').step.kind}", app.sm.current_screen)
+        yield from press("打印回执") if app.sm.get_screen("flow").step.can_print else iter(())
+        if app.last_print is not None:
+            yield printed(app)
+            measure("print popup", [w for w in Window.children if isinstance(w, ModalView)][0])
+            app.last_print.dismiss(animation=False)
+            app.last_print = None
+        app.go("photo", flow_screen=app.sm.get_screen("flow"))
+        yield 0.3
+        measure("photo", app.sm.current_screen)
+        app.go_home()
+        yield 0.2
+    report("legibility_flows", results)
+
+
+def test_flow_screens_keyboards_and_popups_are_legible(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_legibility:scenario_measure_flows")
+    results = json.loads((tmp_path / "legibility_flows.json").read_text(encoding="utf-8"))
+    assert {r["screen"] for r in results} >= {"flow form", "pinyin keyboard", "photo"}
+    problems = []
+    for r in results:
+        min_size, min_contrast = (48, 7.0) if r["elder"] else (32, 4.5)
+        for lab in r["labels"]:
+            if lab["font_size"] < min_size:
+                problems.append(f"{r['screen']} elder={r['elder']}: {lab['text'][:20]!r} is {lab['font_size']}px")
+            if lab["contrast"] < min_contrast:
+                problems.append(f"{r['screen']} elder={r['elder']}: {lab['text'][:20]!r} contrast {lab['contrast']:.2f}")
+        buttons = sum(1 for lab in r["labels"] if lab["is_button"])
+        if r["elder"] and buttons > 6:
+            problems.append(f"{r['screen']} elder mode shows {buttons} buttons")
+    assert problems == []

@@ -282,8 +282,7 @@ class FlowScreen(KioskScreen):
             text, method = main
             busy = "正在提交，请稍候" if method == "confirm" else "正在查询，请稍候"
             add(text, lambda m=method, b=busy: self.run(getattr(self.flow, m), b))
-        if step.kind == "done":
-            add("回到首页", app.go_home)
+        add("回到首页", app.go_home)  # home on every step; nothing unconfirmed is ever sent
 
     def print(self):
         from kiosk.screens.printing import print_receipt
