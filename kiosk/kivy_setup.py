@@ -8,6 +8,7 @@ provider, the Chinese font) must be in place before that.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -18,6 +19,11 @@ def prepare(*, fullscreen: bool, kiosk_mode: bool, width: int, height: int,
     os.environ.setdefault("KIVY_NO_FILELOG", "1")     # journald/stderr only
     os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "0")
+    if not _has_sound_card():
+        # Without a sound card SDL's ALSA back end fills the journal with errors on
+        # every prompt; the dummy driver keeps the app quiet and the prompts silent.
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+        logging.getLogger("kiosk.voice").info("no sound card found: spoken prompts are silent")
     if kivy_home:
         Path(kivy_home).mkdir(parents=True, exist_ok=True)
         os.environ["KIVY_HOME"] = kivy_home
@@ -37,6 +43,14 @@ def prepare(*, fullscreen: bool, kiosk_mode: bool, width: int, height: int,
     for name, _value in list(Config.items("input")):
         Config.remove_option("input", name)
     Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def _has_sound_card() -> bool:
+    try:
+        cards = Path("/proc/asound/cards").read_text()
+    except OSError:
+        return False
+    return "no soundcards" not in cards and bool(cards.strip())
 
 
 def register_fonts() -> None:

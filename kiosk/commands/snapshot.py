@@ -11,7 +11,8 @@ from pathlib import Path
 from kiosk import config as config_mod
 from kiosk.errors import ConfigError
 
-SCREENS_HELP = "attract | menu | category:<jobs|skills|insurance|card> | item:<1-40> | menu-logged-in"
+SCREENS_HELP = ("attract | menu | menu-logged-in | category:<jobs|skills|insurance|card> | item:<1-40> | "
+                "search | disclosure | disclosure:<item no>")
 
 
 def register(sub, groups) -> None:
@@ -23,8 +24,13 @@ def register(sub, groups) -> None:
 
 
 def parse_screen(spec: str) -> tuple[str, dict]:
-    if spec in ("attract", "menu", "menu-logged-in"):
+    if spec in ("attract", "menu", "menu-logged-in", "search"):
         return spec, {}
+    if spec == "disclosure":
+        return "disclosure", {"path": ()}
+    m = re.fullmatch(r"disclosure:([\w-]+)", spec)
+    if m:
+        return "disclosure_item", {"item_no": m.group(1)}
     m = re.fullmatch(r"category:(\w+)", spec)
     if m:
         return "items", {"category_id": m.group(1)}
@@ -46,7 +52,7 @@ def snapshot_script(spec: str, out: Path, elder: bool):
             yield lambda: app.sm.current == "menu"
         elif name != "attract":
             app.go(name, **params)
-        yield 0.5  # let layout and textures settle
+        yield 1.5  # let layout, textures and the camera preview settle
         from kivy.core.window import Window
 
         written = Window.screenshot(name=str(out.with_suffix("")) + "%(counter)04d.png")
