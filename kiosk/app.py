@@ -102,6 +102,7 @@ class KioskApp(App):
         self._wd_ev = Clock.schedule_interval(self.watchdog.tick, min(1.0, self.watchdog.stale_after / 4))
         self.sm.bind(current=lambda _sm, name: self.watchdog.set_status("screen", f"{name} screen"))
         self.devices.when_status = lambda st: self.watchdog.set_status(f"dev-{st.name}", f"{st.name} {st.status}")
+        self.devices.deadline = self.watchdog.deadline
         self.devices.when_person = lambda p: Clock.schedule_once(lambda _dt: self.sessions.login(p))
         self.devices.when_card_removed = lambda src: Clock.schedule_once(lambda _dt: self._on_card_removed(src))
         self.devices.when_error = lambda err: Clock.schedule_once(lambda _dt: self.show_error(err))

@@ -13,6 +13,7 @@ shipped config exercises the same code as on real hardware.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ class DeviceHub:
         self.printer = self.printer_sim = None
         self.camera = None  # opened only while a screen needs it
         self._states: dict[str, DeviceState] = {}
+        # The app plugs in the systemd watchdog's deadline(name, seconds) here, so a
+        # device call stuck past its deadline stops the watchdog pings (and systemd
+        # restarts the kiosk). Drivers keep their own I/O timeouts; this is the net.
+        self.deadline = lambda name, seconds: contextlib.nullcontext()
         self._print_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------
@@ -77,7 +82,8 @@ class DeviceHub:
                 self._set_state(name, driver, "disabled")
                 continue
             try:
-                starter(self.cfg[f"devices.{name}"])
+                with self.deadline(f"{name}.start", 60):
+                    starter(self.cfg[f"devices.{name}"])
             except (KioskError, OSError, ImportError) as exc:
                 # A missing device must not stop the kiosk: the technician sees it.
                 log.error("device %s (%s) failed to start: %s", name, driver, exc)
@@ -203,7 +209,8 @@ class DeviceHub:
                 try:
                     if self.printer is None:
                         raise DeviceError("no printer configured", "本机没有可用的打印机，可在屏幕上查看回执，或到柜台领取。")
-                    result: Any = self.printer.print_job(job, key=key, label=label)
+                    with self.deadline("printer.print_job", 30):
+                        result: Any = self.printer.print_job(job, key=key, label=label)
                 except KioskError as exc:
                     log.warning("print job %s failed: %s", key, exc)
                     result = exc

@@ -26,6 +26,9 @@ def setup(verbose: bool = False) -> None:
     handler.setFormatter(ScrubbingFormatter(FORMAT))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # One line per HTTP request is noise in the journal; the adapter logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     from kiosk import logbuffer
 
     logbuffer.install()  # recent lines for the technician screen and fault reports

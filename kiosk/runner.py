@@ -59,6 +59,19 @@ def _drive(app, script: Script, outcome: dict) -> None:
     Clock.schedule_once(step, 0.1)
 
 
+def _stop_on_sigterm(app) -> None:
+    """systemd stops the kiosk with SIGTERM: end the visit, close devices and the outbox cleanly."""
+    import signal
+
+    from kivy.clock import Clock
+
+    def handler(signum, _frame) -> None:
+        log.info("signal %d: stopping the kiosk", signum)
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script | None = None,
                 kivy_home: str | None = None) -> int:
     """Run the kiosk until it stops. Returns the process exit code."""
@@ -85,6 +98,7 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
         outcome: dict = {}
         if script is not None:
             _drive(app, script, outcome)
+        _stop_on_sigterm(app)
         app.run()
         if outcome.get("error"):
             print(outcome["error"], file=sys.stderr)
