@@ -41,6 +41,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -e ".[test]"
   echo "$want" > "$stamp"
 fi
+# The pinyin keyboard's word list is built once, at set-up time (~2 s).
+if [ ! -s var/pinyin_words.tsv ] || [ pyproject.toml -nt var/pinyin_words.tsv ]; then
+  "$VENV/bin/python" -m kiosk.flows.pinyin_ime --quiet || echo "setup: warning: pinyin word list not built"
+fi
 # Offline voice prompts are generated once, at set-up time (never at run time).
 if [ -f kiosk/voice_build.py ]; then
   "$VENV/bin/python" -m kiosk.voice_build --quiet || echo "setup: warning: voice prompts not generated"

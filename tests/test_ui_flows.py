@@ -56,14 +56,19 @@ def scenario_item1_registration(app):
     yield from _open_item(app, "我要找工作", 1)
     yield from press("开始办理")
     yield flow_step(app, "form")
-    # 求职工种 and 期望工作地点: type pinyin, pick each character from the candidate bar.
-    for syllables in (("DIAN", "电", "GONG", "工"), ("LIN", "临", "XIAN", "县")):
-        yield from press("点此输入")
-        for i in range(0, 4, 2):
-            for ch in syllables[i]:
-                yield from press(ch)
-            yield from press(syllables[i + 1])
-        yield from press("确定")
+    # 求职工种: whole-word pinyin, picked from the candidate bar.
+    yield from press("点此输入")
+    for ch in "DIANGONG":
+        yield from press(ch)
+    yield from press("电工")
+    yield from press("确定")
+    # 期望工作地点: character by character works too.
+    yield from press("点此输入")
+    for letters, char in (("LIN", "临"), ("XIAN", "县")):
+        for ch in letters:
+            yield from press(ch)
+        yield from press(char)
+    yield from press("确定")
     yield from press("点此输入")  # 期望月薪
     for ch in "3500":
         yield from press(ch)

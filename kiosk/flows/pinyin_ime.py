@@ -1,7 +1,8 @@
 """An offline pinyin input method for the on-screen keyboard (Kivy has no Chinese IME).
 
 Residents type toneless pinyin letters; the candidate bar offers words whose
-pinyin is exactly what was typed (from pypinyin's phrase dictionary), then
+pinyin is exactly what was typed (jieba's word list with its frequencies,
+plus the place names of the disclosure catalogs), then
 single characters of the first syllable: GB2312 level-1 characters (the
 3,755 most used) first, then by how many dictionary words use them, so 王
 leads the 'wang' list. Pure Python; the index is built once (~0.3 s) on first use.
@@ -32,6 +33,67 @@ def _common_rank(ch: str) -> int:
     return 0 if b[0] < 0xD8 else 1
 
 
+WORDS_CACHE = "pinyin_words.tsv"
+MIN_WORD_FREQ = 20  # jieba frequency: drops rare words that would crowd the candidate bar
+
+
+def _word_cache_path():
+    from kiosk import ROOT
+
+    return ROOT / "var" / WORDS_CACHE
+
+
+def build_word_table() -> list[tuple[str, str, int]]:
+    """(pinyin, word, frequency) for common 2-4 character words. Slow (~2 s): run at set-up."""
+    import os
+
+    import jieba
+    from pypinyin import lazy_pinyin
+
+    rows: list[tuple[str, str, int]] = []
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) < 2 or not 2 <= len(parts[0]) <= 4 or int(parts[1]) < MIN_WORD_FREQ:
+                continue
+            word = parts[0]
+            if any(_common_rank(c) == 2 or not "\u4e00" <= c <= "\u9fff" for c in word):
+                continue
+            rows.append(("".join(_plain(p) for p in lazy_pinyin(word)), word, int(parts[1])))
+    for place in _place_names():
+        rows.append(("".join(_plain(p) for p in lazy_pinyin(place)), place, 10_000))
+    return rows
+
+
+def _place_names() -> set[str]:
+    """County names residents type for a work place (from the shipped disclosure catalogs)."""
+    names = {"临县", "云州区", "章贡区", "吕梁", "大同", "赣州", "太原", "山西", "离石", "兴县", "方山"}
+    return {n for n in names if 2 <= len(n) <= 4}
+
+
+def write_word_cache(path=None) -> int:
+    path = path or _word_cache_path()
+    rows = build_word_table()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(f"{p}\t{w}\t{f}\n" for p, w, f in rows), encoding="utf-8")
+    tmp.replace(path)
+    return len(rows)
+
+
+def _load_words() -> dict[str, list[str]]:
+    path = _word_cache_path()
+    if path.exists():
+        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+        rows = [(p, w, int(f)) for p, w, f in rows]
+    else:
+        rows = build_word_table()  # no set-up cache: build now (on the warm-up thread)
+    words: dict[str, list[tuple[int, str]]] = {}
+    for p, w, f in rows:
+        words.setdefault(p, []).append((-f, w))
+    return {k: [w for _f, w in sorted(v)] for k, v in words.items()}
+
+
 @dataclass(frozen=True)
 class _Index:
     chars: dict[str, list[str]]      # syllable -> characters, common first
@@ -58,13 +120,7 @@ def _index() -> _Index:
         for i, reading in enumerate(readings.split(",")):
             chars.setdefault(_plain(reading), []).append((rank, i, -uses.get(ch, 0), ch))
     char_lists = {k: [c for *_key, c in sorted(v)] for k, v in chars.items()}
-    words: dict[str, list[str]] = {}
-    for word, readings in phrases_dict.items():
-        if len(word) > 4 or any(_common_rank(c) == 2 for c in word):
-            continue
-        key = "".join(_plain(r[0]) for r in readings)
-        words.setdefault(key, []).append(word)
-    return _Index(char_lists, words, frozenset(char_lists))
+    return _Index(char_lists, _load_words(), frozenset(char_lists))
 
 
 def warm_up() -> None:
@@ -102,3 +158,11 @@ def candidates(letters: str, limit: int = MAX_CANDIDATES) -> list[tuple[str, int
             if len(out) >= limit:
                 break
     return out[:limit]
+
+
+if __name__ == "__main__":  # python -m kiosk.flows.pinyin_ime: build the word cache at set-up time
+    import sys
+
+    n = write_word_cache()
+    if "--quiet" not in sys.argv:
+        print(f"pinyin word cache: {n} words in {_word_cache_path()}")
