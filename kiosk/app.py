@@ -209,6 +209,13 @@ class KioskApp(App):
             self.toggle_elder()
         for screen in self.sm.screens:
             screen.wipe()
+        # Popups (keyboards holding typed answers, receipts on screen) leave with the resident.
+        from kivy.uix.modalview import ModalView
+
+        for widget in list(Window.children):
+            if isinstance(widget, ModalView) and widget is not self._idle_popup:
+                widget.dismiss(animation=False)
+        self.last_print = None
         self.go_attract()
 
     def logout(self, reason: str) -> None:

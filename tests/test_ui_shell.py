@@ -166,3 +166,35 @@ def test_escape_and_close_do_not_leave_kiosk(run_kiosk, tmp_path):
     got = _read(tmp_path, "escape")
     assert got["screen"] == "attract"
     assert got["close_refused"] is True
+
+
+def scenario_idle_timeout_mid_form(app):
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+
+    from tests.ui_helpers import flow_step, press, report, texts
+
+    yield lambda: app.sm.current == "attract"
+    yield lambda: app.devices.wait_started(0)
+    _press(284)  # F3: a job seeker
+    yield lambda: app.sm.current == "menu"
+    app.start_service(1)
+    yield flow_step(app, "form")
+    yield from press("点此输入")
+    for ch in "DIANGONG":
+        yield from press(ch)
+    yield from press("电工")  # typed but not confirmed: sits in the open keyboard
+    phone = app.sm.get_screen("flow").step.fields[0].value
+    yield lambda: app.sm.current == "attract"
+    yield 0.5
+    popups = [w for w in Window.children if isinstance(w, ModalView)]
+    everything = [t for s in app.sm.screens for t in texts(s)]
+    report("idle_form", {"popups": len(popups), "flow": app.sm.get_screen("flow").flow is None,
+                         "typed_left": [t for t in everything if "电工" in t or (phone and phone in t)],
+                         "holds": app.sessions.current.holds_personal_data()})
+
+
+def test_idle_timeout_mid_form_closes_keyboard_and_forgets_answers(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_shell:scenario_idle_timeout_mid_form", "[ui]\nidle_timeout = 8\nidle_warning = 4\n")
+    got = _read(tmp_path, "idle_form")
+    assert got == {"popups": 0, "flow": True, "typed_left": [], "holds": False}
