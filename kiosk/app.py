@@ -5,7 +5,6 @@ Import this module only after kiosk.kivy_setup.prepare() has run.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk import plugins
 from kiosk.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.errors import KioskError
@@ -86,14 +86,8 @@ class KioskApp(App):
                        ItemListScreen(name="items"), GuideScreen(name="guide")):
             self.sm.add_widget(screen)
         self.plugins = {}
-        for modname in SCREEN_MODULES:
-            try:
-                module = importlib.import_module(modname)
-            except ModuleNotFoundError as exc:
-                if exc.name == modname:
-                    continue
-                raise
-            self.plugins[modname.rsplit(".", 1)[1]] = module.register(self, self.sm)
+        for module in plugins.present(SCREEN_MODULES):
+            self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
         self._idle_ev = Clock.schedule_interval(self._check_idle, 0.25)

@@ -11,10 +11,9 @@ returning an exit code.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from kiosk import logsetup
+from kiosk import logsetup, plugins
 from kiosk.errors import KioskError
 
 # Modules that may register subcommands. A module that does not exist yet is
@@ -48,13 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in GROUPS.items():
         gp = sub.add_parser(name, help=help_text)
         groups[name] = gp.add_subparsers(dest=f"{name}_command", metavar="DEVICE", required=True)
-    for modname in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name == modname:
-                continue
-            raise
+    for module in plugins.present(COMMAND_MODULES):
         module.register(sub, groups)
     return parser
 
@@ -74,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `kiosk catalog | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
