@@ -77,7 +77,7 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
     """Run the kiosk until it stops. Returns the process exit code."""
     t0 = time.monotonic()
     # On a watchdog abort (SIGABRT from systemd) every thread's stack goes to the journal.
-    faulthandler.enable()
+    faulthandler.enable(file=sys.__stderr__)  # Kivy may have wrapped sys.stderr
     ui = cfg["ui"]
     display = ensure_display(ui["width"], ui["height"])
     try:
@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk import logsetup
 
     logsetup.setup()
+    # The script module may import Kivy before start_kiosk prepares it.
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
     modname, func = args.script.split(":")
     script = getattr(importlib.import_module(modname), func)
     cfg = config_mod.load(args.config)

@@ -23,46 +23,45 @@ from kiosk.screens.widgets import KButton, KKey
 Builder.load_string("""
 <InputPopup>:
     auto_dismiss: False
-    size_hint: 0.96, 0.96
+    size_hint: 1, 1
     background: ""
     background_color: app.theme.card_bg
     overlay_color: (0, 0, 0, 0.6)
     BoxLayout:
         orientation: "vertical"
-        padding: 16
-        spacing: 8
-        Label:
-            text: root.label
-            font_size: app.theme.title
-            bold: True
-            color: app.theme.fg
+        padding: 12
+        spacing: 6
+        BoxLayout:
             size_hint_y: None
-            height: self.texture_size[1] + 8
-        Label:
-            id: shown
-            text: root.shown or " "
-            font_size: app.theme.title
-            color: app.theme.fg
-            size_hint_y: None
-            height: self.texture_size[1] + 16
-            canvas.before:
-                Color:
-                    rgba: app.theme.bg
-                Rectangle:
-                    pos: self.pos
-                    size: self.size
-        Label:
-            text: root.hint
-            font_size: app.theme.body
-            color: app.theme.muted
-            size_hint_y: None
-            height: self.texture_size[1] + 4 if self.text else 0
+            height: app.theme.title * 1.9
+            spacing: 16
+            Label:
+                text: root.label + "："
+                font_size: app.theme.title
+                bold: True
+                color: app.theme.fg
+                size_hint_x: None
+                width: self.texture_size[0]
+            Label:
+                id: shown
+                text: root.shown or root.hint
+                font_size: app.theme.title
+                color: app.theme.fg if root.shown else app.theme.muted
+                text_size: self.size
+                halign: "left"
+                valign: "middle"
+                canvas.before:
+                    Color:
+                        rgba: app.theme.bg
+                    Rectangle:
+                        pos: self.pos
+                        size: self.size
         BoxLayout:
             id: keypad
             orientation: "vertical"
         BoxLayout:
             size_hint_y: None
-            height: max(96, app.theme.button * 2.2)
+            height: max(90, app.theme.button * 1.8)
             spacing: 16
             KButton:
                 id: cancel
@@ -156,7 +155,7 @@ class PinyinPad(InputPopup):
         if not alnum:
             self.cands = GridLayout(rows=1, size_hint=(None, 1), spacing=4)
             self.cands.bind(minimum_width=self.cands.setter("width"))
-            scroll = ScrollView(do_scroll_y=False, size_hint_y=None, height=96)
+            scroll = ScrollView(do_scroll_y=False, size_hint_y=None, height=App.get_running_app().theme.button * 2)
             scroll.add_widget(self.cands)
             keys.add_widget(scroll)
         else:
