@@ -156,6 +156,26 @@ class AtomicJSONStorage(Storage):
         if self._fsync:
             _fsync_dir(self.path.parent)
 
+    def forget_previous(self) -> None:
+        """Make ``.bak`` a copy of the current state, dropping the previous one.
+
+        The outbox calls this after masking a delivered record: otherwise the
+        backup would keep the record's full ID number and form fields.
+        """
+        with self.lock:
+            if self._text is None:
+                return
+            try:
+                os.unlink(self.bak_path)
+            except FileNotFoundError:
+                pass
+            try:
+                os.link(self.path, self.bak_path)
+            except OSError:  # no hard links here: no backup rather than a stale one
+                pass
+            if self._fsync:
+                _fsync_dir(self.path.parent)
+
     def close(self) -> None:
         with self.lock:
             if self._lock_fd is not None:

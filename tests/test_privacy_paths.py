@@ -1,0 +1,105 @@
+"""Privacy on realistic paths: no full ID number, name, phone or photo bytes
+reaches a log line, a receipt or a stored file once the submission is delivered.
+
+Several service items run end to end through the flow engine against the real
+platform simulator on loopback, with every logger at DEBUG. Then every captured
+log line, every printed receipt and every file in the storage directory
+(outbox, its backup, the photo folder) is searched for the residents' data.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import logging
+
+import pytest
+from PIL import Image
+
+from kiosk.flows.catalog import load_catalog
+from kiosk.flows.engine import Site, drive
+from kiosk.flows.person import Person
+from kiosk.platform.outbox import Outbox
+from kiosk.receipts import render_receipt
+
+from tests.platform_support import TODAY, client, sample, start
+
+CATALOG = load_catalog()
+DAY = _dt.date.fromisoformat(TODAY)
+SITE = Site("示范村便民服务站", "SX-TEST-0001", "临县", "0358-4466038", "临县城庄镇便民服务中心", "临县城庄镇政府院内")
+PHONE = "13912345678"
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (201, 180, 160)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def sim():
+    handle = start()
+    yield handle
+    handle.stop()
+
+
+def _secrets(person: dict) -> list[str]:
+    return [person["id_number"], person["name"]]
+
+
+def test_no_personal_data_in_logs_receipts_or_files_after_delivery(sim, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    people = sample(sim.url, 3000)
+    used: set[str] = set()
+
+    def pick(pred):
+        for p in people:
+            if p["id_number"] not in used and len(p["name"]) >= 2 and pred(p):
+                used.add(p["id_number"])
+                return p
+        raise LookupError
+
+    # item: (who, answers) — registrations, certification with a photo, enquiries, a card action
+    cases = [
+        (1, lambda p: 1 in p["qualifies"] and 18 <= p["age"] < 60,
+         {"phone": PHONE, "job_type": "电工", "work_place": "临县", "expected_pay": "3500", "education": "初中"}),
+        (11, lambda p: 11 in p["qualifies"], {"phone": PHONE, "reason": "从用人单位失业", "unemployed_since": "2026-05-01"}),
+        (21, lambda p: 21 in p["qualifies"] and (26 in p["has_records_for"] or 36 in p["has_records_for"]),
+         {"phone": PHONE}),
+        (26, lambda p: 26 in p["has_records_for"], {}),
+        (40, lambda p: p["card_state"] == "normal", {"action": "临时挂失"}),
+    ]
+    platform = client(sim.url)
+    outbox = Outbox(tmp_path / "outbox.json", platform, backoff_base=0.05, fsync=False)
+    secrets: list[str] = [PHONE]
+    photo = _jpeg()
+    receipts: list[bytes] = []
+    try:
+        for no, pred, answers in cases:
+            resident = pick(pred)
+            secrets += _secrets(resident)
+            person = Person(resident["id_number"], resident["name"], "idcard")
+            code, last = drive(CATALOG.by_no(no), person, platform, outbox, SITE, answers, today=DAY,
+                               photo=photo if CATALOG.by_no(no).requires_photo else None)
+            assert code == 0, (no, last.to_dict())
+            if last.receipt is not None:
+                receipts.append(render_receipt(last.receipt))
+        assert outbox.drain(20)
+    finally:
+        outbox.close()
+        platform.close()
+
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) > 20
+    for secret in secrets:
+        assert not [ln for ln in lines if secret in ln], f"{secret[:1]}… in a log line"
+    for job in receipts:
+        for secret in secrets:
+            assert secret.encode("gb18030") not in job
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert any(f.name == "outbox.json" for f in files)
+    for f in files:
+        data = f.read_bytes()
+        assert photo not in data, f.name
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret[:1]}… still stored in {f.name} after delivery"
