@@ -1,0 +1,88 @@
+"""Hostile text at the entry points residents type into or scan: form fields and ID numbers.
+
+Whatever arrives (very long, emoji, control and bidi characters, lone
+surrogates, SQL-ish, full-width or Arabic-Indic digits), ``validate`` returns
+either a value the platform can take (JSON in UTF-8, ASCII digits where digits
+are meant) or a Chinese sentence for the screen; it never raises.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.flows.catalog import FormField
+from kiosk.flows.fields import validate
+from kiosk.flows.idnumber import id_problem, is_valid_id, make_id, normalize
+
+TODAY = _dt.date(2026, 6, 15)
+VALID_ID = make_id("141124", _dt.date(1962, 3, 8), 21)
+FULLWIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+TYPES = ["phone", "text_zh", "money", "choice", "digits", "date", "certificate_no", "id_number"]
+DIGIT_TYPES = {"phone", "money", "digits", "date", "id_number"}
+
+
+def field(type_: str) -> FormField:
+    return FormField("x", "字段", type_, True, ("男", "女") if type_ == "choice" else (), None, None)
+
+
+HOSTILE = ["²", "³³", "٣", "9" * 5000, "a" * 100_000, "😀", "中文😀", "\ud800", "abc\udfff", "' OR 1=1 --",
+           "'; DROP TABLE outbox; --", "\u202e13912345678", "1391234\u200b5678", "\x00", "\x7f", "\x85",
+           "\x1b[31m", "NaN", "1e309", "-0", "<script>", "%s%s%n", "\ufeff"]
+
+
+def _check(type_: str, raw: str) -> None:
+    value, err = validate(field(type_), raw, TODAY)
+    if err is not None:
+        assert value is None and isinstance(err, str) and err
+        return
+    json.dumps(value, ensure_ascii=False).encode("utf-8")   # what the outbox and the platform client do
+    if type_ in DIGIT_TYPES:
+        assert str(value).isascii(), (type_, raw, value)
+
+
+@pytest.mark.parametrize("type_", TYPES)
+@pytest.mark.parametrize("raw", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_values_give_a_message_never_an_exception(type_, raw):
+    _check(type_, raw)
+
+
+@settings(max_examples=150, deadline=None)
+@given(type_=st.sampled_from(TYPES), raw=st.text(st.characters(blacklist_categories=()), max_size=300))
+def test_any_text_gives_a_value_or_a_message(type_, raw):
+    _check(type_, raw)
+
+
+def test_digits_field_refuses_superscripts_and_huge_numbers():
+    assert validate(field("digits"), "²", TODAY) == (2, None)          # NFKC folds it; int("²") used to raise
+    assert validate(field("digits"), "٣", TODAY)[1] == "字段只能填数字。"
+    assert validate(field("digits"), "9" * 5000, TODAY)[1]
+
+
+def test_free_text_refuses_controls_bidi_surrogates_and_emoji_but_keeps_chinese():
+    for raw in ("工作\x7f", "工作\u202e", "工作\ud800", "工作😀", "工\x85作"):
+        assert validate(field("text_zh"), raw, TODAY) == (None, "字段含有无法识别的字符。"), repr(raw)
+    assert validate(field("text_zh"), "红枣采摘·临县", TODAY) == ("红枣采摘·临县", None)
+
+
+def test_full_width_digits_are_folded_to_ascii():
+    assert validate(field("phone"), "１３９１２３４５６７８", TODAY) == ("13912345678", None)
+    assert validate(field("id_number"), VALID_ID.translate(FULLWIDTH), TODAY) == (VALID_ID, None)
+    assert validate(field("digits"), "１２", TODAY) == (12, None)
+
+
+def test_arabic_indic_digits_are_not_a_phone_number():
+    value, err = validate(field("phone"), "13" + "912345678".translate(ARABIC_INDIC), TODAY)
+    assert value is None and err
+
+
+def test_id_number_only_in_ascii_digits():
+    assert normalize(VALID_ID.translate(FULLWIDTH)) == VALID_ID
+    assert is_valid_id(VALID_ID.translate(FULLWIDTH))
+    assert id_problem(VALID_ID[:17].translate(ARABIC_INDIC) + VALID_ID[17]) is not None
