@@ -86,3 +86,62 @@ def test_id_number_only_in_ascii_digits():
     assert normalize(VALID_ID.translate(FULLWIDTH)) == VALID_ID
     assert is_valid_id(VALID_ID.translate(FULLWIDTH))
     assert id_problem(VALID_ID[:17].translate(ARABIC_INDIC) + VALID_ID[17]) is not None
+
+
+# ---------------------------------------------------------------------------
+# The platform client: QR text scanned or typed, and what a (broken or hostile) platform answers
+
+from kiosk.errors import PlatformError  # noqa: E402
+from kiosk.platform.adapter import BadResponse, Refused  # noqa: E402
+from kiosk.platform.http_client import MAX_ANSWER_BYTES  # noqa: E402
+from tests.platform_support import client, start  # noqa: E402
+from tests.test_platform_client import client_for, fake, response  # noqa: E402,F401
+
+
+@pytest.fixture(scope="module")
+def sim():
+    handle = start()
+    yield handle
+    handle.stop()
+
+
+@pytest.mark.parametrize("qr_text,code", [
+    ("", "qr_malformed"), ("   ", "qr_malformed"), ("x" * 2_000_000, "qr_malformed"), ("garbage", "qr_malformed"),
+    ("\x00\x01\x02\xff", "qr_malformed"), ("ESSC1." + "A" * 60, "qr_malformed"), ("中文" * 1000, "qr_malformed"),
+    ("ESSC1.\ud800abc", "unencodable_request"),
+], ids=["empty", "blank", "huge", "garbage", "binary", "prefix", "chinese", "surrogate"])
+def test_qr_login_with_garbage_is_refused_with_a_chinese_message(sim, qr_text, code):
+    with client(sim.url) as p:
+        with pytest.raises(Refused) as exc:
+            p.verify_essc(qr_text)
+    assert exc.value.code == code
+    assert exc.value.message_zh.endswith("。") and "服务平台返回的数据有误" not in exc.value.message_zh
+
+
+def test_submission_with_unencodable_text_is_refused_not_raised(sim):
+    with client(sim.url) as p:
+        with pytest.raises(Refused) as exc:
+            p.submit(1, VALID_ID, {"job_type": "电工\udcff"}, "k" * 32)
+    assert exc.value.code == "unencodable_request" and "UnicodeEncodeError" in str(exc.value)
+
+
+def test_platform_error_texts_are_bounded_cleaned_and_hold_no_id_number(fake, caplog):
+    caplog.set_level("DEBUG")
+    body = {"error": {"code": "not_found", "message": f"no resident {VALID_ID}\x1b[2J" + "x" * 50_000,
+                      "message_zh": "未查询到您的信息。\x00" + "啊" * 50_000}}
+    fake.script.modes = [response(404, json.dumps(body).encode())]
+    with client_for(fake) as p:
+        with pytest.raises(Refused) as exc:
+            p.enquiry(26, VALID_ID)
+    assert len(exc.value.message_zh) <= 201 and "\x00" not in exc.value.message_zh
+    assert exc.value.message_zh.startswith("未查询到您的信息。")
+    logged = [r.getMessage() for r in caplog.records] + [str(exc.value)]
+    assert all(VALID_ID not in line and "\x1b" not in line and len(line) < 1000 for line in logged)
+
+
+def test_huge_answer_is_refused_not_buffered(fake):
+    fake.script.modes = [response(200, b"[" + b"0," * (MAX_ANSWER_BYTES // 2 + 10) + b"0]")]
+    with client_for(fake, read_timeout=10.0) as p:
+        with pytest.raises(BadResponse) as exc:
+            p.enquiry(12, None)
+    assert isinstance(exc.value, PlatformError) and "larger than" in str(exc.value)
