@@ -19,6 +19,7 @@ from PIL import Image
 from kiosk.flows.catalog import load_catalog
 from kiosk.flows.engine import Site, drive
 from kiosk.flows.person import Person
+from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.outbox import Outbox
 from kiosk.receipts import render_receipt
 
@@ -94,8 +95,10 @@ def test_no_personal_data_in_logs_receipts_or_files_after_delivery(sim, tmp_path
     for secret in secrets:
         assert not [ln for ln in lines if secret in ln], f"{secret[:1]}… in a log line"
     for job in receipts:
+        printed = "".join(decoded_lines(decode(job))).replace(" ", "")
+        assert "*" in printed  # the masked ID number is there
         for secret in secrets:
-            assert secret.encode("gb18030") not in job
+            assert secret not in printed and secret.encode("gb18030") not in job
     files = [f for f in tmp_path.rglob("*") if f.is_file()]
     assert any(f.name == "outbox.json" for f in files)
     for f in files:
@@ -103,3 +106,26 @@ def test_no_personal_data_in_logs_receipts_or_files_after_delivery(sim, tmp_path
         assert photo not in data, f.name
         for secret in secrets:
             assert secret.encode() not in data, f"{secret[:1]}… still stored in {f.name} after delivery"
+
+
+def test_fault_report_scrubs_suggestion_phrases_and_selftest_details(sim, tmp_path):
+    from kiosk.flows.fault_report import FaultLedger
+    from kiosk.flows.idnumber import make_id
+    from kiosk.selftest import CheckResult
+
+    rid, name = make_id("141124", _dt.date(1952, 3, 12), 1), "张德明"
+    checks = [CheckResult("idcard", False, "fail", "读卡失败", f"card {rid} of {name}: nation code 99", 0.1)]
+    platform = client(sim.url)
+    ledger = FaultLedger(tmp_path / "faults.json", platform, device_id="SX-TEST-0001", site="示范村", fsync=False)
+    try:
+        rec = ledger.report("system", ["身份证读不出", f"{rid}读不出"], "", f"请联系{PHONE}，证号{rid}",
+                            selftest=checks, names=[name])
+        assert rec.state == "sent"
+    finally:
+        ledger.close()
+        platform.close()
+    stored = b"".join(f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
+    for secret in (rid, name, PHONE):
+        assert secret not in rec.description, secret[:1]
+        assert secret.encode() not in stored, secret[:1]
+    assert "141***********" in rec.description
