@@ -145,3 +145,23 @@ def test_huge_answer_is_refused_not_buffered(fake):
         with pytest.raises(BadResponse) as exc:
             p.enquiry(12, None)
     assert isinstance(exc.value, PlatformError) and "larger than" in str(exc.value)
+
+
+# ---------------------------------------------------------------------------
+# `kiosk decode qr` on files that are not images
+
+
+def test_decode_qr_cli_reports_unreadable_files_as_json(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.jpg").write_text("hello")
+    (tmp_path / "noise.png").write_bytes(bytes(range(256)) * 20)
+    files = [str(tmp_path / n) for n in ("empty.png", "text.jpg", "noise.png", "missing.png")] + [str(tmp_path)]
+    r = subprocess.run([sys.executable, "-m", "kiosk", "decode", "qr", *files], capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in r.stderr, r.stderr[-800:]
+    lines = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert [ln["image"] for ln in lines] == files
+    assert all(ln["error"] for ln in lines)
+    assert r.returncode == 1
