@@ -165,3 +165,72 @@ def test_decode_qr_cli_reports_unreadable_files_as_json(tmp_path):
     assert [ln["image"] for ln in lines] == files
     assert all(ln["error"] for ln in lines)
     assert r.returncode == 1
+
+
+# ---------------------------------------------------------------------------
+# Catalog and disclosure files edited by hand: any wrong shape is a CatalogError naming the place
+
+import copy  # noqa: E402
+import random  # noqa: E402
+
+from kiosk import ROOT  # noqa: E402
+from kiosk.errors import CatalogError  # noqa: E402
+from kiosk.flows import catalog as service_catalog  # noqa: E402
+from kiosk.flows import disclosure  # noqa: E402
+
+WEIRD = [None, True, 0, -1, 1.5, "", "x", [], {}, [None], {"a": 1}, [{"a": 1}], 10**30]
+
+
+def _mutate(doc, rnd: random.Random, n: int):
+    doc = copy.deepcopy(doc)
+    for _ in range(n):
+        trail, cur = [], doc
+        while isinstance(cur, (dict, list)) and cur and rnd.random() < 0.85:
+            k = rnd.choice(list(cur)) if isinstance(cur, dict) else rnd.randrange(len(cur))
+            trail.append((cur, k))
+            cur = cur[k]
+        if trail:
+            parent, k = trail[-1]
+            parent[k] = rnd.choice(WEIRD)
+    return doc
+
+
+def _only_catalog_errors(parse, doc, seed: int, rounds: int) -> None:
+    rnd = random.Random(seed)
+    for _ in range(rounds):
+        try:
+            parse(_mutate(doc, rnd, rnd.randint(1, 3)))
+        except CatalogError as exc:
+            assert exc.message_zh and str(exc)
+
+
+@pytest.mark.parametrize("bad", [{"channels": [{"x": 1}]}, {"channels": [["kiosk"]]}])
+def test_catalog_item_with_unhashable_channel_is_a_catalog_error(bad):
+    doc = json.loads((ROOT / "config/catalog.json").read_text(encoding="utf-8"))
+    doc["items"][0].update(bad)
+    with pytest.raises(CatalogError, match="channel"):
+        service_catalog.parse_catalog(doc, "catalog.json")
+
+
+def test_mutated_catalogs_give_only_catalog_errors():
+    doc = json.loads((ROOT / "config/catalog.json").read_text(encoding="utf-8"))
+    _only_catalog_errors(service_catalog.parse_catalog, doc, 3, 1500)
+
+
+@pytest.mark.parametrize("slug", ["linxian", "yunzhou", "zhanggong"])
+def test_mutated_disclosure_catalogs_give_only_catalog_errors(slug):
+    doc = json.loads((ROOT / f"config/disclosure/{slug}.json").read_text(encoding="utf-8"))
+    _only_catalog_errors(disclosure.parse_catalog, doc, 5, 600)
+    for top in (None, [], "x", {"level_names": 3, "items": []}, {"level_names": ["a"], "items": [{"no": "1", "levels": ["a"],
+                "name": "n", "channel_checkboxes": ["网上"]}]}):
+        with pytest.raises(CatalogError):
+            disclosure.parse_catalog(top)
+
+
+def test_catalog_files_that_are_not_utf8_are_catalog_errors(tmp_path):
+    (tmp_path / "catalog.json").write_bytes("{\"version\": 1, \"名\": 1}".encode("gb18030"))
+    with pytest.raises(CatalogError):
+        service_catalog.load_catalog(tmp_path / "catalog.json")
+    (tmp_path / "gbk.json").write_bytes("{\"schema\": 1, \"county\": \"临县\"}".encode("gb18030"))
+    with pytest.raises(CatalogError):
+        disclosure.load_disclosure("临县", tmp_path)
