@@ -94,15 +94,8 @@ def test_id_number_only_in_ascii_digits():
 from kiosk.errors import PlatformError  # noqa: E402
 from kiosk.platform.adapter import BadResponse, Refused  # noqa: E402
 from kiosk.platform.http_client import MAX_ANSWER_BYTES  # noqa: E402
-from tests.platform_support import client, start  # noqa: E402
+from tests.platform_support import client, sim  # noqa: E402,F401 - the module's simulator
 from tests.test_platform_client import client_for, fake, response  # noqa: E402,F401
-
-
-@pytest.fixture(scope="module")
-def sim():
-    handle = start()
-    yield handle
-    handle.stop()
 
 
 @pytest.mark.parametrize("qr_text,code", [

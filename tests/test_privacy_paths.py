@@ -23,7 +23,7 @@ from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.outbox import Outbox
 from kiosk.receipts import render_receipt
 
-from tests.platform_support import TODAY, client, sample, start
+from tests.platform_support import TODAY, client, sample, sim  # noqa: F401 - the module's simulator
 
 CATALOG = load_catalog()
 DAY = _dt.date.fromisoformat(TODAY)
@@ -35,13 +35,6 @@ def _jpeg() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (201, 180, 160)).save(buf, "JPEG")
     return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def sim():
-    handle = start()
-    yield handle
-    handle.stop()
 
 
 def _secrets(person: dict) -> list[str]:
