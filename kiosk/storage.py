@@ -172,18 +172,21 @@ class AtomicJSONStorage(Storage):
         finally:
             os.close(fd)
         if self.path.exists():
-            # Keep the previous good state as .bak (a hard link: no copy).
-            try:
-                os.unlink(self.bak_path)
-            except FileNotFoundError:
-                pass
-            try:
-                os.link(self.path, self.bak_path)
-            except OSError:  # filesystems without hard links: skip the backup
-                pass
+            self._link_backup()  # keep the previous good state as .bak
         os.replace(self.tmp_path, self.path)
         if self._fsync:
             _fsync_dir(self.path.parent)
+
+    def _link_backup(self) -> None:
+        """``.bak`` := the current file (a hard link: no copy)."""
+        try:
+            os.unlink(self.bak_path)
+        except FileNotFoundError:
+            pass
+        try:
+            os.link(self.path, self.bak_path)
+        except OSError:  # filesystems without hard links: no backup rather than a stale one
+            pass
 
     def forget_previous(self) -> None:
         """Make ``.bak`` a copy of the current state, dropping the previous one.
@@ -194,14 +197,7 @@ class AtomicJSONStorage(Storage):
         with self.lock:
             if self._text is None:
                 return
-            try:
-                os.unlink(self.bak_path)
-            except FileNotFoundError:
-                pass
-            try:
-                os.link(self.path, self.bak_path)
-            except OSError:  # no hard links here: no backup rather than a stale one
-                pass
+            self._link_backup()
             if self._fsync:
                 _fsync_dir(self.path.parent)
 
