@@ -122,3 +122,20 @@ def test_fault_report_scrubs_suggestion_phrases_and_selftest_details(sim, tmp_pa
         assert secret not in rec.description, secret[:1]
         assert secret.encode() not in stored, secret[:1]
     assert "141***********" in rec.description
+
+
+def test_reprs_of_records_holding_personal_data_hide_it():
+    from kiosk.flows.idnumber import make_id
+    from kiosk.flows.rules import ResidentFacts
+    from kiosk.hardware.idcard_protocol import parse_read_data
+    from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
+    from kiosk.hardware.idcard_text import encode_text
+    from kiosk.hardware.idcard_protocol import encode_read_data
+
+    rid = make_id("141124", _dt.date(1952, 3, 12), 1)
+    assert rid not in repr(ResidentFacts(rid, "normal"))
+    card = SYNTHETIC_RESIDENTS[0]
+    read = parse_read_data(encode_read_data(encode_text(card), card.photo))
+    text = repr(read)
+    assert card.id_number not in text and repr(card.photo[:8])[2:-1] not in text
+    assert repr(encode_text(card)[:16])[2:-1] not in text   # the UCS-2 name bytes
