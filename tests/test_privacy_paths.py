@@ -139,3 +139,62 @@ def test_reprs_of_records_holding_personal_data_hide_it():
     text = repr(read)
     assert card.id_number not in text and repr(card.photo[:8])[2:-1] not in text
     assert repr(encode_text(card)[:16])[2:-1] not in text   # the UCS-2 name bytes
+
+
+def _assert_no_secrets(lines: list[str], secrets: list[str]) -> None:
+    assert lines
+    for secret in filter(None, secrets):
+        assert not [ln for ln in lines if secret in ln], f"{secret[:1]}… in a log line"
+
+
+def test_idcard_driver_logs_no_personal_data(caplog):
+    from tests.test_idcard_reader import Events
+    from kiosk.hardware.idcard_reader import IdCardReader
+    from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS, IdCardSimulator
+
+    caplog.set_level(logging.DEBUG)
+    with IdCardSimulator() as sim:
+        reader = IdCardReader(sim.port, poll_interval=0.05, timeout=0.5, max_backoff=0.2)
+        events = Events(reader)
+        reader.start()
+        try:
+            events.expect("status", "online")
+            for i in range(len(SYNTHETIC_RESIDENTS)):
+                sim.insert(i)
+                events.expect("read")
+                sim.remove()
+                events.expect("removed")
+        finally:
+            reader.close()
+    secrets = [s for c in SYNTHETIC_RESIDENTS for s in (c.id_number, c.name, c.english_name, c.address)]
+    _assert_no_secrets([r.getMessage() for r in caplog.records], secrets)
+
+
+def test_sscard_driver_logs_no_personal_data(caplog):
+    from tests.test_sscard_reader import Events
+    from kiosk.hardware.pcsc_stack import ensure_pcscd, wait_card_state
+    from kiosk.hardware.sscard_reader import SsCardReader
+    from kiosk.hardware.sscard_sim import SYNTHETIC_HOLDERS, VirtualSsCard
+
+    caplog.set_level(logging.DEBUG)
+    ensure_pcscd()
+    card = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[0], timeout=60)
+    try:
+        assert wait_card_state(card.reader, present=False, timeout=10)
+        reader = SsCardReader(card.reader, poll_interval=0.1)
+        events = Events(reader)
+        reader.start()
+        try:
+            for holder in SYNTHETIC_HOLDERS:
+                card.holder = holder
+                card.insert()
+                events.expect("inserted")
+                assert events.next()[0] in ("read", "error")  # one synthetic card is expired: logged too
+                card.remove()
+                events.expect("removed")
+        finally:
+            reader.close()
+    finally:
+        card.close()
+    secrets = [s for h in SYNTHETIC_HOLDERS for s in (h.ssn, h.name, h.card_number)]
+    _assert_no_secrets([r.getMessage() for r in caplog.records], secrets)
