@@ -227,3 +227,36 @@ def test_catalog_files_that_are_not_utf8_are_catalog_errors(tmp_path):
     (tmp_path / "gbk.json").write_bytes("{\"schema\": 1, \"county\": \"临县\"}".encode("gb18030"))
     with pytest.raises(CatalogError):
         disclosure.load_disclosure("临县", tmp_path)
+
+
+# ---------------------------------------------------------------------------
+# `kiosk flow run --answers FILE` with answers of the wrong shape
+
+
+@pytest.mark.parametrize("item,who,answers", [
+    (21, "cert", {"phone": "13912345678", "photo": "/nonexistent/photo.jpg"}),
+    (21, "cert", {"phone": "13912345678", "photo": 123}),
+    (3, "seeker", {"filters": "x"}),
+    (3, "seeker", {"filters": {"salary": 1}}),
+    (3, "seeker", {"page": "x"}),
+    (3, "seeker", {"filters": {"min_pay": "²"}}),
+    (1, "seeker", [1, 2]),
+], ids=["photo-missing", "photo-number", "filters-text", "filters-unknown", "page-text", "min-pay-superscript", "not-object"])
+def test_flow_run_with_bad_answers_exits_cleanly(sim, tmp_path, item, who, answers):
+    from tests.test_flow_cli import kiosk
+    from tests.platform_support import sample
+
+    people = sample(sim.url, 300)
+    if who == "cert":
+        person = next(p for p in people if 21 in p["qualifies"] and (26 in p["has_records_for"] or 36 in p["has_records_for"]))
+    else:
+        person = next(p for p in people if "fixed_seeker" in p["registrations"])
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    out = kiosk(["flow", "run", str(item), "--resident", person["id_number"], "--platform", sim.url,
+                 "--outbox", str(tmp_path / "outbox.json"), "--answers", str(path)], tmp_path)
+    assert "Traceback" not in out.stderr, out.stderr[-1500:]
+    assert out.returncode in (0, 2), out.stdout + out.stderr
+    if out.returncode == 2:
+        last = json.loads(out.stdout.splitlines()[-1])
+        assert last["error"] == "invalid_answers" and last["message_zh"]
