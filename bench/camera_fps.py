@@ -15,25 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def ensure_display() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as fh:
-        os.environ["DISPLAY"] = ":" + fh.readline().strip()
-    return proc
 
 
 def main() -> None:
@@ -44,15 +31,16 @@ def main() -> None:
     ap.add_argument("--preview-fps", type=float, default=15.0, help="CameraView refresh rate")
     args = ap.parse_args()
 
-    xvfb = ensure_display()
+    from kiosk.display import ensure_display
+
+    xvfb = ensure_display(1280, 800, announce=False)
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-bench-"))
     os.environ["KIVY_NO_ARGS"] = "1"
     try:
         _run(args)
     finally:
         if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(10)
+            xvfb.stop()
 
 
 def _run(args) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from kiosk.errors import ConfigError
 
@@ -27,35 +27,41 @@ class VirtualDisplay:
                 self.process.kill()
 
 
-def _free_display_number() -> int:
-    for n in range(90, 400):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise ConfigError("no free X display number for Xvfb")
+def start_xvfb(width: int = 1280, height: int = 800, announce: bool = True, timeout: float = 10.0) -> VirtualDisplay:
+    """Start Xvfb on a display number it picks itself and wait until it accepts clients.
 
-
-def start_xvfb(width: int = 1280, height: int = 800, announce: bool = True) -> VirtualDisplay:
-    """Start Xvfb on a free display number and wait until it accepts clients."""
+    ``-displayfd`` makes Xvfb choose a free number and write it once it is
+    ready, so parallel runs (tests, benches, the kiosk) never race for a number.
+    """
     if not shutil.which("Xvfb"):
         raise ConfigError("no display and Xvfb is missing: install the Debian package xvfb (`make run` does this)")
-    for _attempt in range(5):
-        n = _free_display_number()
-        proc = subprocess.Popen(
-            ["Xvfb", f":{n}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "+extension", "GLX"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        sock = Path(f"/tmp/.X11-unix/X{n}")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and proc.poll() is None:
-            if sock.exists():
-                if announce:
-                    print(f"kiosk: no display found; started a virtual display (Xvfb) on :{n} "
-                          f"at {width}x{height}", file=sys.stderr)
-                return VirtualDisplay(f":{n}", proc)
-            time.sleep(0.05)
-        if proc.poll() is None:
-            proc.kill()
-    raise ConfigError("Xvfb did not start")
+    rfd, wfd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(wfd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "+extension", "GLX"],
+        pass_fds=(wfd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(wfd)
+    number = b""
+    try:
+        deadline = time.monotonic() + timeout
+        while not number.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([rfd], [], [], left)[0]:
+                break
+            chunk = os.read(rfd, 16)
+            if not chunk:  # Xvfb exited
+                break
+            number += chunk
+    finally:
+        os.close(rfd)
+    if not number.strip().isdigit():
+        VirtualDisplay("", proc).stop()
+        raise ConfigError(f"Xvfb did not start within {timeout:.0f}s")
+    display = f":{number.strip().decode()}"
+    if announce:
+        print(f"kiosk: no display found; started a virtual display (Xvfb) on {display} at {width}x{height}",
+              file=sys.stderr)
+    return VirtualDisplay(display, proc)
 
 
 def ensure_display(width: int = 1280, height: int = 800, announce: bool = True) -> VirtualDisplay | None:

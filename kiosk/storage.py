@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -52,6 +53,34 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) so a crash leaves the old or the new file, never a mix.
+
+    Temp file in the same directory → fsync → ``os.replace`` → fsync the
+    directory. ``mode``: the new file's permissions; None keeps those of the
+    file being replaced (0600 for a new file).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
 
 
 class AtomicJSONStorage(Storage):
@@ -143,18 +172,34 @@ class AtomicJSONStorage(Storage):
         finally:
             os.close(fd)
         if self.path.exists():
-            # Keep the previous good state as .bak (a hard link: no copy).
-            try:
-                os.unlink(self.bak_path)
-            except FileNotFoundError:
-                pass
-            try:
-                os.link(self.path, self.bak_path)
-            except OSError:  # filesystems without hard links: skip the backup
-                pass
+            self._link_backup()  # keep the previous good state as .bak
         os.replace(self.tmp_path, self.path)
         if self._fsync:
             _fsync_dir(self.path.parent)
+
+    def _link_backup(self) -> None:
+        """``.bak`` := the current file (a hard link: no copy)."""
+        try:
+            os.unlink(self.bak_path)
+        except FileNotFoundError:
+            pass
+        try:
+            os.link(self.path, self.bak_path)
+        except OSError:  # filesystems without hard links: no backup rather than a stale one
+            pass
+
+    def forget_previous(self) -> None:
+        """Make ``.bak`` a copy of the current state, dropping the previous one.
+
+        The outbox calls this after masking a delivered record: otherwise the
+        backup would keep the record's full ID number and form fields.
+        """
+        with self.lock:
+            if self._text is None:
+                return
+            self._link_backup()
+            if self._fsync:
+                _fsync_dir(self.path.parent)
 
     def close(self) -> None:
         with self.lock:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -62,23 +61,9 @@ Probe().run()
 
 
 @pytest.fixture(scope="module")
-def display():
-    if os.environ.get("DISPLAY"):
-        yield os.environ["DISPLAY"]
-        return
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb not installed")
-    r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as fh:
-        num = fh.readline().strip()
-    try:
-        yield f":{num}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def display(xdisplay):
+    """The session's X display (conftest: $DISPLAY or one Xvfb for the whole run)."""
+    return xdisplay
 
 
 def two_tone(path, size=(320, 240)):

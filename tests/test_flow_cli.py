@@ -11,14 +11,7 @@ import pytest
 
 from kiosk.flows.idnumber import mask_id
 
-from platform_support import SECRET, sample, start, submissions
-
-
-@pytest.fixture(scope="module")
-def sim():
-    handle = start()
-    yield handle
-    handle.stop()
+from platform_support import SECRET, sample, sim, submissions  # noqa: F401 - sim: fixture
 
 
 def kiosk(args, tmp_path, **kw):

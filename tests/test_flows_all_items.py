@@ -24,19 +24,12 @@ from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.outbox import Outbox
 from kiosk.receipts import render_receipt
 
-from platform_support import TODAY, admin, client, sample, start, submissions
+from platform_support import TODAY, admin, client, sample, sim, submissions  # noqa: F401 - sim: fixture
 
 CATALOG = load_catalog()
 DAY = _dt.date.fromisoformat(TODAY)
 SITE = Site("示范村便民服务站", "SX-TEST-0001", "临县", "0358-4466038", "临县城庄镇便民服务中心", "临县城庄镇政府院内")
 UNKNOWN_ID = make_id("110101", _dt.date(1980, 1, 1), 7)   # valid check character, no such resident
-
-
-@pytest.fixture(scope="module")
-def sim():
-    handle = start()
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture(scope="module")

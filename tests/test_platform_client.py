@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import socketserver
 import ssl
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 from kiosk.errors import PlatformError
 from kiosk.platform.adapter import AuthError, BadResponse, Refused, Timeout, Unreachable
 from kiosk.platform.http_client import HttpPlatform
+from tests.platform_support import free_port
 
 OK_ENQUIRY = {"item_no": 12, "title_zh": "就业政策法规查询", "columns": [{"key": "t", "label_zh": "标题"}],
               "rows": [{"t": "x"}], "total": 1, "page": 1, "page_size": 20}
@@ -157,9 +157,7 @@ def test_essc_verification_is_never_resent(fake):
 
 
 def test_connection_refused_is_unreachable_with_advice():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with HttpPlatform(f"http://127.0.0.1:{port}", "SX-T", "s", 0.5, 1.0, backoff_base=0.01) as p:
         with pytest.raises(Unreachable) as exc:
             p.lookup_resident("140121199310040016")

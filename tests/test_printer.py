@@ -158,12 +158,9 @@ def test_silent_printer_is_offline_within_timeout(sim, receipt_job):
 
 
 def test_nothing_listening_is_offline(receipt_job):
-    import socket
+    from tests.platform_support import free_port
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_port()
     p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{port}", timeout=0.5)
     with pytest.raises(PrinterOffline):
         p.print_job(receipt_job)

@@ -15,16 +15,9 @@ from kiosk.flows import staff_auth as sa
 from kiosk.flows.tech_mode import AUDIT_FILE, OFFLINE_FILE, RESTART_EXIT_CODE, TechMode, edit_toml, save_settings
 from kiosk.flows.idnumber import make_id
 from tests.conftest import ROOT
-from tests.platform_support import DEVICE, SECRET, TODAY, admin, client, start
+from tests.platform_support import DEVICE, SECRET, TODAY, admin, client, sim  # noqa: F401 - sim: fixture
 
 PIN = "482915"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    handle = start()
-    yield handle
-    handle.stop()
 
 
 def make_cfg(tmp_path, url="http://127.0.0.1:9"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,32 +28,9 @@ BLOCK_AFTER = 4.0      # seconds after READY the app blocks its UI loop
 
 
 @pytest.fixture(scope="module")
-def display():
-    """$DISPLAY if set, else our own Xvfb on a free display number."""
-    if os.environ.get("DISPLAY"):
-        yield os.environ["DISPLAY"]
-        return
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed and DISPLAY is unset")
-    rfd, wfd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-        pass_fds=(wfd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    os.close(wfd)
-    try:
-        with os.fdopen(rfd) as f:
-            number = f.readline().strip()  # Xvfb writes it once it accepts clients
-        if not number:
-            pytest.fail("Xvfb did not report a display number")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def display(xdisplay):
+    """The session's X display (conftest: $DISPLAY or one Xvfb for the whole run)."""
+    return xdisplay
 
 
 def _app_command(which: str, tmp_path) -> list[str]:

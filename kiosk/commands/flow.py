@@ -74,6 +74,12 @@ def load_answers(path: str | None) -> dict[str, Any]:
     return data
 
 
+def _invalid_answers(exc: ConfigError) -> int:
+    _emit({"error": "invalid_answers", "message_zh": exc.message_zh, "detail": str(exc)})
+    print(f"kiosk flow run: {exc}", file=sys.stderr)
+    return 2
+
+
 def _run(args: argparse.Namespace) -> int:
     from kiosk import config as kconfig
     from kiosk.flows.catalog import load_catalog
@@ -90,7 +96,10 @@ def _run(args: argparse.Namespace) -> int:
     if id_problem(resident):
         _emit({"error": "invalid_id_number", "message_zh": "身份证号码有误，请核对。", "resident": mask_id(resident)})
         return 2
-    answers = load_answers(args.answers)
+    try:
+        answers = load_answers(args.answers)
+    except ConfigError as exc:
+        return _invalid_answers(exc)
     pc = cfg["platform"]
     url = args.platform or pc["url"]
     handle = None
@@ -103,7 +112,11 @@ def _run(args: argparse.Namespace) -> int:
     outbox = Outbox(outbox_path, platform)
     try:
         person = Person(resident, "", "cli")
-        code, final = drive(item, person, platform, outbox, site, answers, emit=lambda s: _emit({"step": s.to_dict()}))
+        try:
+            code, final = drive(item, person, platform, outbox, site, answers,
+                                emit=lambda s: _emit({"step": s.to_dict()}))
+        except ConfigError as exc:  # an unreadable photo file, filters or page of the wrong shape
+            return _invalid_answers(exc)
         result: dict[str, Any] = {"outcome": final.outcome, "reference": final.reference, "item": item.no,
                                   "resident": mask_id(resident), "message_zh": final.message_zh}
         if final.receipt is not None:

@@ -326,6 +326,11 @@ def _parse_time_limit(ck: _Checker, raw: Any) -> TimeLimit:
     raise ck.fail("time_limit.kind", f"expected 'instant' or 'working_days', got {kind!r}")
 
 
+def _known(value: Any, names: Any) -> bool:
+    """``value in names`` for JSON values: a list or object is never a known name (and is unhashable)."""
+    return isinstance(value, str) and value in names
+
+
 def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> Rule:
     label = f"rules[{i}]"
     if not isinstance(raw, dict):
@@ -343,19 +348,19 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
         _positive_int(ck, value, vlabel)
     elif name == "min_contribution_years":
         _positive_int(ck, value, vlabel)
-        if scheme not in SCHEMES:
+        if not _known(scheme, SCHEMES):
             raise ck.fail(f"{label}.scheme", f"expected one of {sorted(SCHEMES)}, got {scheme!r}")
     elif name in ("insured", "not_insured"):
-        if value not in SCHEMES:
+        if not _known(value, SCHEMES):
             raise ck.fail(vlabel, f"unknown scheme {value!r}")
     elif name in ("receiving_benefit", "not_receiving_benefit"):
-        if value not in BENEFITS:
+        if not _known(value, BENEFITS):
             raise ck.fail(vlabel, f"unknown benefit {value!r}")
     elif name == "registered":
-        if value not in REGISTRATIONS:
+        if not _known(value, REGISTRATIONS):
             raise ck.fail(vlabel, f"unknown registration {value!r}")
     elif name == "card_state":
-        if not isinstance(value, list) or not value or any(v not in CARD_STATES for v in value):
+        if not isinstance(value, list) or not value or any(not _known(v, CARD_STATES) for v in value):
             raise ck.fail(vlabel, f"expected a non-empty list of {sorted(CARD_STATES)}, got {value!r}")
         value = tuple(value)
     elif name == "not_student":
@@ -429,7 +434,7 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
     if not channels:
         raise ck.fail("channels", "empty: an item is offered at the counter, the kiosk or both")
     for c in channels:
-        if c not in CHANNELS:
+        if not isinstance(c, str) or c not in CHANNELS:
             raise ck.fail("channels", f"unknown channel {c!r} (known: counter, kiosk)")
     if len(set(channels)) != len(channels):
         raise ck.fail("channels", f"duplicate channel in {channels!r}")
@@ -530,7 +535,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
 def _load_cached(path: str) -> Catalog:
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"cannot read catalog {path}: {exc}") from exc
     try:
         data = json.loads(text)

@@ -179,6 +179,23 @@ def _str(v: Any, where: str) -> str:
     return v
 
 
+def _strs(v: Any, where: str) -> tuple[str, ...]:
+    """A list of texts (None = empty)."""
+    if v is None:
+        return ()
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise DisclosureError(f"{where}: expected a list of texts, got {type(v).__name__}")
+    return tuple(v)
+
+
+def _mapping(v: Any, where: str) -> Mapping[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, Mapping):
+        raise DisclosureError(f"{where}: expected an object, got {type(v).__name__}")
+    return v
+
+
 def _item(raw: Mapping[str, Any], where: str, depth: int) -> DisclosureItem:
     if not isinstance(raw, Mapping):
         raise DisclosureError(f"{where}: item is not an object")
@@ -190,20 +207,22 @@ def _item(raw: Mapping[str, Any], where: str, depth: int) -> DisclosureItem:
     name = _str(raw.get("name"), f"{where}.name")
     if not name or not levels[0]:
         raise DisclosureError(f"{where}: empty name or level-1 name")
-    elements = raw.get("elements") or {}
-    if not isinstance(elements, Mapping) or set(elements) - set(ELEMENT_KEYS):
+    elements = _mapping(raw.get("elements"), f"{where}.elements")
+    if set(elements) - set(ELEMENT_KEYS):
         raise DisclosureError(f"{where}: unknown element keys {sorted(set(elements) - set(ELEMENT_KEYS))}")
-    extras = raw.get("extras") or {}
-    boxes = tuple(ChannelBox(_str(b.get("name"), where), bool(b.get("checked")))
-                  for b in raw.get("channel_checkboxes") or ())
+    extras = _mapping(raw.get("extras"), f"{where}.extras")
+    raw_boxes = raw.get("channel_checkboxes") or []
+    if not isinstance(raw_boxes, list) or not all(isinstance(b, Mapping) for b in raw_boxes):
+        raise DisclosureError(f"{where}.channel_checkboxes: expected a list of objects")
+    boxes = tuple(ChannelBox(_str(b.get("name"), where), bool(b.get("checked"))) for b in raw_boxes)
     return DisclosureItem(
         no=no, levels=tuple(levels), name=name,
         elements={k: _str(v, f"{where}.{k}") for k, v in elements.items()},
         extras={str(k): _str(v, f"{where}.{k}") for k, v in extras.items()},
-        disclosed_elements=tuple(raw.get("disclosed_elements") or ()),
+        disclosed_elements=_strs(raw.get("disclosed_elements"), f"{where}.disclosed_elements"),
         content=_str(raw.get("content"), where), content_shared_from=_str(raw.get("content_shared_from"), where),
         legal_basis=_str(raw.get("legal_basis"), where), deadline=_str(raw.get("deadline"), where),
-        subject=_str(raw.get("subject"), where), channels=tuple(raw.get("channels") or ()),
+        subject=_str(raw.get("subject"), where), channels=_strs(raw.get("channels"), f"{where}.channels"),
         channel_checkboxes=boxes, note=_str(raw.get("note"), where),
     )
 
@@ -211,7 +230,7 @@ def _item(raw: Mapping[str, Any], where: str, depth: int) -> DisclosureItem:
 def _read(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON or not UTF-8
         raise DisclosureError(f"disclosure catalog {path}: {exc}") from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
         raise DisclosureError(f"disclosure catalog {path}: schema {data.get('schema') if isinstance(data, dict) else '?'}"
@@ -220,7 +239,9 @@ def _read(path: Path) -> dict:
 
 
 def parse_catalog(data: Mapping[str, Any], where: str = "catalog") -> DisclosureCatalog:
-    level_names = tuple(data.get("level_names") or ())
+    if not isinstance(data, Mapping):
+        raise DisclosureError(f"{where}: expected an object, got {type(data).__name__}")
+    level_names = _strs(data.get("level_names"), f"{where}.level_names")
     if not 1 <= len(level_names) <= 3:
         raise DisclosureError(f"{where}: level_names must list 1 to 3 levels")
     raw_items = data.get("items")
@@ -247,7 +268,9 @@ def available_counties(directory: str | Path | None = None) -> list[CountyInfo]:
     out = []
     for path in sorted(Path(directory or DISCLOSURE_DIR).glob("*.json")):
         data = _read(path)
-        out.append(CountyInfo(path.stem, data.get("county", ""), data.get("full_name", ""), len(data.get("items", []))))
+        items = data.get("items")
+        out.append(CountyInfo(path.stem, _str(data.get("county"), f"{path}.county"),
+                              _str(data.get("full_name"), f"{path}.full_name"), len(items) if isinstance(items, list) else 0))
     return out
 
 

@@ -395,7 +395,8 @@ class ServiceFlow:
             if k not in self.filters:
                 raise KeyError(f"unknown filter {k!r}")
             self.filters[k] = "" if v is None else str(v).strip()
-        if self.filters["min_pay"] and not self.filters["min_pay"].isdigit():
+        mp = self.filters["min_pay"]
+        if mp and not (mp.isascii() and mp.isdigit() and len(mp) <= 9):  # "²".isdigit() is True; int("²") raises
             self.filters["min_pay"] = ""
         self._all_rows = None
         return self._guarded(lambda: self._query(1))
@@ -828,7 +829,13 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
             if data is None and answers.get("photo"):
                 from pathlib import Path
 
-                data = Path(str(answers["photo"])).read_bytes()
+                from kiosk.errors import ConfigError
+
+                try:
+                    data = Path(str(answers["photo"])).read_bytes()
+                except OSError as exc:
+                    raise ConfigError(f"photo file {answers['photo']!s:.200}: {exc.strerror or exc}",
+                                      "照片文件无法读取，请检查文件路径。") from None
             if data is None:
                 return 2, step
             step = flow.set_photo(data)
@@ -851,10 +858,21 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
             continue
         if step.kind == RESULT and flow.mode == ENQUIRY:
             if answers.get("filters") and item.no in BROWSE_ITEMS:
-                step = flow.filter(**answers["filters"])
+                filters = answers["filters"]
+                if not isinstance(filters, dict) or set(filters) - set(flow.filters):
+                    from kiosk.errors import ConfigError
+
+                    raise ConfigError(f"answers: filters must be an object with keys {sorted(flow.filters)}",
+                                      "查询条件有误，请检查答案文件。")
+                step = flow.filter(**filters)
                 emit(step)
                 answers = {k: v for k, v in answers.items() if k != "filters"}
                 continue
+            if answers.get("page") and not isinstance(answers["page"], int):
+                from kiosk.errors import ConfigError
+
+                raise ConfigError(f"answers: page must be a whole number, got {type(answers['page']).__name__}",
+                                  "页码有误，请检查答案文件。")
             if answers.get("page") and step.table is not None and step.table.page != int(answers["page"]):
                 step = flow.page(int(answers["page"]))
                 emit(step)

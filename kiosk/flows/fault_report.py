@@ -251,17 +251,23 @@ class FaultLedger:
         """Store a report durably (state "pending") and return it; nothing is sent yet."""
         if category not in CATEGORIES:
             raise FaultReportError(f"unknown fault category {category!r}")
+        names = list(names)
         text = scrub_line(text.strip(), names)
+        phrases = [scrub_line(p, names) for p in phrases]
+        suggestion = scrub_line(suggestion.strip(), names)
         if not phrases and not text:
             raise FaultReportError("fault report without description")
         st = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in (selftest or [])]
         for r in st:
             r.pop("facts", None)
+            for k, v in r.items():  # check details quote device answers and exception texts
+                if isinstance(v, str):
+                    r[k] = scrub_line(v, names)
         excerpt = log_excerpt(log_lines or [], names)
         now = _dt.datetime.now().astimezone()
         rec = FaultRecord(
             local_id=f"F{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4].upper()}", idempotency_key=uuid.uuid4().hex,
-            category=category, phrases=list(phrases), text=text, suggestion=scrub_line(suggestion.strip(), names),
+            category=category, phrases=list(phrases), text=text, suggestion=suggestion,
             reporter=scrub_line(reporter, names), device_id=self.device_id, site=self.site,
             created_at=now.isoformat(timespec="seconds"),
             description=compose_description(category, list(phrases), text, suggestion, device_id=self.device_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,11 +42,21 @@ HINTS_ZH: dict[str, str] = {
 # Dates the guides describe as something that already happened.
 PAST_DATES = frozenset({"certificate_date", "separation_date", "unemployed_since", "event_date"})
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-_CERT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
-_MONEY = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+# re.ASCII: Python's \d also matches "١" and "٣"; the platform gets ASCII digits only.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
+_CERT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$", re.ASCII)
+_MONEY = re.compile(r"^\d{1,9}(\.\d{1,2})?$", re.ASCII)
 MAX_TEXT = 60
+MAX_INPUT = 200  # longer than any field needs: refused before any parsing
+# Unicode categories no form value may hold: controls, format characters (bidi
+# overrides, zero-width), lone surrogates (unencodable in UTF-8), private use,
+# unassigned, and symbols such as emoji (neither the printer font nor GBK has them).
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "So"})
+
+
+def _has_bad_chars(text: str) -> bool:
+    return any(unicodedata.category(ch) in _BAD_CATEGORIES for ch in text)
 
 
 @dataclass
@@ -89,7 +100,14 @@ def validate(f: FormField, raw: Any, today: _dt.date) -> tuple[Any, str | None]:
     text = "" if raw is None else str(raw).strip()
     if not text:
         return (None, f"请填写{f.label}。") if f.required else ("", None)
+    if len(text) > MAX_INPUT:
+        return None, f"{f.label}内容过长，请核对后重新输入。"
+    if _has_bad_chars(text):
+        return None, f"{f.label}含有无法识别的字符。"
     t = f.type
+    if t != "text_zh" and t != "choice":
+        # Full-width digits and letters (１３９…, ＡＢ) as typed on a phone-style keyboard.
+        text = unicodedata.normalize("NFKC", text)
     if t == "phone":
         digits = text.replace(" ", "")
         if _MOBILE.match(digits) or _LANDLINE.match(digits):
@@ -119,7 +137,7 @@ def validate(f: FormField, raw: Any, today: _dt.date) -> tuple[Any, str | None]:
             return None, f"{f.label}不能晚于今天。"
         return d.isoformat(), None
     if t == "digits":
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True, int("²") raises
             return None, f"{f.label}只能填数字。"
         n = int(text)
         if f.min is not None and n < f.min:
@@ -150,8 +168,6 @@ def validate(f: FormField, raw: Any, today: _dt.date) -> tuple[Any, str | None]:
     # text_zh
     if len(text) > MAX_TEXT:
         return None, f"{f.label}最多{MAX_TEXT}个字。"
-    if any(ord(ch) < 32 for ch in text):
-        return None, f"{f.label}含有无法识别的字符。"
     if re.search(r"\d{15,}", text):
         return None, f"{f.label}里不要填写证件号码。"
     return text, None

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"  # index = weighted sum mod 11 (ISO 7064 MOD 11-2)
-_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID18 = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII: "١" or "²" are not ID digits
 # Anything that looks like an 18-character ID number inside free text.
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 
 def check_char(first17: str) -> str:
     """Check character for the first 17 digits of an ID number."""
-    if len(first17) != 17 or not first17.isdigit():
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("need exactly 17 digits")
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 
 def normalize(number: str) -> str:
-    """Strip spaces and upper-case a trailing x, as residents type it."""
-    return number.strip().replace(" ", "").upper()
+    """Strip spaces, fold full-width digits and letters (１２３ｘ) to ASCII, upper-case a trailing x."""
+    return unicodedata.normalize("NFKC", str(number)).strip().replace(" ", "").upper()
 
 
 def id_problem(number: str) -> str | None:

@@ -40,7 +40,7 @@ CARD_STATE_FROM_PLATFORM = {
 class ResidentFacts:
     """What the rules need to know; None = the platform does not tell us."""
 
-    id_number: str
+    id_number: str = field(repr=False)  # never in a repr that reaches a log
     card_state: str | None = None                       # catalog vocabulary (CARD_STATES)
     insured: dict[str, bool | None] = field(default_factory=dict)
     receiving: dict[str, bool | None] = field(default_factory=dict)

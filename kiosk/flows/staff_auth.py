@@ -30,7 +30,6 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any, Callable, Iterable
 
 from kiosk.errors import KioskError
 from kiosk.flows.idnumber import is_valid_id, mask_id, mask_name
+from kiosk.storage import write_text_atomic
 
 
 # --- roles and permissions --------------------------------------------------
@@ -396,25 +396,7 @@ class OfflineCredentials:
         path = Path(path)
         data = json.dumps({"version": 1, "entries": [e.__dict__ for e in self.entries]},
                           ensure_ascii=False, indent=1)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_text_atomic(path, data, mode=0o600)
 
     def add(self, account_id: str, name: str, id_number: str, roles: Iterable[str], pin: str, *,
             one_time: bool = False, expires: _dt.date | None = None,

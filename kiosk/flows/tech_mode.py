@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from kiosk import config as config_mod
 from kiosk.audit import AuditLog
 from kiosk.errors import ConfigError, PlatformError
 from kiosk.flows import staff_auth as sa
+from kiosk.storage import write_text_atomic
 
 log = logging.getLogger("kiosk.tech")
 
@@ -116,29 +116,6 @@ def edit_toml(text: str, section: str, key: str, value: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
 def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
     """Validate ``changes`` (keys of SAFE_SETTINGS), write them to the config file atomically, update ``cfg``.
 
@@ -166,7 +143,7 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
         config_mod.load(probe, env={})  # the whole file must still be a valid config
     finally:
         probe.unlink(missing_ok=True)
-    _atomic_write(path, text)
+    write_text_atomic(path, text)
     for name, value in stored.items():
         spec = SAFE_SETTINGS[name]
         cfg[spec.section][spec.name] = value

@@ -13,7 +13,7 @@ Byte-level details and sources: docs/idcard.md.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kiosk.errors import DeviceError
 
@@ -334,9 +334,10 @@ def check_status(frame: Frame, ok: int = SW_OK) -> bytes:
 
 @dataclass(frozen=True)
 class ReadResult:
-    text: bytes
-    photo: bytes
-    fingerprint: bytes = b""
+    # The blocks hold the holder's name, ID number, photo and fingerprint: no repr.
+    text: bytes = field(repr=False)
+    photo: bytes = field(repr=False)
+    fingerprint: bytes = field(default=b"", repr=False)
 
 
 def parse_read_data(data: bytes, with_fingerprint: bool = False) -> ReadResult:

@@ -119,7 +119,12 @@ def read_image(path: str) -> np.ndarray:
     """
     with open(path, "rb") as fh:  # OSError for missing / unreadable
         data = fh.read()
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if not data:
+        raise OSError(f"empty file: {path}")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # OpenCV asserts on some inputs instead of returning None
+        raise OSError(f"not a readable image: {path} ({str(exc).strip().splitlines()[-1][:120]})") from None
     if image is None:
         raise OSError(f"not a readable image: {path}")
     return image

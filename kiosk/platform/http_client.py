@@ -35,6 +35,7 @@ from urllib.parse import quote
 import httpcore
 import httpx
 
+from kiosk.flows.idnumber import scrub
 from kiosk.platform import signing
 from kiosk.platform.adapter import (
     Acceptance, AuthError, BadResponse, Column, EnquiryResult, EsscIdentity, FaultReply, FaultTicket,
@@ -42,6 +43,20 @@ from kiosk.platform.adapter import (
 )
 
 log = logging.getLogger("kiosk.platform")
+
+QR_MAX_CHARS = 4096   # the contract's limit on qr_text (docs/platform-openapi.json)
+QR_MALFORMED_ZH = "这不是电子社保卡二维码，请在手机上打开电子社保卡二维码后重新扫码。"
+UNREADABLE_TEXT_ZH = "填写的内容含有无法识别的字符，请重新输入。"
+MAX_ANSWER_BYTES = 8 * 1024 * 1024   # far above any contract answer; a bigger one is refused, not buffered
+MAX_MESSAGE_CHARS = 200              # platform-supplied texts shown on screen or logged
+
+
+def _clean_message(text: str) -> str:
+    """A platform-supplied message, safe to log or show: no control characters, bounded, ID numbers masked."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    if len(cleaned) > MAX_MESSAGE_CHARS:
+        cleaned = cleaned[:MAX_MESSAGE_CHARS] + "…"
+    return scrub(cleaned)
 T = TypeVar("T")
 
 # ---------------------------------------------------------------------------
@@ -223,8 +238,13 @@ class HttpPlatform:
             response = self._client.send(request, stream=True)
             try:
                 chunks = []
+                size = 0
                 for chunk in response.iter_raw():
                     chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise BadResponse(f"{method} {path}: answer larger than {MAX_ANSWER_BYTES} bytes; not read",
+                                          status=response.status_code)
                     if time.monotonic() > self._dl.at:
                         raise httpx.ReadTimeout("response deadline passed", request=request)
                 return response.status_code, b"".join(chunks), request
@@ -239,7 +259,13 @@ class HttpPlatform:
         headers: dict[str, str] = {}
         body = b""
         if json_body is not None:
-            body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            try:
+                body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            except (UnicodeEncodeError, TypeError, ValueError) as exc:
+                # A lone surrogate (argv, a broken decoder) or a value JSON cannot hold: never sendable.
+                raise Refused(UNREADABLE_TEXT_ZH, "unencodable_request",
+                              log_message=f"{method} {path}: request body not encodable as JSON/UTF-8 "
+                                          f"({type(exc).__name__})") from None
             headers["Content-Type"] = "application/json"
         elif content is not None:
             body = content
@@ -294,6 +320,7 @@ class HttpPlatform:
         err = self._error_body(raw)
         code = err.get("code", "") if err else ""
         detail = f"{method} {path}: HTTP {status}" + (f" {code}: {err.get('message', '')}" if err else " without error body")
+        detail = _clean_message(detail)
         if status in (401, 403):
             raise AuthError(detail, err.get("message_zh") if err and status == 403 else None, code=code or "auth")
         if status in (404, 409, 410, 413, 422) and err:
@@ -307,7 +334,9 @@ class HttpPlatform:
         try:
             e = json.loads(raw.decode("utf-8"))["error"]
             if isinstance(e, dict) and isinstance(e.get("message_zh"), str) and e["message_zh"] and isinstance(e.get("code"), str):
-                return e
+                message = e.get("message")
+                return {"code": _clean_message(e["code"])[:64], "message_zh": _clean_message(e["message_zh"]),
+                        "message": _clean_message(message) if isinstance(message, str) else ""}
         except (UnicodeDecodeError, ValueError, KeyError, TypeError):
             pass
         return None
@@ -317,6 +346,12 @@ class HttpPlatform:
         return self._call("POST", "/v1/residents/lookup", _resident, json_body={"id_number": id_number, "ss_number": ss_number})
 
     def verify_essc(self, qr_text: str) -> EsscIdentity:
+        # What can never be an e-SSC code is refused here, as the platform
+        # would (not as "the platform answered badly").
+        if not isinstance(qr_text, str) or not qr_text.strip() or len(qr_text) > QR_MAX_CHARS:
+            size = len(qr_text) if isinstance(qr_text, str) else type(qr_text).__name__
+            raise Refused(QR_MALFORMED_ZH, "qr_malformed", log_message=f"e-SSC QR text refused locally: "
+                                                                      f"empty or too long ({size})")
         return self._call("POST", "/v1/essc/verify", _essc, json_body={"qr_text": qr_text}, retry=False)
 
     def enquiry(self, item_no: int, id_number: str | None, params: dict[str, Any] | None = None,

@@ -354,7 +354,11 @@ class Outbox:
         if state == "failed":
             update["id_number"] = rec["id_number"]  # kept whole: a technician must be able to resubmit
             update["fields"] = rec["fields"]
-        self._table.update(update, doc_ids=[rec.doc_id])
+        with self._db.lock:
+            self._table.update(update, doc_ids=[rec.doc_id])
+            if state != "failed":
+                # The backup still holds the unmasked record: refresh it.
+                self._db.storage.forget_previous()
         self._finished += 1
         if self._finished % 50 == 0:
             self._prune()
