@@ -201,7 +201,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     if chosen.exists():
         try:
             raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
         for section, table in _flatten(raw).items():
             if section not in SCHEMA:

@@ -67,3 +67,10 @@ def test_cli_reports_bad_config_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert "[site] device_id must be not empty" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_config_that_is_not_utf8_is_named(tmp_path):
+    p = tmp_path / "kiosk.toml"
+    p.write_bytes("[site]\nname = \"示范村\"\n".encode("gb18030"))
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(p, env={})

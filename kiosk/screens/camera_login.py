@@ -77,6 +77,10 @@ class QrLogin:
             self.last_result = str(code)
             log.warning("QR login refused: %s", exc)
             Clock.schedule_once(lambda _dt, e=exc: self._refused(e), 0)
+        except Exception:  # anything else: keep the decoder thread alive, say it briefly
+            log.exception("QR login failed unexpectedly")
+            self.last_result = "error"
+            Clock.schedule_once(lambda _dt: self._refused(KioskError("unexpected QR login failure")), 0)
         finally:
             self.busy.release()
 
