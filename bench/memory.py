@@ -224,6 +224,7 @@ def main() -> int:
                 "obj_end": by[n]["objects"], "obj_slope": slope(s, "objects", warm)}
 
     rb, rk = row("bare Kivy window", bare), row("kiosk", ks)
+    mid = (warm + n) // 2
     print(f"RSS (MiB, after gc.collect) over {n} visits; growth per visit = slope over visits {warm}..{n}")
     print(f"kiosk logins: {logins.count('idcard')} ID card, {logins.count('qr')} e-SSC QR, "
           f"other {len(logins) - logins.count('idcard') - logins.count('qr')}")
@@ -232,6 +233,11 @@ def main() -> int:
     for r in (rb, rk):
         print(f"{r['name']:<18} {r['start'] / 1024:>8.1f} {r['v1'] / 1024:>8.1f} {r['end'] / 1024:>9.1f} "
               f"{r['slope']:>10.1f} KiB   {r['obj_start']:>13} {r['obj_end']:>9} {r['obj_slope']:>13.1f}")
+    for r, s_ in ((rb, bare), (rk, ks)):
+        print(f"  {r['name']:<16} growth/visit visits {warm}..{mid}: {slope([x for x in s_ if x['at'] <= mid], 'rss_kib', warm):7.1f} KiB"
+              f"   visits {mid}..{n}: {slope(s_, 'rss_kib', mid):7.1f} KiB")
+    print("  kiosk RSS every 5 visits (MiB): " + " ".join(f"{x['rss_kib'] / 1024:.0f}" for x in ks if x["at"] % 5 == 0))
+    print(f"  MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset (glibc default 8 x cores)')}")
     print("ratios kiosk/bare:")
     print(f"  RSS after start        x{rk['start'] / rb['start']:.2f}")
     print(f"  RSS after {n} visits    x{rk['end'] / rb['end']:.2f}")
