@@ -100,6 +100,10 @@ def main() -> int:
             p50, p95 = pct(lat[b], .5) * 1000, pct(lat[b], .95) * 1000
             print(f"  {kind:8s} raw p50 {r50:6.2f} ms p95 {r95:6.2f} ms | adapter p50 {p50:6.2f} ms p95 {p95:6.2f} ms"
                   f" | added p50 {p50 - r50:+.2f} ms p95 {p95 - r95:+.2f} ms ({p50 / r50:.2f}x)")
+            # Paired: adapter call minus the raw call just before it (same load at that moment).
+            diff = [(y - x) * 1000 for x, y in zip(lat[a], lat[b])]
+            print(f"  {'':8s} paired difference adapter - raw: p50 {pct(diff, .5):+.2f} ms p95 {pct(diff, .95):+.2f} ms"
+                  f" (n={len(diff)})")
         platform.close()
         raw.close()
 

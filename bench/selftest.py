@@ -64,6 +64,8 @@ def main() -> int:
 
         base = median_time(baseline, args.runs)
         full = median_time(lambda: run_selftest(cfg, hub, platform=platform), args.runs)
+        # One more healthy run, to show where the time goes (checks run in parallel).
+        checks = run_selftest(cfg, hub, platform=platform)
         hub.printer_sim.set_state("silent")
         silent = median_time(lambda: run_selftest(cfg, hub, platform=platform), max(1, args.runs // 2))
         hub.printer_sim.set_state("ok")
@@ -74,6 +76,9 @@ def main() -> int:
     print(f"baseline (SAM id + printer status + heartbeat): {base * 1000:8.1f} ms")
     print(f"full self-test, healthy simulators:             {full * 1000:8.1f} ms  ({full / base:5.1f}x baseline)")
     print(f"full self-test, printer silent:                 {silent * 1000:8.1f} ms  ({silent / base:5.1f}x baseline)")
+    print("per check, one healthy run (parallel, so the total is the slowest):")
+    for c in sorted(checks, key=lambda c: -c.seconds):
+        print(f"  {c.name:<10} {c.seconds * 1000:8.1f} ms  {c.status:<8} {c.detail_en[:90]}")
     return 0
 
 
