@@ -469,13 +469,7 @@ class ServiceFlow:
         notes = []
         if self.offline:
             notes.append("网络暂时不通：确认后先保存在本机，网络恢复后自动提交，办理条件由服务平台届时核验。")
-        if self.item.no == 40:
-            action = self.answers.get("action")
-            if action == "临时挂失":
-                until = self.today + _dt.timedelta(days=TEMP_LOSS_DAYS)
-                notes.append(f"临时挂失有效期7天，{until.year}年{until.month}月{until.day}日后自动解挂。")
-            if action in ("临时挂失", "正式挂失"):
-                notes.append(BANK_REMINDER_ZH)
+        notes += self._card_loss_notes()
         return self._set(Step(CONFIRM, self._title(), "请核对以下信息，确认无误后点“确认提交”。",
                               summary=self.summary(), can_back=bool(self.item.fields or self.item.requires_photo),
                               notes_zh=notes, actions=["confirm", "back"]), "confirm")
@@ -533,17 +527,24 @@ class ServiceFlow:
         notes: list[str] = []
         if queued:
             notes.append("网络恢复后本机自动提交，无需重复办理。")
-        if self.item.no == 40:
-            action = self.answers.get("action")
-            if action == "临时挂失":
-                until = self.today + _dt.timedelta(days=TEMP_LOSS_DAYS)
-                notes.append(f"临时挂失有效期7天，{until.year}年{until.month}月{until.day}日后自动解挂。")
-            if action in ("临时挂失", "正式挂失"):
-                notes.append(BANK_REMINDER_ZH)
+        notes += self._card_loss_notes()
         if self.item.no == 38:
             notes.append("本业务仅指社会保障卡社保功能的启用，不包括金融功能的启用。")
         if self.item.no == 21:
             notes.append("认证结果由县级社保经办机构审核后反馈，可通过民生山西APP查询。")
+        return notes
+
+    def _card_loss_notes(self) -> list[str]:
+        """Item 40: when a temporary loss ends, and the guide's bank reminder."""
+        if self.item.no != 40:
+            return []
+        notes = []
+        action = self.answers.get("action")
+        if action == "临时挂失":
+            until = self.today + _dt.timedelta(days=TEMP_LOSS_DAYS)
+            notes.append(f"临时挂失有效期7天，{until.year}年{until.month}月{until.day}日后自动解挂。")
+        if action in ("临时挂失", "正式挂失"):
+            notes.append(BANK_REMINDER_ZH)
         return notes
 
     def _receipt_fields(self) -> list[tuple[str, str]]:
