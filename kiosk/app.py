@@ -103,13 +103,16 @@ class KioskApp(App):
         return self.sm
 
     def on_start(self) -> None:
-        self.devices.start()
-        if self.backend is not None:
-            self.backend.start()
         self.watchdog.set_status("screen", "attract screen")
         Clock.schedule_once(self._announce_ready, 0)  # after the first frame is drawn
 
     def _announce_ready(self, _dt: float) -> None:
+        # Devices and the platform start after the first frame: their worker threads
+        # (pcscd, generating the simulator's residents) would otherwise hold the GIL
+        # while the attract screen is waiting to be drawn.
+        self.devices.start()
+        if self.backend is not None:
+            self.backend.start()
         log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
         self.watchdog.ready()
         block_after = block_after_from_env()

@@ -19,7 +19,6 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.label import Label
 
 from kiosk.errors import KioskError
-from kiosk.screens.camera_view import CameraView
 from kiosk.screens.widgets import KioskScreen
 
 log = logging.getLogger("kiosk.camera_login")
@@ -91,6 +90,8 @@ class QrLogin:
 
 
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
+    from kiosk.screens.camera_view import CameraView
+
     preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
                          fps=10)
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
@@ -196,6 +197,8 @@ class PhotoScreen(KioskScreen):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         from kivy.graphics import Color, Line
+
+        from kiosk.screens.camera_view import CameraView
 
         self.view = CameraView(fps=15, mirror=True)
         self.ids.stage.add_widget(self.view)
@@ -312,8 +315,13 @@ def _attach_to_tech_login(app, screen) -> None:
 
 def register(app, sm):
     qr = QrLogin(app)
-    _attach_to_attract(app, sm.get_screen("attract"), qr)
-    if sm.has_screen("tech_login"):
-        _attach_to_tech_login(app, sm.get_screen("tech_login"))
-    sm.add_widget(PhotoScreen(name="photo"))
+
+    def late(_dt) -> None:
+        # OpenCV and numpy take ~0.4 s to import: after the attract screen is drawn.
+        _attach_to_attract(app, sm.get_screen("attract"), qr)
+        if sm.has_screen("tech_login"):
+            _attach_to_tech_login(app, sm.get_screen("tech_login"))
+        sm.add_widget(PhotoScreen(name="photo"))
+
+    Clock.schedule_once(late, 0.05)
     return {"qr": qr}

@@ -10,7 +10,6 @@ from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from kiosk.flows.search import search
 from kiosk.screens.widgets import KButton, KioskScreen, KKey
 
 KEY_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
@@ -120,6 +119,8 @@ class SearchScreen(KioskScreen):
         if not self.query:
             self.hint = "例如：养老 输入 YL 或 YANGLAO"
             return
+        from kiosk.flows.search import search  # pypinyin loads in ~0.25 s: not at start-up
+
         matches = search(app.catalog, self.query, limit=MAX_RESULTS)
         self.hint = f"找到 {len(matches)} 项，请点选" if matches else "没有找到，请换个说法，或按类别查找"
         for m in matches:
