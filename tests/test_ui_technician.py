@@ -101,16 +101,27 @@ def platform_sim(tmp_path):
     handle.stop()
 
 
-def test_technician_diagnoses_paper_out_and_reports_it(run_kiosk, tmp_path, platform_sim):
+def _offline_technician(tmp_path):
+    """A storage dir holding one technician's offline PIN entry."""
     var = tmp_path / "var"
     var.mkdir()
     creds = sa.OfflineCredentials()
     creds.add("T0012", STAFF_NAME, make_id("141124", _dt.date(1980, 5, 6), 31), ["technician"], PIN)
     creds.save(var / "staff_offline.json")
-    extra = (f'[site]\ndevice_id = "{DEVICE}"\n'
-             f'[platform]\nurl = "{platform_sim.url}"\ndevice_secret = "{SECRET}"\nstart_simulator = false\n'
-             f'[devices.printer]\nsim_out = "{tmp_path / "jobs"}"\n'
-             '[ui]\nidle_timeout = 300\n')
+    return var
+
+
+def _technician_kiosk(tmp_path, platform_sim) -> str:
+    """Config for a kiosk a technician can log in to, against the shared simulator."""
+    _offline_technician(tmp_path)
+    return (f'[site]\ndevice_id = "{DEVICE}"\n'
+            f'[platform]\nurl = "{platform_sim.url}"\ndevice_secret = "{SECRET}"\nstart_simulator = false\n'
+            f'[devices.printer]\nsim_out = "{tmp_path / "jobs"}"\n'
+            '[ui]\nidle_timeout = 300\n')
+
+
+def test_technician_diagnoses_paper_out_and_reports_it(run_kiosk, tmp_path, platform_sim):
+    extra = _technician_kiosk(tmp_path, platform_sim)
     proc = run_kiosk("tests.test_ui_technician:scenario_technician", extra)
     got = json.loads((tmp_path / "tech.json").read_text(encoding="utf-8"))
 
@@ -204,15 +215,7 @@ def scenario_every_screen(app):
 
 
 def test_every_technician_screen_opens(run_kiosk, tmp_path, platform_sim):
-    var = tmp_path / "var"
-    var.mkdir()
-    creds = sa.OfflineCredentials()
-    creds.add("T0012", STAFF_NAME, make_id("141124", _dt.date(1980, 5, 6), 31), ["technician"], PIN)
-    creds.save(var / "staff_offline.json")
-    extra = (f'[site]\ndevice_id = "{DEVICE}"\n'
-             f'[platform]\nurl = "{platform_sim.url}"\ndevice_secret = "{SECRET}"\nstart_simulator = false\n'
-             f'[devices.printer]\nsim_out = "{tmp_path / "jobs"}"\n'
-             '[ui]\nidle_timeout = 300\n')
+    extra = _technician_kiosk(tmp_path, platform_sim)
     run_kiosk("tests.test_ui_technician:scenario_every_screen", extra)
     got = json.loads((tmp_path / "screens.json").read_text(encoding="utf-8"))
     assert any("最近" in t and "行" in t for t in got["tech_log"])
@@ -247,11 +250,7 @@ def scenario_restart(app):
 
 
 def test_restart_exits_the_app_with_the_restart_code(run_kiosk, tmp_path):
-    var = tmp_path / "var"
-    var.mkdir()
-    creds = sa.OfflineCredentials()
-    creds.add("T0012", STAFF_NAME, make_id("141124", _dt.date(1980, 5, 6), 31), ["technician"], PIN)
-    creds.save(var / "staff_offline.json")
+    var = _offline_technician(tmp_path)
     proc = run_kiosk("tests.test_ui_technician:scenario_restart", "[platform]\nstart_simulator = false\n",
                      expect_exit=75)  # EX_TEMPFAIL: systemd's Restart=always brings the kiosk back
     assert json.loads((tmp_path / "restart.json").read_text(encoding="utf-8"))["armed"] == "再按一次确认重启"
