@@ -213,3 +213,27 @@ def test_qr_login_forged_refused_then_valid_code_logs_in(run_kiosk, tmp_path):
     assert "二维码" in got["forged"]
     assert got["source"] == "qr" and got["who"].startswith("您好，")
     assert got["camera_open_in_menu"] is False
+
+
+def scenario_photo_forgotten_at_logout(app):
+    from kiosk import ROOT
+    from tests.ui_helpers import press, report
+
+    yield from _login(app, F1)
+    yield from _open_item(app, "我要办社保", 21)
+    yield from press("开始办理")
+    yield lambda: app.sm.current == "photo"
+    app.devices.camera.show(ROOT / "images/sim/camera/photo/pass.jpg")
+    yield 0.5
+    yield from press("拍照")
+    yield lambda: app.sm.get_screen("photo").accepted == 1
+    app.logout("test: resident walked away")
+    yield lambda: app.sm.current == "attract"
+    photo = app.sm.get_screen("photo")
+    report("photo_wipe", {"jpeg": photo.jpeg is None, "frame": photo.view.snapshot() is None,
+                          "holds": app.sessions.current.holds_personal_data()})
+
+
+def test_certification_photo_is_forgotten_at_logout(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_flows:scenario_photo_forgotten_at_logout")
+    assert _read(tmp_path, "photo_wipe") == {"jpeg": True, "frame": True, "holds": False}

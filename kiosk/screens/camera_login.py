@@ -238,12 +238,14 @@ class PhotoScreen(KioskScreen):
     def on_leave(self, *_a) -> None:
         app = App.get_running_app()
         self.view.stop()
+        self.view.clear()
         app._camera_needed_elsewhere = False
         if app.devices.camera is not None:
             app.devices.camera.close()
 
     def wipe(self) -> None:
         self.jpeg, self.captured, self.accepted, self.verdict = None, 0, 0, ""
+        self.view.clear()  # the captured face must not wait on the screen for the next visitor
 
     def shoot(self) -> None:
         self.verdict, self.accepted = "", 0

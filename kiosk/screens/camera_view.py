@@ -75,6 +75,12 @@ class CameraView(Widget):
             self.camera.close()
         self._last_seq = -1
 
+    def clear(self) -> None:
+        """Forget the last frame (a resident's face) and blank the picture."""
+        self._last_image = None
+        self._last_seq = -1
+        self._rect.size = (0, 0)
+
     def snapshot(self) -> np.ndarray | None:
         """The BGR frame now on screen (for the capture after the countdown)."""
         return None if self._last_image is None else self._last_image.copy()
