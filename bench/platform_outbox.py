@@ -26,7 +26,7 @@ import httpx  # noqa: E402
 
 from kiosk.platform import killcheck, signing  # noqa: E402
 from kiosk.platform.http_client import HttpPlatform  # noqa: E402
-from kiosk.platform.launcher import start_simulator  # noqa: E402
+from kiosk.platform.simulator.launcher import start_simulator  # noqa: E402
 from kiosk.platform.outbox import Outbox  # noqa: E402
 
 SECRET, DEVICE = "bench-secret", "SX-BENCH-1"

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kiosk import config  # noqa: E402
+from kiosk.core import config  # noqa: E402
 from kiosk.devices import DeviceHub  # noqa: E402
 from kiosk.platform.http_client import HttpPlatform  # noqa: E402
-from kiosk.platform.launcher import start_simulator  # noqa: E402
+from kiosk.platform.simulator.launcher import start_simulator  # noqa: E402
 from kiosk.selftest import run_selftest  # noqa: E402
 
 

@@ -18,10 +18,10 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import plugins
-from kiosk.config import Config
+from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
-from kiosk.errors import KioskError
-from kiosk.flows.person import Person
+from kiosk.core.errors import KioskError
+from kiosk.core.person import Person
 from kiosk.flows.session import IdleTimer, SessionManager
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.guide import GuideScreen

@@ -11,7 +11,7 @@ Tamper evidence: every event carries the SHA-256 of the previous event's
 line (``prev``) and its own (``hash``); editing or deleting a line breaks the
 chain and ``verify()`` names the first broken line.
 
-Privacy: string details pass through :func:`kiosk.flows.idnumber.scrub`, so a
+Privacy: string details pass through :func:`kiosk.core.idnumber.scrub`, so a
 full ID number never lands in the log; callers pass names already masked.
 
 Several processes may append (the app and ``kiosk selftest``): each append
@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from kiosk.errors import KioskError
-from kiosk.flows.idnumber import scrub
+from kiosk.core.errors import KioskError
+from kiosk.core.idnumber import scrub
 
 log = logging.getLogger("kiosk.audit")
 

@@ -12,8 +12,8 @@ import logging
 import threading
 from typing import Any, Callable
 
-from kiosk.config import Config
-from kiosk.errors import KioskError, PlatformError
+from kiosk.core.config import Config
+from kiosk.core.errors import KioskError, PlatformError
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
 
@@ -43,7 +43,7 @@ class Backend:
     def _run(self) -> None:
         p = self.cfg["platform"]
         if p["start_simulator"]:
-            from kiosk.platform.launcher import ensure_simulator
+            from kiosk.platform.simulator.launcher import ensure_simulator
 
             try:
                 self.simulator = ensure_simulator(p["url"], p["simulator_seed"], device_secret=p["device_secret"],

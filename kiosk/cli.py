@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from kiosk import logsetup, plugins
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 
 # Modules that may register subcommands. A module that does not exist yet is
 # skipped, so areas can land independently.

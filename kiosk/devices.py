@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk.config import Config
-from kiosk.errors import DeviceError, KioskError
-from kiosk.flows.person import Person
+from kiosk.core.config import Config
+from kiosk.core.errors import DeviceError, KioskError
+from kiosk.core.person import Person
 
 log = logging.getLogger("kiosk.devices")
 

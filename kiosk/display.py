@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 
 @dataclass

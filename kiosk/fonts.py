@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 log = logging.getLogger("kiosk.fonts")
 

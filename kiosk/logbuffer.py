@@ -2,7 +2,7 @@
 
 ``install()`` adds one ``LogBuffer`` handler to the root logger (idempotent)
 and returns it; ``lines(n)`` gives the newest formatted lines. Lines pass
-through ``kiosk.flows.idnumber.scrub`` like the journal's, so no full ID
+through ``kiosk.core.idnumber.scrub`` like the journal's, so no full ID
 number sits in memory for the technician to see. Kivy-free.
 """
 
@@ -12,7 +12,7 @@ import collections
 import logging
 import threading
 
-from kiosk.flows.idnumber import scrub
+from kiosk.core.idnumber import scrub
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_CAPACITY = 500

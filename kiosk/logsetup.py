@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from kiosk.flows.idnumber import scrub
+from kiosk.core.idnumber import scrub
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

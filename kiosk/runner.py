@@ -17,7 +17,7 @@ import time
 import traceback
 from typing import Callable, Generator, Iterator
 
-from kiosk.config import Config
+from kiosk.core.config import Config
 from kiosk.display import ensure_display
 
 log = logging.getLogger("kiosk.runner")
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import importlib
 
-    from kiosk import config as config_mod
+    from kiosk.core import config as config_mod
 
     parser = argparse.ArgumentParser(prog="python -m kiosk.runner")
     parser.add_argument("--script", required=True, help="module:function of a generator script")

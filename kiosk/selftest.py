@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk import IMAGES_DIR, ROOT, __version__
-from kiosk.config import Config
-from kiosk.flows.idnumber import mask_id
+from kiosk.core.config import Config
+from kiosk.core.idnumber import mask_id
 
 log = logging.getLogger("kiosk.selftest")
 
@@ -156,7 +156,7 @@ class _Context:
 
         p = self.cfg["platform"]
         if p.get("start_simulator") and self.hub is None:
-            from kiosk.platform.launcher import ensure_simulator
+            from kiosk.platform.simulator.launcher import ensure_simulator
 
             handle = ensure_simulator(p["url"], p["simulator_seed"], device_secret=p["device_secret"])
             if handle is not None:

@@ -15,7 +15,7 @@ import datetime as _dt
 import functools
 import logging
 
-from kiosk.config import Config
+from kiosk.core.config import Config
 from kiosk.hardware.idcard_text import RESIDENT, IdCardRecord
 
 log = logging.getLogger("kiosk.sim_people")
@@ -60,7 +60,7 @@ def _from_simulator(seed: int, today: _dt.date) -> tuple[IdCardRecord, ...]:
 def demo_cards(cfg: Config | None = None, today: _dt.date | None = None) -> list[IdCardRecord]:
     """ID cards for the simulated reader (F1..F5), known to the configured platform."""
     from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
-    from kiosk.platform.launcher import is_local_default
+    from kiosk.platform.simulator.launcher import is_local_default
 
     if cfg is not None and cfg["platform"]["start_simulator"] and is_local_default(cfg["platform"]["url"]):
         cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or _dt.date.today()))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk import CONFIG_DIR, ROOT
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 log = logging.getLogger("kiosk.voice")
 

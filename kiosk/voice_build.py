@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.errors import ConfigError, KioskError
+from kiosk.core.errors import ConfigError, KioskError
 from kiosk.voice import MANIFEST_NAME, PROMPTS_PATH, VOICE_DIR, VoiceSettings, load_prompts
 
 log = logging.getLogger("kiosk.voice")

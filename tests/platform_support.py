@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from kiosk.platform.http_client import HttpPlatform
-from kiosk.platform.launcher import SimulatorHandle, start_simulator
+from kiosk.platform.simulator.launcher import SimulatorHandle, start_simulator
 
 TODAY = "2026-06-15"          # fixed data date: every run sees the same residents and dates
 SECRET = "test-secret-123"

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from kiosk.audit import AuditError, AuditLog
-from kiosk.flows.idnumber import make_id
+from kiosk.core.idnumber import make_id
 
 ID = make_id("140123", dt.date(1985, 4, 2), 37)
 

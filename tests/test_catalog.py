@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.errors import CatalogError
+from kiosk.core.errors import CatalogError
 from kiosk.flows.catalog import (
     FIELD_TYPES,
     RULE_NAMES,

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from kiosk import config
-from kiosk.errors import ConfigError
+from kiosk.core import config
+from kiosk.core.errors import ConfigError
 from tests.conftest import ROOT
 
 

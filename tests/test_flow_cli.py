@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kiosk.flows.idnumber import mask_id
+from kiosk.core.idnumber import mask_id
 
 from platform_support import SECRET, sample, sim, submissions  # noqa: F401 - sim: fixture
 

@@ -9,7 +9,7 @@ import pytest
 from kiosk.flows.catalog import FormField, Rule, load_catalog
 from kiosk.flows.engine import materials_list, mode_of, print_columns
 from kiosk.flows.fields import KEYBOARDS, display_value, field_state, validate
-from kiosk.flows.idnumber import make_id
+from kiosk.core.idnumber import make_id
 from kiosk.flows.payload import to_platform
 from kiosk.flows.rules import ResidentFacts, evaluate
 from kiosk.platform.adapter import Column

@@ -18,8 +18,8 @@ from PIL import Image
 
 from kiosk.flows.catalog import load_catalog
 from kiosk.flows.engine import APPLICATION, COUNTER_MODE, ENQUIRY, BANK_REMINDER_ZH, ServiceFlow, Site, drive, mode_of
-from kiosk.flows.idnumber import make_id, mask_id
-from kiosk.flows.person import Person
+from kiosk.core.idnumber import make_id, mask_id
+from kiosk.core.person import Person
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.outbox import Outbox
 from kiosk.receipts import render_receipt

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from kiosk.flows.catalog import FormField
 from kiosk.flows.fields import validate
-from kiosk.flows.idnumber import id_problem, is_valid_id, make_id, normalize
+from kiosk.core.idnumber import id_problem, is_valid_id, make_id, normalize
 
 TODAY = _dt.date(2026, 6, 15)
 VALID_ID = make_id("141124", _dt.date(1962, 3, 8), 21)
@@ -91,7 +91,7 @@ def test_id_number_only_in_ascii_digits():
 # ---------------------------------------------------------------------------
 # The platform client: QR text scanned or typed, and what a (broken or hostile) platform answers
 
-from kiosk.errors import PlatformError  # noqa: E402
+from kiosk.core.errors import PlatformError  # noqa: E402
 from kiosk.platform.adapter import BadResponse, Refused  # noqa: E402
 from kiosk.platform.http_client import MAX_ANSWER_BYTES  # noqa: E402
 from tests.platform_support import client, sim  # noqa: E402,F401 - the module's simulator
@@ -167,7 +167,7 @@ import copy  # noqa: E402
 import random  # noqa: E402
 
 from kiosk import ROOT  # noqa: E402
-from kiosk.errors import CatalogError  # noqa: E402
+from kiosk.core.errors import CatalogError  # noqa: E402
 from kiosk.flows import catalog as service_catalog  # noqa: E402
 from kiosk.flows import disclosure  # noqa: E402
 

@@ -119,7 +119,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from kiosk.commands.idcard import decode_capture  # noqa: E402
-from kiosk.errors import KioskError  # noqa: E402
+from kiosk.core.errors import KioskError  # noqa: E402
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.flows.idnumber import is_valid_id
-from kiosk.flows.person import Person
+from kiosk.core.idnumber import is_valid_id
+from kiosk.core.person import Person
 from kiosk.hardware.idcard_protocol import IdCardError
 from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
 from kiosk.hardware.idcard_text import (FOREIGN, HMT, NATIONS, RESIDENT, CardDataError,

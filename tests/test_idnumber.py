@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, strategies as st
 
-from kiosk.flows.idnumber import (age_on, check_char, gender_of, id_problem, is_valid_id, make_id, mask_id,
+from kiosk.core.idnumber import (age_on, check_char, gender_of, id_problem, is_valid_id, make_id, mask_id,
                                   mask_name, scrub)
 
 # Published examples: the GB 11643 sample number, and numbers whose check character is X.

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from kiosk.errors import PlatformError
+from kiosk.core.errors import PlatformError
 from kiosk.platform.adapter import AuthError, BadResponse, Refused, Timeout, Unreachable
 from kiosk.platform.http_client import HttpPlatform
 from tests.platform_support import free_port

@@ -7,7 +7,7 @@ import io
 import json
 
 from kiosk.cli import main
-from kiosk.platform.launcher import answers, ensure_simulator, is_local_default
+from kiosk.platform.simulator.launcher import answers, ensure_simulator, is_local_default
 from tests.platform_support import free_port
 
 
@@ -64,7 +64,7 @@ def test_simulator_dies_with_the_process_that_started_it(tmp_path):
     import sys
     import time
 
-    code = ("import sys, time; from kiosk.platform.launcher import start_simulator\n"
+    code = ("import sys, time; from kiosk.platform.simulator.launcher import start_simulator\n"
             "h = start_simulator(port=0, seed=1); print(h.pid, h.url, flush=True); time.sleep(60)")
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": os.getcwd()})

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from kiosk.errors import DeviceError
-from kiosk.flows.idnumber import mask_id
+from kiosk.core.errors import DeviceError
+from kiosk.core.idnumber import mask_id
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.hardware.printer import (
     CoverOpen, PaperOut, PrinterOffline, ReceiptPrinter, UnknownJob, parse_status,
@@ -189,7 +189,7 @@ def test_session_keeps_last_jobs_and_forgets_them(sim, printer):
 
 
 def test_bad_config_is_a_config_error():
-    from kiosk.errors import ConfigError
+    from kiosk.core.errors import ConfigError
 
     with pytest.raises(ConfigError):
         ReceiptPrinter(driver="bluetooth", port="x")

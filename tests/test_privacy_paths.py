@@ -18,7 +18,7 @@ from PIL import Image
 
 from kiosk.flows.catalog import load_catalog
 from kiosk.flows.engine import Site, drive
-from kiosk.flows.person import Person
+from kiosk.core.person import Person
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.outbox import Outbox
 from kiosk.receipts import render_receipt
@@ -103,7 +103,7 @@ def test_no_personal_data_in_logs_receipts_or_files_after_delivery(sim, tmp_path
 
 def test_fault_report_scrubs_suggestion_phrases_and_selftest_details(sim, tmp_path):
     from kiosk.flows.fault_report import FaultLedger
-    from kiosk.flows.idnumber import make_id
+    from kiosk.core.idnumber import make_id
     from kiosk.selftest import CheckResult
 
     rid, name = make_id("141124", _dt.date(1952, 3, 12), 1), "张德明"
@@ -125,7 +125,7 @@ def test_fault_report_scrubs_suggestion_phrases_and_selftest_details(sim, tmp_pa
 
 
 def test_reprs_of_records_holding_personal_data_hide_it():
-    from kiosk.flows.idnumber import make_id
+    from kiosk.core.idnumber import make_id
     from kiosk.flows.rules import ResidentFacts
     from kiosk.hardware.idcard_protocol import parse_read_data
     from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS

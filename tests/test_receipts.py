@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from kiosk.errors import ConfigError
-from kiosk.flows.idnumber import make_id, mask_id
+from kiosk.core.errors import ConfigError
+from kiosk.core.idnumber import make_id, mask_id
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.receipts import STATUS_QUEUED, Receipt, load_template, render_receipt
 from kiosk.receipts.samples import SAMPLE_ID, SAMPLE_NAME, sample_receipt
@@ -108,7 +108,7 @@ def test_certification_receipt():
 
 
 def test_approximate_completion_is_marked():
-    from kiosk.flows.workdays import expected_completion
+    from kiosk.core.workdays import expected_completion
 
     r = dataclasses.replace(sample_receipt("acceptance"), expected_completion=expected_completion(dt.date(2099, 3, 2), 5))
     assert any(l.startswith("预计办结：约2099年3月9日") for l in lines_of(render_receipt(r)))

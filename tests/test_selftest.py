@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from kiosk import config
+from kiosk.core import config
 from kiosk.devices import DeviceHub
 from kiosk.selftest import CHECK_NAMES, QR_TEST_IMAGE, run_selftest
 from tests.conftest import ROOT

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.errors import DeviceError
-from kiosk.flows.idnumber import make_id
-from kiosk.flows.person import Person
+from kiosk.core.errors import DeviceError
+from kiosk.core.idnumber import make_id
+from kiosk.core.person import Person
 from kiosk.hardware.sscard_errors import SsCardDataError, SsCardExpiredError
 from kiosk.hardware.sscard_record import encode_records, make_record, parse_records
 from kiosk.hardware.sscard_sim import SYNTHETIC_HOLDERS, holder_from_person

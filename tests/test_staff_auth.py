@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 from kiosk.audit import AuditLog
 from kiosk.flows import staff_auth as sa
-from kiosk.flows.idnumber import make_id
+from kiosk.core.idnumber import make_id
 from kiosk.flows.staff_auth import Feature, Role
 
 TODAY = dt.date(2026, 11, 25)

@@ -1,4 +1,4 @@
-"""kiosk.storage: atomic writes, recovery from torn files, one owner per file, thread-safe tables."""
+"""kiosk.core.storage: atomic writes, recovery from torn files, one owner per file, thread-safe tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from kiosk.storage import StorageError, open_db
+from kiosk.core.storage import StorageError, open_db
 
 
 def test_round_trip_is_utf8_and_atomic(tmp_path):
@@ -59,7 +59,7 @@ def test_torn_file_without_backup_starts_empty(tmp_path):
 def test_one_process_owns_the_file(tmp_path):
     path = tmp_path / "db.json"
     db = open_db(path)
-    code = "import sys; from kiosk.storage import open_db\ntry:\n open_db(sys.argv[1])\nexcept Exception as e:\n print(type(e).__name__)"
+    code = "import sys; from kiosk.core.storage import open_db\ntry:\n open_db(sys.argv[1])\nexcept Exception as e:\n print(type(e).__name__)"
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.getcwd()}).stdout
     assert out.strip() == "StorageError"

@@ -8,12 +8,12 @@ import tomllib
 
 import pytest
 
-from kiosk import config
+from kiosk.core import config
 from kiosk.audit import AuditLog
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 from kiosk.flows import staff_auth as sa
 from kiosk.flows.tech_mode import AUDIT_FILE, OFFLINE_FILE, RESTART_EXIT_CODE, TechMode, edit_toml, save_settings
-from kiosk.flows.idnumber import make_id
+from kiosk.core.idnumber import make_id
 from tests.conftest import ROOT
 from tests.platform_support import DEVICE, SECRET, TODAY, admin, client, sim  # noqa: F401 - sim: fixture
 
@@ -83,7 +83,7 @@ def test_operator_gets_least_privilege(tmp_path):
 
 
 def test_qr_login_with_platform_down_is_audited_not_throttled(tmp_path):
-    from kiosk.errors import PlatformError
+    from kiosk.core.errors import PlatformError
     from tests.platform_support import free_port
 
     cfg = make_cfg(tmp_path, f"http://127.0.0.1:{free_port()}")

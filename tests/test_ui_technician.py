@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.flows import staff_auth as sa
-from kiosk.flows.idnumber import make_id
+from kiosk.core.idnumber import make_id
 from tests.platform_support import DEVICE, SECRET, start
 
 PIN = "482915"

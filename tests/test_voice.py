@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kiosk import voice
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 from kiosk.voice_build import build, main
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

@@ -4,7 +4,7 @@ import logging
 import chinese_calendar
 import pytest
 
-from kiosk.flows.workdays import expected_completion
+from kiosk.core.workdays import expected_completion
 
 D = dt.date
 
@@ -72,7 +72,7 @@ def test_zero_days_is_the_same_day():
 
 
 def test_outside_data_range_falls_back_to_weekdays_and_says_so(caplog):
-    caplog.set_level(logging.WARNING, logger="kiosk.flows.workdays")
+    caplog.set_level(logging.WARNING, logger="kiosk.core.workdays")
     last_year = max(chinese_calendar.holidays).year
     start = D(last_year + 1, 3, 6)  # a weekday in a year the package has no data for
     r = expected_completion(start, 5)

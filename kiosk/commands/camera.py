@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import sys
 
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 
 def _default_decoder(args) -> str:
-    from kiosk import config
+    from kiosk.core import config
 
     try:
         return config.load(args.config)["devices.camera"]["decoder"]

@@ -7,7 +7,7 @@ import importlib
 import sys
 import unicodedata
 
-from kiosk.errors import CatalogError
+from kiosk.core.errors import CatalogError
 from kiosk.flows.catalog import Catalog, ServiceItem, load_catalog
 
 CHANNEL_ZH = {"counter": "柜面", "kiosk": "自助机"}

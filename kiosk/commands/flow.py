@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 
 def register(sub, groups) -> None:
@@ -81,13 +81,13 @@ def _invalid_answers(exc: ConfigError) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kiosk import config as kconfig
+    from kiosk.core import config as kconfig
     from kiosk.flows.catalog import load_catalog
     from kiosk.flows.engine import Site, drive
-    from kiosk.flows.idnumber import id_problem, mask_id, normalize
-    from kiosk.flows.person import Person
+    from kiosk.core.idnumber import id_problem, mask_id, normalize
+    from kiosk.core.person import Person
     from kiosk.platform.http_client import HttpPlatform
-    from kiosk.platform.launcher import ensure_simulator
+    from kiosk.platform.simulator.launcher import ensure_simulator
     from kiosk.platform.outbox import Outbox
 
     cfg = kconfig.load(getattr(args, "config", None))

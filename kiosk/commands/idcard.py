@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.flows.idnumber import mask_id
+from kiosk.core.idnumber import mask_id
 
 
 def register(sub, groups) -> None:
@@ -195,7 +195,7 @@ def record_json(rec, unmasked: bool = False) -> dict:
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    from kiosk.errors import KioskError
+    from kiosk.core.errors import KioskError
 
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()

@@ -38,7 +38,7 @@ def _residents(args: argparse.Namespace) -> int:
 
 
 def _issue_qr(args: argparse.Namespace) -> int:
-    from kiosk.flows.idnumber import normalize
+    from kiosk.core.idnumber import normalize
     from kiosk.platform.simulator.essc import EsscIssuer
 
     state = _world_state(args.seed, args.today)

@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 
 def register(sub, groups) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk import config as config_mod
+from kiosk.core import config as config_mod
 
 
 def register(sub, groups) -> None:

@@ -45,7 +45,7 @@ def format_table(results) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kiosk import config
+    from kiosk.core import config
     from kiosk.selftest import all_ok, results_json, run_selftest
 
     cfg = config.load(args.config)

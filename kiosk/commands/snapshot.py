@@ -8,8 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
-from kiosk import config as config_mod
-from kiosk.errors import ConfigError
+from kiosk.core import config as config_mod
+from kiosk.core.errors import ConfigError
 
 SCREENS_HELP = ("attract | menu | menu-logged-in | category:<jobs|skills|insurance|card> | item:<1-40> | "
                 "search | disclosure | disclosure:<item no>")

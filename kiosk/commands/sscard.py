@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 from kiosk.hardware.sscard_sim import FAULTS, SYNTHETIC_HOLDERS, VirtualSsCard, check_fault, describe_holder
 
 

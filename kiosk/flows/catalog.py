@@ -3,7 +3,7 @@
 ``config/catalog.json`` is built from the seed documents by
 ``scripts/build_catalog.py`` (see docs/catalog.md). This module loads it,
 checks every part the app, CLI and flows rely on, and returns immutable
-dataclasses. A bad file raises :class:`kiosk.errors.CatalogError` whose log
+dataclasses. A bad file raises :class:`kiosk.core.errors.CatalogError` whose log
 text names the item number and the field, e.g.
 ``catalog.json item 21: channels: unknown channel 'web'``.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import CONFIG_DIR
-from kiosk.errors import CatalogError
+from kiosk.core.errors import CatalogError
 
 log = logging.getLogger("kiosk.catalog")
 

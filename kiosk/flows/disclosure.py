@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import CONFIG_DIR
-from kiosk.errors import CatalogError
+from kiosk.core.errors import CatalogError
 
 log = logging.getLogger("kiosk.disclosure")
 

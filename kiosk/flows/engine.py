@@ -27,15 +27,15 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 from kiosk.flows import fields as fieldmod
 from kiosk.flows import payload
 from kiosk.flows.catalog import ServiceItem
 from kiosk.flows.fields import FieldState
-from kiosk.flows.idnumber import mask_id, mask_name, mask_phone
-from kiosk.flows.person import Person
+from kiosk.core.idnumber import mask_id, mask_name, mask_phone
+from kiosk.core.person import Person
 from kiosk.flows.rules import CARD_STATE_FROM_PLATFORM, FactFinder, ResidentFacts, beneficiary_facts, evaluate, needs_fields
-from kiosk.flows.workdays import CompletionDate, expected_completion
+from kiosk.core.workdays import CompletionDate, expected_completion
 from kiosk.platform.adapter import TRANSIENT_ERRORS, Column, EnquiryResult, Platform, Refused, Resident
 from kiosk.receipts.model import STATUS_ACCEPTED, STATUS_QUEUED, Receipt
 
@@ -830,7 +830,7 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
             if data is None and answers.get("photo"):
                 from pathlib import Path
 
-                from kiosk.errors import ConfigError
+                from kiosk.core.errors import ConfigError
 
                 try:
                     data = Path(str(answers["photo"])).read_bytes()
@@ -861,7 +861,7 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
             if answers.get("filters") and item.no in BROWSE_ITEMS:
                 filters = answers["filters"]
                 if not isinstance(filters, dict) or set(filters) - set(flow.filters):
-                    from kiosk.errors import ConfigError
+                    from kiosk.core.errors import ConfigError
 
                     raise ConfigError(f"answers: filters must be an object with keys {sorted(flow.filters)}",
                                       "查询条件有误，请检查答案文件。")
@@ -870,7 +870,7 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
                 answers = {k: v for k, v in answers.items() if k != "filters"}
                 continue
             if answers.get("page") and not isinstance(answers["page"], int):
-                from kiosk.errors import ConfigError
+                from kiosk.core.errors import ConfigError
 
                 raise ConfigError(f"answers: page must be a whole number, got {type(answers['page']).__name__}",
                                   "页码有误，请检查答案文件。")

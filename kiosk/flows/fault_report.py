@@ -7,7 +7,7 @@ functional problems (缺少与实际工作对应的操作模块) go to the provi
 bureau (县人社部门), who answer with a result and a reply deadline.
 
 ``FaultLedger`` is the local problem ledger (问题台账): every report is stored
-durably (``kiosk.storage.open_db``) before it is sent, carries its own
+durably (``kiosk.core.storage.open_db``) before it is sent, carries its own
 idempotency key (a resend after a lost answer or a restart is recorded once by
 the platform), and keeps the ticket number, the routing, the reply deadline
 and the replies fetched from the platform.
@@ -31,9 +31,9 @@ from typing import Any, Iterable
 from tinydb import Query
 
 from kiosk import __version__
-from kiosk.errors import KioskError
-from kiosk.flows.idnumber import mask_name, scrub
-from kiosk.storage import open_db
+from kiosk.core.errors import KioskError
+from kiosk.core.idnumber import mask_name, scrub
+from kiosk.core.storage import open_db
 
 log = logging.getLogger("kiosk.faults")
 

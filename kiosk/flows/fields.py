@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.flows.catalog import FormField
-from kiosk.flows.idnumber import id_problem, normalize
+from kiosk.core.idnumber import id_problem, normalize
 
 #: Which on-screen keyboard a field type needs (screens map these to widgets).
 KEYBOARDS: dict[str, str] = {
@@ -183,7 +183,7 @@ def display_value(f: FormField, value: Any) -> str:
     if f.type == "money":
         return f"{value}元"
     if f.type == "id_number":
-        from kiosk.flows.idnumber import mask_id
+        from kiosk.core.idnumber import mask_id
 
         return mask_id(str(value))
     return str(value)

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.errors import ConfigError, KioskError
+from kiosk.core.errors import ConfigError, KioskError
 
 log = logging.getLogger("kiosk.photo")
 

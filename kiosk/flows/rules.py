@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from kiosk.flows.catalog import Rule
-from kiosk.flows.idnumber import age_on, is_valid_id, mask_id
+from kiosk.core.idnumber import age_on, is_valid_id, mask_id
 from kiosk.platform.adapter import EnquiryResult, Platform, Refused
 
 log = logging.getLogger("kiosk.flows")

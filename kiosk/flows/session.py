@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from kiosk.flows.person import Person
+from kiosk.core.person import Person
 
 log = logging.getLogger("kiosk.session")
 

@@ -35,9 +35,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from kiosk.errors import KioskError
-from kiosk.flows.idnumber import is_valid_id, mask_id, mask_name
-from kiosk.storage import write_text_atomic
+from kiosk.core.errors import KioskError
+from kiosk.core.idnumber import is_valid_id, mask_id, mask_name
+from kiosk.core.storage import write_text_atomic
 
 
 # --- roles and permissions --------------------------------------------------

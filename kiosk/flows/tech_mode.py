@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk import config as config_mod
+from kiosk.core import config as config_mod
 from kiosk.audit import AuditLog
-from kiosk.errors import ConfigError, PlatformError
+from kiosk.core.errors import ConfigError, PlatformError
 from kiosk.flows import staff_auth as sa
-from kiosk.storage import write_text_atomic
+from kiosk.core.storage import write_text_atomic
 
 log = logging.getLogger("kiosk.tech")
 
@@ -272,7 +272,7 @@ class TechMode:
             return ""
         acc = self.session.account
         roles = "、".join(sa.ROLE_NAMES_ZH[r] for r in sorted(acc.roles, key=lambda r: r.value))
-        from kiosk.flows.idnumber import mask_name
+        from kiosk.core.idnumber import mask_name
 
         return f"{mask_name(acc.name)}（{roles}）"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 log = logging.getLogger("kiosk.idcard")
 

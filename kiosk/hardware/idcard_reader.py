@@ -21,7 +21,7 @@ from typing import Callable
 
 import serial
 
-from kiosk.flows.idnumber import scrub
+from kiosk.core.idnumber import scrub
 from kiosk.hardware import idcard_protocol as p
 from kiosk.hardware.idcard_text import IdCardRecord, parse_text
 

@@ -22,7 +22,7 @@ import threading
 import time
 import tty
 
-from kiosk.flows.idnumber import make_id
+from kiosk.core.idnumber import make_id
 from kiosk.hardware import idcard_protocol as p
 from kiosk.hardware.idcard_text import FOREIGN, HMT, RESIDENT, IdCardRecord, encode_text
 

@@ -12,8 +12,8 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 
-from kiosk.flows import idnumber
-from kiosk.flows.person import Person
+from kiosk.core import idnumber
+from kiosk.core.person import Person
 from kiosk.hardware.gb_codes import GENDER_CODES, GENDERS, NATIONS  # noqa: F401 - re-exported
 from kiosk.hardware.idcard_protocol import IdCardError, TEXT_LEN
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kiosk.errors import ConfigError, DeviceError
+from kiosk.core.errors import ConfigError, DeviceError
 from kiosk.hardware import escpos_commands as cmd
 
 log = logging.getLogger("kiosk.hardware.printer")

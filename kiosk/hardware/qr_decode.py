@@ -21,7 +21,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 log = logging.getLogger("kiosk.qr")
 

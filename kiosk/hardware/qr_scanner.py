@@ -17,7 +17,7 @@ from typing import Callable
 
 import serial
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 log = logging.getLogger("kiosk.scanner")
 

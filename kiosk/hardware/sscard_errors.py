@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from kiosk.errors import DeviceError
+from kiosk.core.errors import DeviceError
 
 
 class PcscStackError(DeviceError):

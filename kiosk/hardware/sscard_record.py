@@ -12,8 +12,8 @@ import datetime as _dt
 import hashlib
 from dataclasses import dataclass
 
-from kiosk.flows.idnumber import id_problem, mask_id, mask_name, normalize
-from kiosk.flows.person import Person
+from kiosk.core.idnumber import id_problem, mask_id, mask_name, normalize
+from kiosk.core.person import Person
 from kiosk.hardware.gb_codes import GENDER_CODES, GENDERS, NATION_CODES, NATIONS  # noqa: F401 - re-exported
 from kiosk.hardware.sscard_errors import SsCardDataError, SsCardExpiredError
 from kiosk.hardware.sscard_tlv import (
@@ -164,7 +164,7 @@ def make_record(ssn: str, name: str, *, nation: str = "汉", gender: str | None 
     Gender and birth date come from the ID number; the card number and
     identifier are derived from it deterministically.
     """
-    from kiosk.flows.idnumber import birth_date, gender_of
+    from kiosk.core.idnumber import birth_date, gender_of
 
     ssn = normalize(ssn)
     problem = id_problem(ssn)

@@ -24,9 +24,9 @@ import struct
 import threading
 import time
 
-from kiosk.errors import DeviceError
-from kiosk.flows.idnumber import check_char, make_id, mask_id
-from kiosk.flows.person import Person
+from kiosk.core.errors import DeviceError
+from kiosk.core.idnumber import check_char, make_id, mask_id
+from kiosk.core.person import Person
 from kiosk.hardware.pcsc_stack import VPCD_DEFAULT_PORT, try_lock_port, vpcd_slots
 from kiosk.hardware.sscard_record import SsCardRecord, encode_records, make_record
 

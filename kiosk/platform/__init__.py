@@ -18,7 +18,7 @@ def connect(url: str, device_id: str, device_secret: str, connect_timeout: float
     the simulator is started there first; call ``handle.stop()`` on exit.
     """
     from kiosk.platform.http_client import HttpPlatform
-    from kiosk.platform.launcher import ensure_simulator
+    from kiosk.platform.simulator.launcher import ensure_simulator
 
     handle = ensure_simulator(url, simulator_seed, device_secret=device_secret) if start_simulator else None
     return HttpPlatform(url, device_id, device_secret, connect_timeout, read_timeout), handle

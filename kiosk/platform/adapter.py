@@ -20,9 +20,9 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from kiosk.errors import PlatformError
-from kiosk.flows.idnumber import mask_id, mask_name
-from kiosk.flows.person import Person
+from kiosk.core.errors import PlatformError
+from kiosk.core.idnumber import mask_id, mask_name
+from kiosk.core.person import Person
 
 # ---------------------------------------------------------------------------
 # Errors

@@ -35,7 +35,7 @@ from urllib.parse import quote
 import httpcore
 import httpx
 
-from kiosk.flows.idnumber import scrub
+from kiosk.core.idnumber import scrub
 from kiosk.platform import signing
 from kiosk.platform.adapter import (
     Acceptance, AuthError, BadResponse, Column, EnquiryResult, EsscIdentity, FaultReply, FaultTicket,

@@ -1,7 +1,7 @@
 """Durable outbox: a submission is on disk before the screen says so, and reaches the platform exactly once.
 
 ``Outbox(path, platform)`` keeps submissions in a TinyDB on
-``kiosk.storage.AtomicJSONStorage`` (temp → fsync → rename → fsync dir).
+``kiosk.core.storage.AtomicJSONStorage`` (temp → fsync → rename → fsync dir).
 ``enqueue`` returns a ``LocalRef`` only after the record (and its photo file)
 is fsynced. A background sender thread delivers pending records in order when
 the platform is reachable, with exponential backoff and jitter when it is not;
@@ -34,9 +34,9 @@ from typing import Any, Callable
 
 from tinydb import Query
 
-from kiosk.flows.idnumber import id_problem, mask_id
+from kiosk.core.idnumber import id_problem, mask_id
 from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
-from kiosk.storage import _fsync_dir, open_db
+from kiosk.core.storage import _fsync_dir, open_db
 
 log = logging.getLogger("kiosk.outbox")
 

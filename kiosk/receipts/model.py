@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from kiosk.flows.workdays import CompletionDate
+from kiosk.core.workdays import CompletionDate
 
 KINDS = ("acceptance", "enquiry", "checklist", "certification")
 

@@ -19,9 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from kiosk import CONFIG_DIR
-from kiosk.errors import ConfigError
-from kiosk.flows.idnumber import mask_id, mask_name, scrub
-from kiosk.flows.workdays import CompletionDate
+from kiosk.core.errors import ConfigError
+from kiosk.core.idnumber import mask_id, mask_name, scrub
+from kiosk.core.workdays import CompletionDate
 from kiosk.hardware import escpos_commands as cmd
 from kiosk.receipts.model import Receipt
 
@@ -35,7 +35,7 @@ PLACEHOLDERS = (
     "office_name", "office_address", "title",
 )
 _PLACEHOLDER = re.compile(r"{([^{}]*)}")
-# ID-number-shaped runs: 18 characters (kiosk.flows.idnumber.scrub's pattern on
+# ID-number-shaped runs: 18 characters (kiosk.core.idnumber.scrub's pattern on
 # main matches 17, so the renderer does not rely on it alone) and 15 digits
 # (first-generation numbers)
 _ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from kiosk.flows.idnumber import make_id
-from kiosk.flows.workdays import expected_completion
+from kiosk.core.idnumber import make_id
+from kiosk.core.workdays import expected_completion
 from kiosk.receipts.model import STATUS_ACCEPTED, Receipt
 
 SAMPLE_ID = make_id("141124", _dt.date(1962, 3, 8), 21)

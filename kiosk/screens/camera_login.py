@@ -18,7 +18,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.label import Label
 
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 from kiosk.screens.widgets import KioskScreen
 
 log = logging.getLogger("kiosk.camera_login")

@@ -12,7 +12,7 @@ from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 from kiosk.flows.disclosure import load_disclosure
 from kiosk.screens.widgets import KButton, KioskScreen
 

@@ -21,7 +21,7 @@ from kivy.uix.image import Image
 from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
 
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 from kiosk.receipts import Receipt, render_receipt
 from kiosk.receipts.render import preview_image
 

@@ -34,7 +34,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 
 from kiosk import __version__, logbuffer
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 from kiosk.flows import fault_report as fr
 from kiosk.flows.tech_mode import SAFE_SETTINGS, TechMode
 from kiosk.screens.widgets import KButton, KioskScreen

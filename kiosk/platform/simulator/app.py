@@ -27,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from kiosk.flows.idnumber import age_on, id_problem, mask_id, normalize
+from kiosk.core.idnumber import age_on, id_problem, mask_id, normalize
 from kiosk.platform import signing
 from kiosk.platform.simulator import data as simdata
 from kiosk.platform.simulator import enquiries, rules

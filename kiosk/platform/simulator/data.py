@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.flows.idnumber import age_on, gender_of, make_id
+from kiosk.core.idnumber import age_on, gender_of, make_id
 
 # Shanxi counties/districts (GB/T 2260 codes).
 COUNTIES: list[tuple[str, str]] = [

@@ -63,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    from kiosk.platform.launcher import die_with_parent
+    from kiosk.platform.simulator.launcher import die_with_parent
 
     die_with_parent()
     serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import CONFIG_DIR, ROOT
-from kiosk.errors import ConfigError
+from kiosk.core.errors import ConfigError
 
 DEFAULT_PATH = CONFIG_DIR / "kiosk.toml"
 ENV_PATH = "KIOSK_CONFIG"

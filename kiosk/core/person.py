@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from kiosk.flows.idnumber import mask_id, mask_name
+from kiosk.core.idnumber import mask_id, mask_name
 
 
 @dataclass

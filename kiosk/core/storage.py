@@ -38,9 +38,9 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from kiosk.errors import KioskError
+from kiosk.core.errors import KioskError
 
-log = logging.getLogger("kiosk.storage")
+log = logging.getLogger("kiosk.core.storage")
 
 
 class StorageError(KioskError):

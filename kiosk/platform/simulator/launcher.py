@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from kiosk.errors import PlatformError
+from kiosk import ROOT
+from kiosk.core.errors import PlatformError
 from kiosk.platform.simulator.server import READY_PREFIX
 
 log = logging.getLogger("kiosk.platform")
@@ -105,7 +106,7 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
         cmd += ["--state", str(state_path)]
     cmd += extra_args or []
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = str(ROOT)  # the repository root, which holds the kiosk package
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env[PARENT_ENV] = str(os.getpid())
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import chinese_calendar
 
-log = logging.getLogger("kiosk.flows.workdays")
+log = logging.getLogger("kiosk.core.workdays")
 
 #: Guard against absurd inputs (a time limit is at most a few months).
 MAX_WORKING_DAYS = 3660
