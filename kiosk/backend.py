@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from kiosk.core.config import Config
 from kiosk.core.errors import KioskError, PlatformError
+from kiosk.core.supervised import run_loop
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
 
@@ -53,9 +54,13 @@ class Backend:
             except KioskError as exc:
                 log.error("platform simulator did not start: %s", exc)
         self.ready.set()
-        while not self._stop.is_set():
-            self.heartbeat()
-            self._stop.wait(HEARTBEAT_EVERY)
+        # Supervised: any failure (not only the platform's) is logged once and retried.
+        run_loop("platform-heartbeat", self._beat_once, self._stop, max_silence=120.0, backoff_base=5.0,
+                 backoff_cap=HEARTBEAT_EVERY, logger=log)
+
+    def _beat_once(self) -> float:
+        self.heartbeat()
+        return HEARTBEAT_EVERY
 
     def heartbeat(self) -> bool:
         """Tell the platform we are alive; when it answers, send what waits in the outbox."""

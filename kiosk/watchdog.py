@@ -6,7 +6,10 @@ Two things must hold for ``WATCHDOG=1`` to be sent:
   ``Clock.schedule_interval`` callback, so a blocked UI loop stops the ticks;
 * no device call is stuck: any thread wraps a device call in
   ``with watchdog.deadline("printer.print", seconds=10): ...``; a call still
-  inside its block after its deadline counts as stuck.
+  inside its block after its deadline counts as stuck;
+* every background loop (kiosk/core/supervised.py: outbox sender, heartbeat,
+  device readers, camera) beat its liveness heartbeat in time and none of
+  their threads died.
 
 A separate daemon thread checks both every ``ping_every`` seconds and pings
 only when healthy. When the UI is blocked or a call is stuck the pings stop,
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 from kiosk import sdnotify
+from kiosk.core.supervised import LIVENESS, Liveness, Silent
 
 log = logging.getLogger("kiosk.watchdog")
 
@@ -64,10 +68,11 @@ class Health:
     ui_alive: bool
     stuck: tuple[StuckCall, ...] = ()
     active_calls: tuple[str, ...] = ()   # names of calls inside deadline()
+    silent: tuple[Silent, ...] = ()      # background loops stuck or dead
 
     @property
     def ok(self) -> bool:
-        return self.ui_alive and not self.stuck
+        return self.ui_alive and not self.stuck and not self.silent
 
     @property
     def problem(self) -> str:
@@ -77,6 +82,7 @@ class Health:
             parts.append(f"UI loop not responding for {self.ui_age:.0f} s")
         for s in self.stuck:
             parts.append(f"{s.name} stuck {s.overdue:.0f} s past deadline")
+        parts.extend(loop.describe() for loop in self.silent)
         return "; ".join(parts)
 
 
@@ -107,6 +113,7 @@ class Watchdog:
         ping_every: float | None = None,
         stale_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        liveness: Liveness | None = None,
     ) -> None:
         self.notifier: NotifierLike = notifier if notifier is not None else sdnotify.default_notifier()
         env_interval = sdnotify.watchdog_interval()
@@ -119,6 +126,7 @@ class Watchdog:
         self.ping_every = float(ping_every) if ping_every else self.interval / 4
         self.stale_after = float(stale_after) if stale_after else self.interval / 2
         self._clock = clock
+        self.liveness = liveness if liveness is not None else LIVENESS
         self._lock = threading.Lock()
         self._last_tick = clock()
         self._calls: dict[int, _Call] = {}
@@ -199,7 +207,7 @@ class Watchdog:
         stuck = tuple(
             StuckCall(c.name, c.thread, now - c.expires) for c in calls if now > c.expires
         )
-        return Health(age, age <= self.stale_after, stuck, tuple(c.name for c in calls))
+        return Health(age, age <= self.stale_after, stuck, tuple(c.name for c in calls), self.liveness.silent())
 
     def check_once(self) -> Health:
         """One round of the thread: ping if healthy, refresh STATUS. Returns health."""

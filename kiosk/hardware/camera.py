@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from kiosk.core.errors import DeviceError
+from kiosk.core.supervised import beat, run_loop
 
 log = logging.getLogger("kiosk.camera")
 
@@ -189,34 +190,40 @@ class CameraSource:
                 log.exception("%s: when_frame callback failed", self.name)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._set_status(OPENING)
-                self._open()
-                self._error = None
-                self._set_status(RUNNING)
-                log.info("%s: opened", self.name)
-                self._grab_loop()
-            except CameraError as exc:
-                self._error = str(exc)
-                log.error("%s: %s", self.name, exc)
-                self._set_status(ERROR)
-            except Exception as exc:  # OpenCV raises cv2.error and friends
-                self._error = f"{type(exc).__name__}: {exc}"
-                log.exception("%s: unexpected failure", self.name)
-                self._set_status(ERROR)
-            finally:
-                try:
-                    self._release()
-                except Exception:
-                    log.exception("%s: release failed", self.name)
-            if self._stop.wait(self.reopen_delay):
-                break
+        # Supervised (kiosk/core/supervised.py): any failure is logged once, the device is
+        # reopened after a backoff, and a grab stuck in the driver stops the watchdog's pings.
+        run_loop(f"{self.name}-grab", self._session, self._stop, max_silence=30.0,
+                 backoff_base=self.reopen_delay, backoff_cap=max(self.reopen_delay, 10.0), logger=log)
         log.info("%s: closed", self.name)
+
+    def _session(self) -> float:
+        """Open, grab until stopped or failing, release; returns the delay before reopening."""
+        try:
+            self._set_status(OPENING)
+            self._open()
+            self._error = None
+            self._set_status(RUNNING)
+            log.info("%s: opened", self.name)
+            self._grab_loop()
+        except CameraError as exc:
+            self._error = str(exc)
+            log.error("%s: %s", self.name, exc)
+            self._set_status(ERROR)
+        except Exception as exc:  # OpenCV raises cv2.error and friends
+            self._error = f"{type(exc).__name__}: {exc}"
+            self._set_status(ERROR)
+            raise
+        finally:
+            try:
+                self._release()
+            except Exception:
+                log.exception("%s: release failed", self.name)
+        return self.reopen_delay
 
     def _grab_loop(self) -> None:
         next_t = time.monotonic()
         while not self._stop.is_set():
+            beat()
             image = self._read()
             if image is not None:
                 self._publish(image)

@@ -22,6 +22,7 @@ from typing import Callable
 import serial
 
 from kiosk.core.idnumber import scrub
+from kiosk.core.supervised import run_loop
 from kiosk.hardware import idcard_protocol as p
 from kiosk.hardware.idcard_text import IdCardRecord, parse_text
 
@@ -33,7 +34,7 @@ ONLINE, OFFLINE, NO_DEVICE = "online", "offline", "no_device"
 class IdCardReader:
     def __init__(self, port: str, baudrate: int = 115200, poll_interval: float = 0.5,
                  timeout: float = 1.0, *, read_fingerprint: bool = False, removal_misses: int = 2,
-                 max_read_attempts: int = 3, max_backoff: float = 2.0) -> None:
+                 max_read_attempts: int = 3, max_backoff: float = 2.0, max_silence: float = 60.0) -> None:
         self.port = port
         self.baudrate = baudrate
         self.poll_interval = poll_interval
@@ -42,6 +43,8 @@ class IdCardReader:
         self.removal_misses = max(1, removal_misses)
         self.max_read_attempts = max(1, max_read_attempts)
         self.max_backoff = max_backoff
+        self.max_silence = max_silence  # a poll (with its handlers) taking longer counts as hung
+        self._backoff = 0.1
 
         self.when_card_placed: Callable[[], None] | None = None
         self.when_card_read: Callable[[IdCardRecord], None] | None = None
@@ -111,29 +114,31 @@ class IdCardReader:
 
     # ------------------------------------------------------------ worker
     def _run(self) -> None:
-        backoff = 0.1
-        while not self._stop.is_set():
-            if self._ser is None:
-                try:
-                    with self._io:
-                        self._open_port()
-                    backoff = 0.1
-                except p.DeviceOfflineError as exc:
-                    self._set_status(OFFLINE if self._ever_online else NO_DEVICE)
-                    log.debug("idcard: %s; retry in %.1f s", exc, backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, self.max_backoff)
-                    continue
+        # Supervised (kiosk/core/supervised.py): survives any exception, and a poll stuck in a
+        # handler stops the systemd watchdog's pings.
+        run_loop("idcard-reader", self._step, self._stop, max_silence=self.max_silence,
+                 backoff_cap=self.max_backoff, logger=log)
+
+    def _step(self) -> float:
+        if self._ser is None:
             try:
-                self._poll_once()
-            except (serial.SerialException, OSError, termios.error) as exc:
-                self._lost(exc)    # unplugged: EIO from read/write/tcflush
-                continue
-            except Exception as exc:   # a driver bug must not end polling for good
-                log.exception("idcard: unexpected failure while polling")
-                self._lost(exc)
-                continue
-            self._stop.wait(self.poll_interval)
+                with self._io:
+                    self._open_port()
+                self._backoff = 0.1
+            except p.DeviceOfflineError as exc:
+                self._set_status(OFFLINE if self._ever_online else NO_DEVICE)
+                delay, self._backoff = self._backoff, min(self._backoff * 2, self.max_backoff)
+                log.debug("idcard: %s; retry in %.1f s", exc, delay)
+                return delay
+        try:
+            self._poll_once()
+        except (serial.SerialException, OSError, termios.error) as exc:
+            self._lost(exc)    # unplugged: EIO from read/write/tcflush
+            return 0.0
+        except Exception as exc:   # a driver bug: reopen; the loop logs it once and backs off
+            self._lost(exc)
+            raise
+        return self.poll_interval
 
     def _poll_once(self) -> None:
         with self._io:

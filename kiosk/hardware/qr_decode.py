@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from kiosk.core.errors import DeviceError
+from kiosk.core.supervised import run_loop
 
 log = logging.getLogger("kiosk.qr")
 
@@ -221,33 +222,33 @@ class DecoderWorker:
         return image, last_seq
 
     def _run(self) -> None:
-        last_seq = 0
+        # Supervised (kiosk/core/supervised.py): a decoder failure is logged once (not on every
+        # frame) and backed off; a decode stuck for good stops the watchdog's pings.
+        self._last_seq = 0
         min_gap = 1.0 / self.max_rate if self.max_rate > 0 else 0.0
-        while not self._stop.is_set():
-            t0 = time.monotonic()
-            image, last_seq = self._next_image(last_seq)
-            if image is None:
-                # A closed camera answers wait_frame at once: don't spin.
-                self._stop.wait(0.05)
-                continue
-            if self._stop.is_set():
-                break
-            t1 = time.monotonic()
-            try:
-                texts = self.decoder.decode(image)
-            except Exception:
-                log.exception("qr: %s failed on a frame", self.decoder.name)
-                texts = []
+        run_loop("qr-decode", self._step, self._stop, max_silence=30.0, backoff_base=max(min_gap, 0.1),
+                 backoff_cap=5.0, logger=log)
+
+    def _step(self) -> float:
+        min_gap = 1.0 / self.max_rate if self.max_rate > 0 else 0.0
+        t0 = time.monotonic()
+        image, self._last_seq = self._next_image(self._last_seq)
+        if image is None:
+            return 0.05  # a closed camera answers wait_frame at once: don't spin
+        if self._stop.is_set():
+            return 0.0
+        t1 = time.monotonic()
+        try:
+            texts = self.decoder.decode(image)
+        finally:
             self.decode_seconds += time.monotonic() - t1
             self.frames_decoded += 1
-            for text in self.dedup.feed(texts):
-                log.info("qr: code read (%d chars) by %s", len(text), self.decoder.name)
-                cb = self.when_code
-                if cb is not None:
-                    try:
-                        cb(text)
-                    except Exception:
-                        log.exception("qr: when_code callback failed")
-            wait = min_gap - (time.monotonic() - t0)
-            if wait > 0:
-                self._stop.wait(wait)
+        for text in self.dedup.feed(texts):
+            log.info("qr: code read (%d chars) by %s", len(text), self.decoder.name)
+            cb = self.when_code
+            if cb is not None:
+                try:
+                    cb(text)
+                except Exception:
+                    log.exception("qr: when_code callback failed")
+        return max(0.0, min_gap - (time.monotonic() - t0))

@@ -18,6 +18,7 @@ from typing import Callable
 import serial
 
 from kiosk.core.errors import DeviceError
+from kiosk.core.supervised import beat, run_loop
 
 log = logging.getLogger("kiosk.scanner")
 
@@ -133,25 +134,31 @@ class SerialQrScanner:
         self.close()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with serial.Serial(self.port, self.baudrate, timeout=self.timeout,
-                                   write_timeout=self.timeout) as ser:
-                    self._serial = ser
-                    self._set_status(ONLINE)
-                    log.info("scanner: open on %s at %d baud", self.port, self.baudrate)
-                    self._read_loop(ser)
-            except (serial.SerialException, OSError) as exc:
-                log.error("scanner: port %s failed: %s", self.port, exc)
-                self._set_status(OFFLINE)
-            finally:
-                self._serial = None
-            if self._stop.wait(self.reopen_delay):
-                break
+        # Supervised (kiosk/core/supervised.py): survives any exception; a read stuck in a
+        # handler stops the watchdog's pings.
+        run_loop("qr-scanner", self._session, self._stop, backoff_base=self.reopen_delay,
+                 backoff_cap=max(self.reopen_delay, 10.0), logger=log)
+
+    def _session(self) -> float:
+        """Open the port, read until stopped or failing; returns the delay before reopening."""
+        try:
+            with serial.Serial(self.port, self.baudrate, timeout=self.timeout,
+                               write_timeout=self.timeout) as ser:
+                self._serial = ser
+                self._set_status(ONLINE)
+                log.info("scanner: open on %s at %d baud", self.port, self.baudrate)
+                self._read_loop(ser)
+        except (serial.SerialException, OSError) as exc:
+            log.error("scanner: port %s failed: %s", self.port, exc)
+            self._set_status(OFFLINE)
+        finally:
+            self._serial = None
+        return self.reopen_delay
 
     def _read_loop(self, ser: serial.Serial) -> None:
         splitter = LineSplitter(self.max_length)
         while not self._stop.is_set():
+            beat()
             data = ser.read(max(1, ser.in_waiting))  # returns after `timeout` at most
             if not data:
                 continue

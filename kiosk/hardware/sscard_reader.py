@@ -21,6 +21,7 @@ from typing import Callable
 
 from smartcard import scard
 
+from kiosk.core.supervised import run_loop
 from kiosk.hardware.sscard_errors import (
     SsCardApplicationError,
     SsCardError,
@@ -170,23 +171,28 @@ class SsCardReader:
 
     # -- supervision -----------------------------------------------------------
     def _run(self) -> None:
-        backoff = self.poll_interval
-        while not self._stop.is_set():
-            try:
-                if self._ctx is None and not self._establish():
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, 2.0)
-                    continue
-                backoff = self.poll_interval
-                if self._reader_name is None and not self._pick_reader():
-                    self._stop.wait(self.poll_interval)
-                    continue
-                self._watch_card()
-            except Exception:  # keep supervising whatever happens
-                log.exception("sscard supervision error")
-                self._drop_context("unexpected error")
-                self._stop.wait(self.poll_interval)
-        self._drop_context("closed", report=False)
+        # Supervised (kiosk/core/supervised.py): survives any exception, logs it once, and a
+        # supervision round stuck in a handler stops the systemd watchdog's pings.
+        self._backoff = self.poll_interval
+        try:
+            run_loop("sscard-reader", self._step, self._stop, max_silence=self.read_timeout + 60.0,
+                     backoff_base=self.poll_interval, backoff_cap=2.0, logger=log)
+        finally:
+            self._drop_context("closed", report=False)
+
+    def _step(self) -> float:
+        try:
+            if self._ctx is None and not self._establish():
+                delay, self._backoff = self._backoff, min(self._backoff * 2, 2.0)
+                return delay
+            self._backoff = self.poll_interval
+            if self._reader_name is None and not self._pick_reader():
+                return self.poll_interval
+            self._watch_card()
+        except Exception:
+            self._drop_context("unexpected error")
+            raise
+        return 0.0
 
     def _establish(self) -> bool:
         hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)

@@ -37,6 +37,7 @@ from tinydb import Query
 from kiosk.core.idnumber import id_problem, mask_id
 from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
 from kiosk.core.storage import _fsync_dir, open_db
+from kiosk.core.supervised import start_loop
 
 log = logging.getLogger("kiosk.outbox")
 
@@ -148,6 +149,7 @@ class Outbox:
         self._stop = threading.Event()
         self._attempted: dict[str, int] = {}
         self._thread: threading.Thread | None = None
+        self._kicked = False  # in memory: a kick must work even when the disk refuses writes
         self.reachable: bool | None = None
         self.last_error = ""
         self.last_delivery_at = ""
@@ -255,13 +257,22 @@ class Outbox:
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-            self._thread.start()
+            # Supervised: a full disk or EIO while recording an attempt is logged once and
+            # retried with backoff; delivery resumes by itself once the disk takes writes again.
+            self._thread = start_loop("outbox-sender", self._send_due, self._stop, wait=self._sleep,
+                                      max_silence=120.0, backoff_base=max(self.backoff_base, 0.05),
+                                      backoff_cap=self.backoff_cap, logger=log)
+
+    def _sleep(self, delay: float) -> None:
+        self._wake.wait(delay)
+        self._wake.clear()
 
     def kick(self) -> None:
-        """Try pending records now (e.g. the network came back, or a technician pressed 重试)."""
-        with self._db.lock:
-            self._table.update({"next_try": 0.0}, Query().state == "pending")
+        """Try pending records now (e.g. the network came back, or a technician pressed 重试).
+
+        Never writes: the heartbeat calls this, and a disk error must not reach it.
+        """
+        self._kicked = True
         self._wake.set()
 
     def requeue(self, ref: str) -> bool:
@@ -283,12 +294,6 @@ class Outbox:
                 self._cond.wait(0.05)
         return not self._table.search(Query().state == "pending")
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            delay = self._send_due()
-            self._wake.wait(delay)
-            self._wake.clear()
-
     def _send_due(self) -> float:
         """Send every due record in order; returns seconds until the next is due."""
         while not self._stop.is_set():
@@ -296,6 +301,9 @@ class Outbox:
             if not pend:
                 return 30.0
             now = time.time()
+            if self._kicked:
+                self._kicked = False
+                now = float("inf")
             due = [r for r in pend if r["next_try"] <= now]
             if not due:
                 return max(0.05, min(r["next_try"] for r in pend) - now)
