@@ -54,6 +54,8 @@ KEY_F = {n: 281 + n for n in range(1, 13)}  # F1 = 282 ... F12 = 293
 
 class KioskApp(App):
     title = "自助服务终端"
+    # F1 would open Kivy's settings panel, whose changes persist in config.ini: never.
+    use_kivy_settings = False
     theme = ObjectProperty(None)
     logged_in = BooleanProperty(False)
     who_text = StringProperty("")
@@ -104,6 +106,12 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.watchdog.set_status("screen", "attract screen")
+        if getattr(self.cfg, "demo", False):
+            # Added after the root widget so it is drawn above every screen.
+            from kivy.factory import Factory
+
+            self.demo_badge = Factory.DemoBadge()
+            Window.add_widget(self.demo_badge)
         Clock.schedule_once(self._announce_ready, 0)  # after the first frame is drawn
 
     def _announce_ready(self, _dt: float) -> None:
@@ -123,6 +131,9 @@ class KioskApp(App):
         self._idle_ev.cancel()
         self._wd_ev.cancel()
         self.watchdog.close()
+        from kiosk.hardware.qr_decode import close_all_workers
+
+        close_all_workers()  # before the camera goes: no decoder may outlive the app
         self.devices.close()
         if self.backend is not None:
             self.backend.close()
@@ -266,6 +277,13 @@ class KioskApp(App):
         self._dismiss_idle()
 
     # -- keys -------------------------------------------------------------------
+    def open_settings(self, *_args) -> bool:
+        """Kivy's settings panel is a way out of the kiosk: never opened."""
+        log.warning("settings panel request ignored (kiosk)")
+        return False
+
+    def _install_settings_keys(self, window) -> None:
+        """No F1 binding for the settings panel (see open_settings)."""
     def _on_request_close(self, *_args, **_kwargs) -> bool:
         if self.cfg["ui"]["kiosk_mode"]:
             log.info("window close request ignored (kiosk mode)")
@@ -273,17 +291,29 @@ class KioskApp(App):
         return False
 
     def _on_key_down(self, _window, key: int, _scancode, _codepoint, modifiers) -> bool:
+        """Keys from a USB keyboard plugged into the kiosk: none of them may leave the kiosk UI.
+
+        Returning True stops the key before Kivy's own handlers (Escape-to-exit, F1 settings).
+        """
         self.idle.touch()
-        if key == KEY_ESCAPE and self.cfg["ui"]["kiosk_mode"]:
+        kiosk_mode = self.cfg["ui"]["kiosk_mode"]
+        if key == KEY_ESCAPE and kiosk_mode:
             return True  # swallow: Escape must not drop a resident to the desktop
         hot = {KEY_F[n]: n for n in range(1, 13)}
-        if key in hot and self._sim_hotkeys_enabled():
-            self._sim_hotkey(hot[key])
+        if key in hot:
+            if self._sim_hotkeys_enabled():
+                self._sim_hotkey(hot[key])  # demo only: lay a simulated card, show a QR code
+            else:
+                log.info("function key F%d ignored", hot[key])
             return True
+        if kiosk_mode and set(modifiers or ()) & {"alt", "ctrl", "meta", "super"}:
+            return True  # shortcuts (Alt+F4, Alt+Tab, Ctrl+Q/W/C ...) mean nothing on a kiosk
         return False
 
     def _sim_hotkeys_enabled(self) -> bool:
-        return any(self.cfg[f"devices.{d}"]["driver"] == "sim" for d in ("idcard", "sscard", "camera"))
+        """Simulator hotkeys exist only on a demo kiosk (production refuses sim drivers anyway)."""
+        return bool(getattr(self.cfg, "demo", True)) and any(
+            self.cfg[f"devices.{d}"]["driver"] == "sim" for d in ("idcard", "sscard", "camera"))
 
     def _sim_hotkey(self, n: int) -> None:
         """F1-F5: lay ID card of resident 1-5; F6: take it away;

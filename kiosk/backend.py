@@ -43,7 +43,9 @@ class Backend:
 
     def _run(self) -> None:
         p = self.cfg["platform"]
-        if p["start_simulator"]:
+        # Only a demo kiosk ever starts the simulator (config refuses start_simulator in production):
+        # a fake platform must never hand out acceptance numbers on a real kiosk.
+        if p["start_simulator"] and self.cfg.demo:
             from kiosk.platform.simulator.launcher import ensure_simulator
 
             try:

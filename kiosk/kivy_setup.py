@@ -43,6 +43,11 @@ def prepare(*, fullscreen: bool, kiosk_mode: bool, width: int, height: int,
     for name, _value in list(Config.items("input")):
         Config.remove_option("input", name)
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    # Kivy modules (inspector, keybinding's F11/F12, monitor...) switched on in a
+    # config.ini would add keys and overlays a resident could reach: none load.
+    if Config.has_section("modules"):
+        for name, _value in list(Config.items("modules")):
+            Config.remove_option("modules", name)
 
 
 def _has_sound_card() -> bool:

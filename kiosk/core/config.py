@@ -3,6 +3,13 @@
 Defaults are embedded here, so a missing file still gives a working kiosk on
 simulated devices. Every value is checked against the schema below; an
 unknown key or a wrong type stops the start with a message naming the key.
+
+A deployment is either ``mode = "demo"`` (the default: simulated devices, the
+local platform simulator, a visible 演示 marker on screen and on receipts) or
+``mode = "production"``: real devices only, never the simulator, and a real
+device secret (the shipped default or an empty one stops the start). The
+mode is a top-level key of the file (``mode = "production"`` before the first
+table) or ``KIOSK__MODE=production`` in the environment.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ ENV_PREFIX = "KIOSK__"
 # section -> key -> (type, default, allowed values or None)
 _Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple | None]]
 SCHEMA: dict[str, _Spec] = {
+    "kiosk": {
+        "mode": (str, "demo", ("demo", "production")),
+    },
     "site": {
         "name": (str, "示范村便民服务站", None),
         "device_id": (str, "SX-DEMO-0001", None),
@@ -102,6 +112,19 @@ SCHEMA: dict[str, _Spec] = {
     },
 }
 
+DEFAULT_SECRET = "dev-secret-change-me"
+MAX_TEXT = 200      # any string value (a site name, a path, a URL) is shorter than this
+
+
+def _printable(v: str) -> bool:
+    """No control characters (C0, DEL, C1), no line or paragraph separators."""
+    return all(ch.isprintable() or ch == " " for ch in v)
+
+
+def _identifier(v: str) -> bool:
+    return 0 < len(v) <= 64 and all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in v)
+
+
 # Extra range checks: (section, key) -> (predicate, description)
 _RANGES = {
     ("ui", "idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
@@ -114,7 +137,27 @@ _RANGES = {
     ("devices.idcard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
-    ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
+    ("site", "device_id"): (_identifier, "not empty: 1-64 ASCII letters, digits, '-', '_' or '.'"),
+    ("platform", "device_secret"): (lambda v: bool(v.strip()) and v.isprintable() and len(v) <= 256,
+                                    "a non-empty printable secret"),
+    ("devices.sscard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
+    ("devices.sscard", "read_timeout"): (lambda v: 0.5 <= v <= 60, "between 0.5 and 60 seconds"),
+    ("devices.idcard", "baudrate"): (lambda v: 1200 <= v <= 4_000_000, "a serial speed between 1200 and 4000000"),
+    ("devices.scanner", "baudrate"): (lambda v: 1200 <= v <= 4_000_000, "a serial speed between 1200 and 4000000"),
+    ("devices.printer", "baudrate"): (lambda v: 1200 <= v <= 4_000_000, "a serial speed between 1200 and 4000000"),
+    ("devices.printer", "usb_vendor"): (lambda v: 0 <= v <= 0xFFFF, "between 0 and 65535"),
+    ("devices.printer", "usb_product"): (lambda v: 0 <= v <= 0xFFFF, "between 0 and 65535"),
+    ("devices.camera", "decode_rate"): (lambda v: 0 < v <= 60, "between 0 and 60 per second"),
+    ("platform", "simulator_seed"): (lambda v: 0 <= v < 2**32, "between 0 and 4294967295"),
+    ("photo", "min_sharpness"): (lambda v: 0 <= v <= 10_000, "between 0 and 10000"),
+    ("photo", "min_brightness"): (lambda v: 0 <= v <= 255, "between 0 and 255"),
+    ("photo", "max_brightness"): (lambda v: 0 <= v <= 255, "between 0 and 255"),
+    ("photo", "min_face_width"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
+    ("photo", "max_jpeg_kb"): (lambda v: 10 <= v <= 10_000, "between 10 and 10000"),
+    ("photo", "max_side"): (lambda v: 64 <= v <= 8192, "between 64 and 8192 pixels"),
+    ("ui", "width"): (lambda v: 320 <= v <= 8192, "between 320 and 8192 pixels"),
+    ("ui", "height"): (lambda v: 240 <= v <= 8192, "between 240 and 8192 pixels"),
+    ("storage", "dir"): (lambda v: bool(v.strip()), "not empty"),
 }
 
 
@@ -125,6 +168,15 @@ class Config(dict):
 
     def section(self, name: str) -> dict[str, Any]:
         return self[name]
+
+    @property
+    def mode(self) -> str:
+        return self.get("kiosk", {}).get("mode", "demo")
+
+    @property
+    def demo(self) -> bool:
+        """True for a demonstration kiosk (simulators allowed, 演示 shown on screen and receipts)."""
+        return self.mode == "demo"
 
     @property
     def storage_dir(self) -> Path:
@@ -143,10 +195,12 @@ def defaults() -> Config:
 
 
 def _flatten(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """TOML's nested tables ``[devices.idcard]`` -> key "devices.idcard"."""
+    """TOML's nested tables ``[devices.idcard]`` -> key "devices.idcard"; top-level ``mode`` -> [kiosk]."""
     flat: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
-        if name == "devices" and isinstance(value, dict):
+        if name == "mode":
+            flat.setdefault("kiosk", {})["mode"] = value
+        elif name == "devices" and isinstance(value, dict):
             for dev, table in value.items():
                 flat[f"devices.{dev}"] = table
         else:
@@ -160,13 +214,49 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     if isinstance(value, bool) and typ is not bool and bool not in (typ if isinstance(typ, tuple) else (typ,)):
         raise ConfigError(f"{where}: [{section}] {key} must be {_typename(typ)}, got a boolean")
     if not isinstance(value, typ):
-        raise ConfigError(f"{where}: [{section}] {key} must be {_typename(typ)}, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{where}: [{section}] {key} must be {_typename(typ)}, got {type(value).__name__} "
+                          f"{_short(value)}")
+    if isinstance(value, str) and (len(value) > MAX_TEXT * (2 if key == "device_secret" else 1)
+                                   or (key != "device_secret" and not _printable(value))):
+        raise ConfigError(f"{where}: [{section}] {key} must be printable text of at most {MAX_TEXT} characters, "
+                          f"got {_short(value)}")
+    if isinstance(value, float) and value != value:
+        raise ConfigError(f"{where}: [{section}] {key} must be a number, got nan")
     if allowed is not None and value not in allowed:
         raise ConfigError(f"{where}: [{section}] {key} must be one of {list(allowed)}, got {value!r}")
     rng = _RANGES.get((section, key))
     if rng and not rng[0](value):
-        raise ConfigError(f"{where}: [{section}] {key} must be {rng[1]}, got {value!r}")
+        shown = "(hidden)" if key == "device_secret" else _short(value)
+        raise ConfigError(f"{where}: [{section}] {key} must be {rng[1]}, got {shown}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0 and section != "kiosk":
+        raise ConfigError(f"{where}: [{section}] {key} must not be negative, got {value!r}")
     return value
+
+
+def _short(value: Any) -> str:
+    """repr() of a value, cut to one short log line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _name(text: str) -> str:
+    """A key as written when it is short and printable, else its shortened repr."""
+    return text if len(text) <= 60 and _printable(text) else _short(text)
+
+
+def production_problems(cfg: "Config") -> list[str]:
+    """Why ``cfg`` may not run as a production kiosk ([] when it may)."""
+    problems = []
+    p = cfg["platform"]
+    if p["device_secret"] == DEFAULT_SECRET or not p["device_secret"].strip():
+        problems.append("[platform] device_secret is the shipped default or empty: set the secret the province "
+                        "issued (e.g. KIOSK__PLATFORM__DEVICE_SECRET in /etc/default/kiosk, mode 0600)")
+    if p["start_simulator"]:
+        problems.append("[platform] start_simulator must be false (the simulator never runs in production)")
+    sims = [name.split(".", 1)[1] for name in SCHEMA if name.startswith("devices.") and cfg[name]["driver"] == "sim"]
+    if sims:
+        problems.append(f"simulated devices {sims}: set a real driver or \"none\"")
+    return problems
 
 
 def _typename(typ: type | tuple[type, ...]) -> str:
@@ -193,24 +283,44 @@ def _parse_env_value(section: str, key: str, text: str) -> Any:
     return text
 
 
+MAX_CONFIG_BYTES = 256 * 1024
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a config file: a regular file, bounded in size; any failure is one ConfigError line."""
+    try:
+        st = path.stat()
+        if not path.is_file():
+            raise ConfigError(f"{path}: not a regular file")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {st.st_size} bytes; a config file is at most {MAX_CONFIG_BYTES}")
+        with open(path, "rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+        return tomllib.loads(data.decode("utf-8"))
+    except ConfigError:
+        raise
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError, ValueError, MemoryError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {_short(str(exc))}") from exc
+
+
 def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
     """Defaults, then the file, then ``KIOSK__SECTION__KEY`` variables."""
     env = dict(os.environ if env is None else env)
     cfg = defaults()
     chosen = Path(path) if path else Path(env[ENV_PATH]) if env.get(ENV_PATH) else DEFAULT_PATH
     if chosen.exists():
-        try:
-            raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
+        raw = _read_toml(chosen)
         for section, table in _flatten(raw).items():
             if section not in SCHEMA:
-                raise ConfigError(f"{chosen}: unknown section [{section}]; known: {sorted(SCHEMA)}")
+                raise ConfigError(f"{chosen}: unknown section [{_name(section)}]; known: {sorted(SCHEMA)}")
             if not isinstance(table, dict):
                 raise ConfigError(f"{chosen}: [{section}] must be a table")
             for key, value in table.items():
                 if key not in SCHEMA[section]:
-                    raise ConfigError(f"{chosen}: unknown key [{section}] {key}; known: {sorted(SCHEMA[section])}")
+                    raise ConfigError(f"{chosen}: unknown key [{section}] {_name(key)}; "
+                                      f"known: {sorted(SCHEMA[section])}")
                 cfg[section][key] = _check(section, key, value, str(chosen))
     elif path or env.get(ENV_PATH):
         raise ConfigError(f"config file {chosen} does not exist")
@@ -218,6 +328,8 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         if not name.startswith(ENV_PREFIX):
             continue
         parts = name[len(ENV_PREFIX):].lower().split("__")
+        if parts == ["mode"]:
+            parts = ["kiosk", "mode"]
         if len(parts) < 2:
             raise ConfigError(f"environment {name}: expected KIOSK__SECTION__KEY")
         section, key = ".".join(parts[:-1]), parts[-1]
@@ -226,5 +338,9 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         cfg[section][key] = _check(section, key, _parse_env_value(section, key, text), f"environment {name}")
     if cfg["ui"]["idle_warning"] >= cfg["ui"]["idle_timeout"]:
         raise ConfigError("[ui] idle_warning must be shorter than [ui] idle_timeout")
+    if cfg.mode == "production":
+        problems = production_problems(cfg)
+        if problems:
+            raise ConfigError("production mode refused: " + "; ".join(problems))
     cfg.source = chosen if chosen.exists() else None
     return cfg

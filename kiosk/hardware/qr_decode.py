@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 import time
 from typing import Callable, Protocol
 
@@ -158,6 +159,16 @@ class Deduplicator:
         self._last_seen.clear()
 
 
+_RUNNING: "weakref.WeakSet[DecoderWorker]" = weakref.WeakSet()
+
+
+def close_all_workers() -> None:
+    """Stop every running decoder (at app exit: a daemon thread inside zxing-cpp while the
+    interpreter shuts down aborts the process with "terminate called without an active exception")."""
+    for worker in list(_RUNNING):
+        worker.close()
+
+
 class DecoderWorker:
     """Decodes frames off the calling thread at most ``max_rate`` times a second.
 
@@ -194,12 +205,14 @@ class DecoderWorker:
         self.dedup.reset()
         self._thread = threading.Thread(target=self._run, name="qr-decode", daemon=True)
         self._thread.start()
+        _RUNNING.add(self)
 
     def close(self, timeout: float = 3.0) -> None:
         """Stop decoding. Idempotent."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        _RUNNING.discard(self)
         self._stop.set()
         with self._cond:
             self._cond.notify_all()

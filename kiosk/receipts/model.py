@@ -11,6 +11,8 @@ KINDS = ("acceptance", "enquiry", "checklist", "certification")
 
 STATUS_ACCEPTED = "已受理"
 STATUS_QUEUED = "已暂存，网络恢复后自动提交"
+DEMO_MARK = "演示"
+DEMO_NOTICE = "【演示】本回执仅供演示，不作办事凭证"
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Receipt:
     #: checklist materials, one item each
     materials: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: a demonstration kiosk (config mode = "demo"): the receipt says so at the top
+    demo: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -23,7 +23,7 @@ from kiosk.core.errors import ConfigError
 from kiosk.core.idnumber import mask_id, mask_name, scrub
 from kiosk.core.workdays import CompletionDate
 from kiosk.hardware import escpos_commands as cmd
-from kiosk.receipts.model import Receipt
+from kiosk.receipts.model import DEMO_NOTICE, Receipt
 
 log = logging.getLogger("kiosk.receipts")
 
@@ -197,6 +197,8 @@ def render_receipt(
     job = cmd.JobBuilder(paper_width, text_mode, qr_mode)
     cols = job.columns
     cut_done = False
+    if receipt.demo:  # first thing on the paper: nobody may take a demo slip for a real one
+        job.paragraph(DEMO_NOTICE, align="center", bold=True)
     for b in tpl.blocks:
         when = b.get("when")
         if when:

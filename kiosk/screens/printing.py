@@ -127,6 +127,7 @@ def print_receipt(receipt: Receipt, key: str) -> PrintPopup:
     """Render and print ``receipt``; the job is kept in the session for a reprint."""
     app = App.get_running_app()
     c = app.cfg["devices.printer"]
+    receipt.demo = receipt.demo or bool(getattr(app.cfg, "demo", False))
     job = render_receipt(receipt, paper_width=c["paper_width"], text_mode=c["text_mode"], qr_mode=c["qr_mode"])
     app.sessions.current.results.append({"kind": receipt.kind, "key": key, "job": job,
                                          "service": receipt.service_name})

@@ -96,12 +96,15 @@ class SimulatorHandle:
             self.process.stdout.close()
 
 
+SECRET_ENV = "KIOSK_SIM_DEVICE_SECRET"  # read by kiosk.platform.simulator.server
+
+
 def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
                     state_path: str | None = None, extra_args: list[str] | None = None,
                     startup_timeout: float = 20.0) -> SimulatorHandle:
     """Start a simulator subprocess (``port=0``: any free port) and wait until it serves."""
     cmd = [sys.executable, "-m", "kiosk.platform.simulator.server", "--host", host, "--port", str(port),
-           "--seed", str(seed), "--device-secret", device_secret]
+           "--seed", str(seed)]
     if state_path:
         cmd += ["--state", str(state_path)]
     cmd += extra_args or []
@@ -109,6 +112,7 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
     root = str(ROOT)  # the repository root, which holds the kiosk package
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env[PARENT_ENV] = str(os.getpid())
+    env[SECRET_ENV] = device_secret  # never on the command line: /proc/<pid>/cmdline is world-readable
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
     assert proc.stdout is not None
     sel = selectors.DefaultSelector()

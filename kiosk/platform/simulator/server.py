@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import logging
+import os
 import socket
 import sys
 
@@ -57,15 +58,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--error-rate", type=float, default=0.0, metavar="R", help="share of 5xx answers (0..1)")
     p.add_argument("--drop-rate", type=float, default=0.0, metavar="R", help="share of dropped connections (0..1)")
     p.add_argument("--outage", action="store_true", help="drop every /v1 connection (full outage)")
-    p.add_argument("--device-secret", default="dev-secret-change-me")
+    # Never the secret itself on the command line (every local user can read /proc/*/cmdline):
+    # it comes from $KIOSK_SIM_DEVICE_SECRET or a file.
+    p.add_argument("--device-secret-file", metavar="FILE",
+                   help=f"file holding the device secret (default: ${SECRET_ENV}, else the demo secret)")
     p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
     p.add_argument("--access-log", action="store_true")
+
+
+SECRET_ENV = "KIOSK_SIM_DEVICE_SECRET"
+
+
+def device_secret_from(args: argparse.Namespace) -> str:
+    if args.device_secret_file:
+        with open(args.device_secret_file, encoding="utf-8") as f:
+            return f.read(4096).strip()
+    return os.environ.get(SECRET_ENV) or "dev-secret-change-me"
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     from kiosk.platform.simulator.launcher import die_with_parent
 
     die_with_parent()
+    args.device_secret = device_secret_from(args)
     serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,
           drop_rate=args.drop_rate, outage=args.outage, device_secret=args.device_secret, today=args.today,
           access_log=args.access_log)
