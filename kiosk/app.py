@@ -106,6 +106,10 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.watchdog.set_status("screen", "attract screen")
+        from kiosk.core.alerts import alerts
+
+        for alert in alerts():  # e.g. a store repaired at open: systemctl status shows it
+            self.watchdog.set_status(f"alert-{alert.key}", alert.text_en)
         if getattr(self.cfg, "demo", False):
             # Added after the root widget so it is drawn above every screen.
             from kivy.factory import Factory

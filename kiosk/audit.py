@@ -200,6 +200,8 @@ class AuditLog:
                 try:
                     data = json.loads(raw)
                     ev = AuditEvent(**data)
+                    if type(ev.seq) is not int or not isinstance(ev.hash, str) or not isinstance(ev.prev, str):
+                        raise TypeError("wrong field types")
                 except (ValueError, TypeError):
                     yield lineno, None, raw
                     continue

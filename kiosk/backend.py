@@ -23,6 +23,23 @@ log = logging.getLogger("kiosk.backend")
 HEARTBEAT_EVERY = 60.0
 
 
+def report_recovery(cfg: Config, recovery: Any) -> None:
+    """A store was damaged and repaired at open: technician alert + audit entry (never fatal)."""
+    from kiosk.audit import AuditLog
+    from kiosk.core.alerts import raise_alert
+
+    raise_alert(f"storage-{recovery.path.name}", recovery.describe(),
+                f"本机数据文件 {recovery.path.name} 损坏已修复：保留 {recovery.kept} 条，"
+                f"{recovery.lost} 条无法恢复，请联系运维核对。")
+    try:
+        with AuditLog(cfg.storage_dir / "audit.jsonl") as audit:
+            audit.append("storage.recovered", outcome="partial" if recovery.lost else "ok", file=recovery.path.name,
+                         reason=recovery.reason, kept=recovery.kept, lost=recovery.lost,
+                         set_aside=recovery.set_aside.name if recovery.set_aside else "")
+    except Exception as exc:  # noqa: BLE001 - the alert stands even if the audit log is unwritable
+        log.error("could not audit the recovery of %s: %s", recovery.path.name, exc)
+
+
 class Backend:
     def __init__(self, cfg: Config, *, status: Callable[[], dict[str, Any]] | None = None) -> None:
         p = cfg["platform"]
@@ -31,6 +48,8 @@ class Backend:
                                      p["connect_timeout"], p["read_timeout"], ca_bundle=p["ca_bundle"] or None)
         cfg.storage_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.storage_dir / "outbox.json", self.platform)
+        if self.outbox.recovery is not None:
+            report_recovery(cfg, self.outbox.recovery)
         self.simulator = None
         self.ready = threading.Event()   # set once the platform side is settled (simulator up or not ours)
         self._status = status or (lambda: {})

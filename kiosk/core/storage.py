@@ -15,10 +15,17 @@ under one re-entrant lock, so several threads may share the ``TinyDB`` object;
 hold ``db.lock`` yourself around read-modify-write sequences that span several
 calls.
 
-Recovery at open: if the file is empty or torn (not valid JSON) the storage
-falls back to ``<path>.bak``, the previous good state kept as a hard link at
-every write; the unreadable file is kept aside as ``<path>.corrupt-<time>``
-for inspection. Files are UTF-8 regardless of the locale (systemd's C locale).
+Recovery at open (:meth:`AtomicJSONStorage._recover`): a file that is torn,
+not JSON, or valid JSON of the wrong shape (``{"outbox": [1]}``) never stops
+the kiosk from starting. Every intact record is kept: records of the previous
+good state ``<path>.bak`` (a hard link made at every write) are merged with
+every record that can still be parsed out of the damaged file (newer, so they
+win), and records a store's own validator rejects are dropped. What could not
+be kept is described in ``storage.recovery`` (the app raises a technician alert
+and writes an audit entry from it) and set aside as ``<path>.corrupt-<time>``:
+fragments with every ID number masked, never the raw file, deleted after the
+retention period by :func:`sweep_set_aside`. Files are UTF-8 regardless of the
+locale (systemd's C locale).
 """
 
 from __future__ import annotations
@@ -31,14 +38,17 @@ import os
 import tempfile
 import threading
 import time
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
 from kiosk.core.errors import KioskError
+from kiosk.core.idnumber import scrub
 
 log = logging.getLogger("kiosk.core.storage")
 
@@ -83,11 +93,107 @@ def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = Non
     _fsync_dir(path.parent)
 
 
+Validator = Callable[[dict[str, Any]], bool]
+SET_ASIDE_MARK = ".corrupt-"
+_DOC_START = re.compile(r'"(\d{1,18})"\s*:\s*\{')
+_TABLE_START = re.compile(r'"((?:[^"\\]|\\.){1,64})"\s*:\s*\{')
+
+
+@dataclass
+class Recovery:
+    """What recovery at open did: for the technician alert and the audit entry (no personal data)."""
+
+    path: Path
+    reason: str                      # English, one line
+    kept: int = 0                    # records in the recovered state
+    lost: int = 0                    # records (or fragments) that could not be kept
+    set_aside: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = f"{self.path.name}: {self.reason}; kept {self.kept} record(s), could not keep {self.lost}"
+        return text + (f" (set aside as {self.set_aside.name})" if self.set_aside else "")
+
+
+def _shape(data: Any, validators: dict[str, Validator], dropped: list[str]) -> dict[str, dict[str, Any]]:
+    """TinyDB's shape {table: {"<int>": {doc}}}; everything else goes to ``dropped`` (as text)."""
+    out: dict[str, dict[str, Any]] = {}
+    if not isinstance(data, dict):
+        dropped.append(repr(data)[:400])
+        return out
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            dropped.append(f"table {str(name)[:64]!r}: {repr(table)[:400]}")
+            continue
+        valid = validators.get(name)
+        docs: dict[str, Any] = {}
+        for doc_id, doc in table.items():
+            ok = isinstance(doc_id, str) and doc_id.isdigit() and isinstance(doc, dict)
+            if ok and valid is not None:
+                try:
+                    ok = bool(valid(doc))
+                except Exception:  # noqa: BLE001 - a validator bug means "not valid"
+                    ok = False
+            if ok:
+                docs[doc_id] = doc
+            else:
+                dropped.append(f"{name}/{str(doc_id)[:20]}: {repr(doc)[:400]}")
+        out[name] = docs
+    return out
+
+
+def _salvage(text: str, tables: set[str]) -> tuple[dict[str, dict[str, Any]], int]:
+    """Every record that still parses in a damaged TinyDB text; and how many starts did not."""
+    decoder = json.JSONDecoder()
+    found: dict[str, dict[str, Any]] = {}
+    failed = 0
+    table = None
+    pos = 0
+    while pos < len(text):
+        doc = _DOC_START.search(text, pos)
+        tab = _TABLE_START.search(text, pos)
+        if tab and tab.group(1) in tables and (doc is None or tab.start() < doc.start()):
+            table = tab.group(1)
+            found.setdefault(table, {})
+            pos = tab.end()
+            continue
+        if doc is None:
+            break
+        brace = doc.end() - 1
+        try:
+            value, end = decoder.raw_decode(text, brace)
+        except ValueError:
+            failed += 1
+            pos = doc.end()
+            continue
+        if table is not None and isinstance(value, dict):
+            found[table][doc.group(1)] = value
+        pos = end
+    return found, failed
+
+
+def sweep_set_aside(directory: str | os.PathLike, max_age_s: float, now: float | None = None) -> int:
+    """Delete set-aside ``*.corrupt-*`` files older than ``max_age_s``; returns how many."""
+    now = time.time() if now is None else now
+    removed = 0
+    for p in Path(directory).glob(f"*{SET_ASIDE_MARK}*"):
+        try:
+            if now - p.stat().st_mtime > max_age_s:
+                p.unlink()
+                removed += 1
+        except OSError as exc:
+            log.warning("could not delete old set-aside file %s: %s", p.name, exc)
+    return removed
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB storage: temp file → fsync → os.replace → fsync dir."""
 
-    def __init__(self, path: str | os.PathLike, *, lock_file: bool = True, fsync: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike, *, lock_file: bool = True, fsync: bool = True,
+                 validators: dict[str, Validator] | None = None) -> None:
         self.path = Path(path)
+        self.validators = dict(validators or {})
+        self.recovery: Recovery | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
         self.bak_path = self.path.with_name(self.path.name + ".bak")
@@ -111,38 +217,73 @@ class AtomicJSONStorage(Storage):
 
     # -- recovery ----------------------------------------------------------
     @staticmethod
-    def _load(path: Path) -> str | None:
-        """Text of ``path`` if it holds a JSON object, else None."""
+    def _read(path: Path) -> str | None:
+        """The file's text (undecodable bytes replaced), None if missing or blank."""
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return None
         if not raw.strip():
             return None
-        try:
-            text = raw.decode("utf-8")
-            if not isinstance(json.loads(text), dict):
-                return None
-        except (UnicodeDecodeError, ValueError):
-            return None
-        return text
+        return raw.decode("utf-8", errors="replace")
 
     def _recover(self) -> str | None:
-        text = self._load(self.path)
+        text = self._read(self.path)
+        dropped: list[str] = []
         if text is not None:
-            return text
-        exists = self.path.exists() and self.path.stat().st_size > 0
-        bak = self._load(self.bak_path)
-        if exists:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
-            log.warning("database %s was torn; kept aside as %s; %s", self.path, aside.name,
-                        "restored the last good copy" if bak is not None else "starting empty")
-        elif bak is not None:
-            log.warning("database %s missing or empty; restored the last good copy", self.path)
-        if bak is not None:
-            self._write_text(bak)
-        return bak
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            else:
+                shaped = _shape(data, self.validators, dropped)
+                if not dropped:
+                    return text  # the normal case: intact
+                return self._finish_recovery(shaped, dropped, 0, "wrong shape or invalid records")
+        bak_text = self._read(self.bak_path)
+        state: dict[str, dict[str, Any]] = {}
+        if bak_text is not None:
+            try:
+                state = _shape(json.loads(bak_text), self.validators, [])
+            except ValueError:
+                state = {}
+        if text is None:
+            if bak_text is not None:
+                log.warning("database %s missing or empty; restored the last good copy", self.path)
+                self._write_text(json.dumps(state, ensure_ascii=False, separators=(",", ":")))
+                return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+            return None
+        # Torn: the backup, then every record still readable in the damaged file (newer wins).
+        names = set(state) | set(self.validators) | {"_default"}
+        salvaged, failed = _salvage(text, names)
+        salvaged = _shape(salvaged, self.validators, dropped)
+        for name, docs in salvaged.items():
+            state.setdefault(name, {}).update(docs)
+        if failed:
+            dropped.append(f"{failed} record(s) torn beyond reading")
+        return self._finish_recovery(state, dropped, failed, "torn (not valid JSON)", torn_text=text)
+
+    def _finish_recovery(self, state: dict[str, dict[str, Any]], dropped: list[str], torn: int, reason: str,
+                         torn_text: str | None = None) -> str:
+        lost = len(dropped) - (1 if torn else 0) + torn
+        kept = sum(len(t) for t in state.values())
+        aside = self.path.with_name(f"{self.path.name}{SET_ASIDE_MARK}{int(time.time())}")
+        # Only what could not be kept, ID numbers masked: never a second copy of personal data.
+        record = {"file": self.path.name, "reason": reason, "kept": kept, "lost": lost,
+                  "fragments": [scrub(d) for d in dropped][:200]}
+        if torn_text is not None:
+            record["tail"] = scrub(torn_text[-400:])
+        try:
+            write_text_atomic(aside, json.dumps(record, ensure_ascii=False, indent=1), mode=0o600)
+        except OSError as exc:
+            log.error("could not set aside what was lost from %s: %s", self.path, exc)
+            aside = None  # type: ignore[assignment]
+        self.recovery = Recovery(self.path, reason, kept, lost, aside)
+        log.error("database %s was %s: kept %d record(s), could not keep %d%s", self.path, reason, kept, lost,
+                  f"; set aside as {aside.name}" if aside else "")
+        text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        self._write_text(text, keep_backup=False)
+        return text
 
     # -- Storage API ---------------------------------------------------------
     def read(self) -> dict[str, dict[str, Any]] | None:
@@ -159,7 +300,7 @@ class AtomicJSONStorage(Storage):
             self._write_text(text)
             self._text = text
 
-    def _write_text(self, text: str) -> None:
+    def _write_text(self, text: str, keep_backup: bool = True) -> None:
         data = text.encode("utf-8")
         fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -171,7 +312,7 @@ class AtomicJSONStorage(Storage):
                 os.fsync(fd)
         finally:
             os.close(fd)
-        if self.path.exists():
+        if keep_backup and self.path.exists():
             self._link_backup()  # keep the previous good state as .bak
         os.replace(self.tmp_path, self.path)
         if self._fsync:
@@ -252,10 +393,14 @@ class KioskDB(TinyDB):
             super().drop_tables()
 
 
-def open_db(path: str | os.PathLike, *, fsync: bool = True) -> KioskDB:
+def open_db(path: str | os.PathLike, *, fsync: bool = True,
+            validators: dict[str, Validator] | None = None) -> KioskDB:
     """Open (creating if needed) a crash-safe TinyDB owned by this process.
 
     ``fsync=False`` is only for throwaway data (tests of other areas, caches).
+    ``validators``: table name -> predicate on a record; records failing it are
+    dropped at open (and reported in ``db.storage.recovery``), so the store's
+    code never meets a record it cannot handle.
     Raises ``StorageError`` if another process already owns ``path``.
     """
-    return KioskDB(str(path), storage=AtomicJSONStorage, fsync=fsync)
+    return KioskDB(str(path), storage=AtomicJSONStorage, fsync=fsync, validators=validators)

@@ -222,6 +222,12 @@ def compose_description(category: str, phrases: list[str], text: str, suggestion
 # The ledger
 
 
+def _readable(doc: dict[str, Any]) -> bool:
+    """A stored report the ledger can show and send (else dropped and reported at open)."""
+    rec = FaultRecord.from_doc(doc)
+    return isinstance(rec.local_id, str) and bool(rec.local_id)
+
+
 class FaultLedger:
     """``FaultLedger(path, platform, device_id=..., site=...)``.
 
@@ -235,7 +241,8 @@ class FaultLedger:
         self.platform = platform
         self.device_id = device_id
         self.site = site
-        self._db = open_db(path, fsync=fsync)
+        self._db = open_db(path, fsync=fsync, validators={"faults": _readable})
+        self.recovery = self._db.storage.recovery  # damaged file repaired at open (None when intact)
         self._table = self._db.table("faults")
         self._send_lock = threading.Lock()
 

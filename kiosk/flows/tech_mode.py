@@ -180,8 +180,12 @@ class TechMode:
         self._throttle_path = self.dir / THROTTLE_FILE
         try:
             self.throttle.restore(json.loads(self._throttle_path.read_text(encoding="utf-8")))
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
             pass
+        except Exception as exc:  # noqa: BLE001 - any damage: start with a fresh throttle, never crash
+            log.error("login throttle file %s unreadable (%s); starting afresh", self._throttle_path,
+                      f"{type(exc).__name__}: {str(exc)[:80]}")
+            self.throttle = sa.LoginThrottle(clock=clock)
         self.session: sa.StaffSession | None = None
         self.last_selftest: list[Any] = []
         self._ledger = None

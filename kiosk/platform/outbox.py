@@ -124,6 +124,23 @@ def _now_iso() -> str:
     return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+_STATES = ("pending", "delivered", "refused", "failed")
+
+
+def valid_record(rec: dict[str, Any]) -> bool:
+    """A record the outbox can send and show; anything else is dropped (and reported) at open."""
+    return (isinstance(rec.get("ref"), str) and isinstance(rec.get("key"), str)
+            and type(rec.get("item_no")) is int and isinstance(rec.get("id_number"), str)
+            and isinstance(rec.get("fields"), dict) and isinstance(rec.get("photo_file", ""), str)
+            and isinstance(rec.get("photo_type", ""), str) and rec.get("state") in _STATES
+            and type(rec.get("attempts", 0)) is int
+            and all(isinstance(rec.get(k, 0.0), (int, float)) and not isinstance(rec.get(k, 0.0), bool)
+                    for k in ("created_mono", "next_try"))
+            and (rec.get("acceptance") is None or (isinstance(rec["acceptance"], dict)
+                                                   and isinstance(rec["acceptance"].get("acceptance_no"), str)
+                                                   and isinstance(rec["acceptance"].get("status"), str))))
+
+
 def _is_transient(exc: Exception) -> bool:
     if isinstance(exc, BadResponse):
         # A malformed 2xx or a 5xx: the platform may have recorded it; retrying
@@ -141,7 +158,9 @@ class Outbox:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.photo_dir = self.path.with_name(self.path.name + ".photos")
         self.photo_dir.mkdir(parents=True, exist_ok=True)
-        self._db = open_db(self.path, fsync=fsync)
+        self._db = open_db(self.path, fsync=fsync, validators={"outbox": valid_record})
+        #: what recovery at open could not keep (None when the file was intact); the backend reports it
+        self.recovery = self._db.storage.recovery
         self._fsync = fsync
         self._table = self._db.table("outbox")
         self._cond = threading.Condition()

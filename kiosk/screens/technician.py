@@ -514,6 +514,13 @@ class TechInfoScreen(TechPage):
                      f"系统 {_pyplatform.platform()}", f"设备编号 {app.cfg['site']['device_id']}　服务点 {app.cfg['site']['name']}",
                      f"配置文件 {app.cfg.source or '（内置默认值）'}"):
             body.add_widget(label(line, small=True))
+        from kiosk.core.alerts import alerts
+
+        pending = alerts()
+        if pending:
+            body.add_widget(label("需要处理", title=True, color=app.theme.accent))
+            for alert in pending:
+                body.add_widget(label(alert.text_zh, small=True))
         states = app.devices.status()
         if states:
             body.add_widget(label("设备状态", title=True))
