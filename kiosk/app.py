@@ -82,6 +82,9 @@ class KioskApp(App):
 
     # -- build -------------------------------------------------------------
     def build(self):
+        from kiosk.screens import last_resort
+
+        self.last_resort = last_resort.install(self)  # a bug: log, calm message, attract screen
         Builder.load_file(str(KV_FILE))
         self.sm = ScreenManager(transition=NoTransition())
         for screen in (AttractScreen(name="attract"), MenuScreen(name="menu"),
@@ -239,6 +242,19 @@ class KioskApp(App):
         person = self.sessions.current.person
         if source == "sscard" and person is not None and person.source == "sscard":
             self.logout("social-security card removed")
+
+    def recover_from_crash(self, message_zh: str) -> None:
+        """After an unhandled exception: end the visit, dismiss popups, say so calmly on the attract screen."""
+        from kivy.uix.modalview import ModalView
+
+        for widget in list(Window.children):
+            if isinstance(widget, ModalView):
+                widget.dismiss(animation=False)
+        self._idle_popup = None
+        if self.sessions.current.person is not None or self.logged_in:
+            self.logout("unexpected error")
+        self.go_attract()
+        self.sm.get_screen("attract").message = message_zh
 
     def show_error(self, err: KioskError) -> None:
         log.warning("device error shown to resident: %s", err)

@@ -113,6 +113,11 @@ SCHEMA: dict[str, _Spec] = {
 }
 
 DEFAULT_SECRET = "dev-secret-change-me"
+
+#: Settings a technician changes on the kiosk live in the state directory (writable under
+#: ProtectSystem=strict, unlike the config directory) and override the config file.
+SETTINGS_FILE = "settings.toml"
+SETTINGS_KEYS = {("ui", "idle_timeout"), ("ui", "volume"), ("devices.printer", "paper_width")}
 MAX_TEXT = 200      # any string value (a site name, a path, a URL) is shorter than this
 
 
@@ -286,6 +291,39 @@ def _parse_env_value(section: str, key: str, text: str) -> Any:
 MAX_CONFIG_BYTES = 256 * 1024
 
 
+def settings_path(cfg: "Config") -> Path:
+    return cfg.storage_dir / SETTINGS_FILE
+
+
+def _apply_settings(cfg: "Config", env_keys: set[tuple[str, str]]) -> None:
+    """Technicians' saved settings (state directory); a bad file or value is logged and skipped, never fatal."""
+    import logging
+
+    log = logging.getLogger("kiosk.config")
+    path = settings_path(cfg)
+    if not path.exists():
+        return
+    try:
+        raw = _read_toml(path)
+    except ConfigError as exc:
+        log.error("saved settings ignored: %s", exc)
+        return
+    for section, table in _flatten(raw).items():
+        if not isinstance(table, dict):
+            log.error("saved settings: [%s] is not a table; ignored", _name(str(section)))
+            continue
+        for key, value in table.items():
+            if (section, key) not in SETTINGS_KEYS:
+                log.error("saved settings: [%s] %s may not be set there; ignored", _name(section), _name(str(key)))
+                continue
+            if (section, key) in env_keys:
+                continue  # the environment wins
+            try:
+                cfg[section][key] = _check(section, key, value, str(path))
+            except ConfigError as exc:
+                log.error("saved setting ignored: %s", exc)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     """Parse a config file: a regular file, bounded in size; any failure is one ConfigError line."""
     try:
@@ -324,6 +362,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
                 cfg[section][key] = _check(section, key, value, str(chosen))
     elif path or env.get(ENV_PATH):
         raise ConfigError(f"config file {chosen} does not exist")
+    env_keys: set[tuple[str, str]] = set()
     for name, text in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
@@ -335,7 +374,9 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         section, key = ".".join(parts[:-1]), parts[-1]
         if section not in SCHEMA or key not in SCHEMA[section]:
             raise ConfigError(f"environment {name}: unknown key [{section}] {key}")
+        env_keys.add((section, key))
         cfg[section][key] = _check(section, key, _parse_env_value(section, key, text), f"environment {name}")
+    _apply_settings(cfg, env_keys)
     if cfg["ui"]["idle_warning"] >= cfg["ui"]["idle_timeout"]:
         raise ConfigError("[ui] idle_warning must be shorter than [ui] idle_timeout")
     if cfg.mode == "production":

@@ -20,6 +20,7 @@ import os
 import re
 import threading
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -28,7 +29,7 @@ from kiosk.core import config as config_mod
 from kiosk.audit import AuditLog
 from kiosk.core.errors import ConfigError, PlatformError
 from kiosk.flows import staff_auth as sa
-from kiosk.core.storage import write_text_atomic
+from kiosk.core.storage import StorageError, write_text_atomic
 
 log = logging.getLogger("kiosk.tech")
 
@@ -117,15 +118,21 @@ def edit_toml(text: str, section: str, key: str, value: Any) -> str:
 
 
 def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
-    """Validate ``changes`` (keys of SAFE_SETTINGS), write them to the config file atomically, update ``cfg``.
+    """Validate ``changes`` (keys of SAFE_SETTINGS), write them atomically to the settings file, update ``cfg``.
 
-    The new file is loaded with the full config validation before it
-    replaces the old one, so a bad value can never reach the disk. Returns
-    the stored values.
+    The settings file lives in the state directory (``<storage dir>/settings.toml``),
+    not beside the config: under the shipped unit (``ProtectSystem=strict``) the
+    config directory is read-only. ``config.load`` applies it over the config
+    file. Every value is checked before anything is written. Returns the stored
+    values; a write failure is a StorageError with a Chinese message.
     """
-    path = Path(path or cfg.source or os.environ.get(config_mod.ENV_PATH) or config_mod.DEFAULT_PATH)
+    path = Path(path or config_mod.settings_path(cfg))
     stored: dict[str, Any] = {}
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        tomllib.loads(text)
+    except (OSError, ValueError):
+        text = ""  # a damaged settings file is replaced by the new one
     for name, value in changes.items():
         spec = SAFE_SETTINGS.get(name)
         if spec is None:
@@ -134,16 +141,14 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
         if name == "idle_timeout" and value <= cfg["ui"]["idle_warning"]:
             raise ConfigError(f"idle_timeout {value} must exceed idle_warning {cfg['ui']['idle_warning']}",
                               f"无操作自动退出时间必须长于倒计时提示（{cfg['ui']['idle_warning']} 秒）。")
+        config_mod._check(spec.section, spec.name, value, "settings")
         text = edit_toml(text, spec.section, spec.name, value)
         stored[name] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    probe = path.with_name(path.name + ".check")
-    probe.write_text(text, encoding="utf-8")
     try:
-        config_mod.load(probe, env={})  # the whole file must still be a valid config
-    finally:
-        probe.unlink(missing_ok=True)
-    write_text_atomic(path, text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, text, mode=0o640)
+    except OSError as exc:
+        raise StorageError(f"cannot save settings to {path}: {exc}", "设置未能保存（本机存储出错），请联系运维人员。") from exc
     for name, value in stored.items():
         spec = SAFE_SETTINGS[name]
         cfg[spec.section][spec.name] = value
@@ -309,7 +314,7 @@ class TechMode:
         self.require("edit_settings")
         try:
             stored = save_settings(self.cfg, changes)
-        except ConfigError as exc:
+        except (ConfigError, StorageError) as exc:
             self.audit.append("settings.change", outcome="failed", actor=self.actor, changes=changes, error=str(exc))
             raise
         self.audit.append("settings.change", actor=self.actor, changes=stored)
