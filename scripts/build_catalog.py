@@ -357,7 +357,7 @@ ITEM_META: dict[int, dict] = {
         _f("base_percent", "缴费基数（社平工资的百分比，60-300）", "digits", min=60, max=300),
         _f("payment_period", "缴费方式", "choice", choices=["按月", "按季", "按年"]),
     ]},
-    21: {"kind": "certification", "requires_photo": True, "receipt": "certification", "rules": [
+    21: {"kind": "certification", "kiosk_mode": "application", "requires_photo": True, "receipt": "certification", "rules": [
         {"rule": "receiving_benefit", "value": "monthly_benefit",
          "message": "资格认证的办理条件是符合按月领取社会保险待遇。未查到您按月领取待遇的记录，请到县级社保经办机构咨询。"},
     ], "fields": [PHONE]},
@@ -481,16 +481,16 @@ ITEM_META: dict[int, dict] = {
         _f("event_date", "情形发生日期", "date"),
         PHONE,
     ]},
-    38: {"kind": "card", "rules": [
+    38: {"kind": "card", "kiosk_mode": "application", "rules": [
         {"rule": "card_state", "value": ["issued_not_activated"],
          "message": "已申领社会保障卡，但社保功能未启用的，才可办理启用。您的社会保障卡不需要启用或尚未领取。"},
     ]},
-    39: {"kind": "card", "rules": [
+    39: {"kind": "card", "kiosk_mode": "enquiry", "rules": [
         {"rule": "card_state",
          "value": ["in_production", "issued_not_activated", "active", "lost_temporary", "lost_formal", "sealed", "cancelled"],
          "message": "未查到您申领社会保障卡的记录。请到社会保障卡服务窗口咨询申领。"},
     ]},
-    40: {"kind": "card", "rules": [
+    40: {"kind": "card", "kiosk_mode": "application", "rules": [
         {"rule": "card_state", "value": ["active", "lost_temporary", "lost_formal"],
          "message": "只有已启用或已挂失的社会保障卡可以办理挂失或解挂。请到社会保障卡服务窗口咨询。"},
     ], "fields": [
@@ -514,6 +514,17 @@ def receipt_for(meta: dict, channels: list[str]) -> str:
     if "kiosk" not in channels:
         return "checklist"  # counter-only: print what to bring (一次性告知)
     return RECEIPT_BY_KIND[meta["kind"]]
+
+
+def kiosk_mode_for(meta: dict, channels: list[str]) -> str:
+    """How the kiosk handles the item: ``enquiry`` / ``application`` completes it here,
+    ``counter`` prints the checklist. The list's 自助机 items complete here; so do the four
+    counter items the kiosk also carries (21 certification with a photo, 38-40 card services)."""
+    if "kiosk_mode" in meta:
+        return meta["kiosk_mode"]
+    if "kiosk" not in channels:
+        return "counter"
+    return "enquiry" if meta["kind"] in ("enquiry", "info") else "application"
 
 
 GUIDE_KEYS = ["description", "audience", "conditions", "place", "materials", "procedure", "time_limit", "notes", "phone"]
@@ -568,6 +579,7 @@ def build(seeds_dir: Path = SEEDS_DIR) -> dict:
                 # bring, so it doubles as the list-level materials text.
                 "materials": row["conditions"],
                 "channels": row["channels"],
+                "kiosk_mode": kiosk_mode_for(meta, row["channels"]),
                 "time_limit": time_limit,
                 "time_limit_text": time_text,
                 "kind": meta["kind"],

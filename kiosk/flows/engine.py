@@ -13,10 +13,11 @@ failures: those become ``refused`` or ``error`` steps carrying the platform's
 ``message_zh`` and whether a retry makes sense. Calls block on the platform
 (the UI calls them off the UI thread). Kivy-free.
 
-Which items complete on the kiosk: the kiosk-channel items (自助机) plus the
-four the issue asks the kiosk to carry although the list marks them 柜面:
-21 (certification with a photo) and 38–40 (card services). Every other item
-gives the counter checklist (一次性告知), with the application pre-filled on it.
+Which items complete on the kiosk is catalog data (``kiosk_mode`` of each item in
+config/catalog.json): the kiosk-channel items (自助机) plus four the list marks
+柜面 that the kiosk carries, 21 (certification with a photo) and 38–40 (card
+services). Every other item gives the counter checklist (一次性告知), with the
+application pre-filled on it.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ STEP_KINDS = (REFUSED, PHOTO, FORM, CONFIRM, RESULT, COUNTER, ERROR, DONE)
 # Modes
 ENQUIRY, APPLICATION, COUNTER_MODE = "enquiry", "application", "counter"
 
-#: Counter-only in the list, completed on the kiosk as issue 7 asks (photo certification, card services).
-KIOSK_EXTRAS: dict[int, str] = {21: APPLICATION, 38: APPLICATION, 39: ENQUIRY, 40: APPLICATION}
 #: Browsing items with filters (township, type, pay).
 BROWSE_ITEMS = frozenset({3, 6, 9})
 #: Recommendation items ranked by the platform.
@@ -174,12 +173,8 @@ def print_columns(columns: list[Column], limit: int = 4) -> list[Column]:
 
 
 def mode_of(item: ServiceItem) -> str:
-    """enquiry | application | counter: how the kiosk handles ``item``."""
-    if item.no in KIOSK_EXTRAS:
-        return KIOSK_EXTRAS[item.no]
-    if item.is_counter_only:
-        return COUNTER_MODE
-    return ENQUIRY if item.kind in ("enquiry", "info") else APPLICATION
+    """enquiry | application | counter: how the kiosk handles ``item`` (the catalog's ``kiosk_mode``)."""
+    return item.kiosk_mode
 
 
 def materials_list(text: str) -> list[str]:
