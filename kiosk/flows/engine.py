@@ -177,6 +177,47 @@ def mode_of(item: ServiceItem) -> str:
     return item.kiosk_mode
 
 
+#: What the last screen of a visit says, by outcome. A visit that did not succeed never says 办理完成.
+DONE_ZH = {
+    "accepted": "办理完成。",
+    "queued": "申请已保存在本机，网络恢复后会自动提交。请保管好回执。",
+    "shown": "查询完成。",
+    "counter": "请带上打印的材料清单，到柜台办理。",
+    "cancelled": "已结束，没有提交任何内容。",
+    "refused": "本次没有办成。",
+    "failed": "本次没有办成。",
+    "error": "本次没有办成。",
+}
+
+
+def done_words(outcome: str, prev: "Step | None", site: Site) -> tuple[str, list[str], list[int]]:
+    """(message, notes, related items) of the done step: after a refusal or failure, the reason
+    again and what to do next (the counter, the phone, the item to do first)."""
+    message = DONE_ZH.get(outcome, "已结束。")
+    if outcome not in ("refused", "failed", "error"):
+        return message, [], []
+    reason = (prev.message_zh if prev else "").strip()
+    if reason:
+        message += reason
+    notes = list(prev.notes_zh) if prev else []
+    if not any("咨询" in n for n in notes):
+        where = site.office_name or "乡镇（街道）便民服务中心"
+        notes.append(f"下一步：请带上身份证到{where}柜台咨询办理。")
+        if site.office_phone:
+            notes.append(f"咨询电话：{site.office_phone}")
+    return message, notes, list(prev.related) if prev else []
+
+
+def form_errors_zh(bad: list[FieldState]) -> str:
+    """The form's error summary: what to do, naming the fields ("请填写…", "请选择…")."""
+    empty = [fs for fs in bad if not fs.value]
+    if len(bad) == 1:
+        return (bad[0].error_zh or "").rstrip("。") + "，再点“下一步”。"
+    names = "、".join(fs.label for fs in bad)
+    verb = "请填写或选择" if empty else "请按红字提示修改"
+    return f"还有{len(bad)}项要处理：{names}。{verb}标红的项目，再点“下一步”。"
+
+
 def materials_list(text: str) -> list[str]:
     """The guide's materials paragraph as one line per thing to bring."""
     out = []
@@ -407,7 +448,9 @@ class ServiceFlow:
         prev = self.step
         receipt = prev.receipt if prev else None
         outcome = self.outcome or ("cancelled" if self.state not in ("result", "counter") else "shown")
-        return self._set(Step(DONE, self._title(), "", receipt=receipt, can_print=receipt is not None,
+        message, notes, related = done_words(outcome, prev, self.site)
+        return self._set(Step(DONE, self._title(), message, receipt=receipt, can_print=receipt is not None,
+                              notes_zh=notes, related=related,
                               outcome=outcome, reference=prev.reference if prev else "", actions=[]), "done")
 
     # -- steps -----------------------------------------------------------------
@@ -430,7 +473,7 @@ class ServiceFlow:
             self.set_field(f.name, self._fields[f.name].value)
         bad = [fs for fs in self._fields.values() if fs.error_zh]
         if bad:
-            return self._form_step(f"请改正标红的{len(bad)}项。")
+            return self._form_step(form_errors_zh(bad))
         return self._after_form()
 
     def _after_form(self) -> Step:
@@ -455,7 +498,7 @@ class ServiceFlow:
                  ("身份证号", mask_id(self.id_number))]
         for f in self.item.fields:
             value = fieldmod.display_value(f, self.answers.get(f.name))
-            lines.append((f.label, value))
+            lines.append((fieldmod.field_label(f), value))
         if self.photo is not None:
             lines.append(("认证照片", f"已拍摄（{len(self.photo) // 1024 + 1}KB）"))
         return lines
@@ -549,7 +592,7 @@ class ServiceFlow:
             if f.type == "phone":
                 out.append((f.label, mask_phone(str(v or ""))))
             else:
-                out.append((f.label, fieldmod.display_value(f, v)))
+                out.append((fieldmod.field_label(f), fieldmod.display_value(f, v)))
         return out
 
     def _receipt_for_submission(self, queued: bool, reference: str, completion: Any, notes: list[str]) -> Receipt:
