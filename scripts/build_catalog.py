@@ -254,13 +254,19 @@ def _f(name, label, type_, required=True, **extra):
     return field
 
 
+# One-tap answers offered above the pinyin keypad (the keypad stays for anything else): the job
+# titles the platform's vacancies use most, and where a villager is willing to work.
+FIXED_JOBS = ["普工", "电工", "司机", "厨师", "保洁员", "焊工"]
+GIG_JOBS = ["红枣采摘", "搬运装卸", "建筑小工", "餐厅帮工", "农田除草", "快递分拣"]
+PLACES = ["本县", "本市", "省内", "不限"]
+
 SUSPEND_REASONS = ["死亡", "失踪", "在押服刑", "疑似重复领取", "其他"]
 
 ITEM_META: dict[int, dict] = {
     1: {"kind": "registration", "fields": [
         PHONE,
-        _f("job_type", "求职工种", "text_zh"),
-        _f("work_place", "期望工作地点", "text_zh"),
+        _f("job_type", "求职工种", "text_zh", suggestions=FIXED_JOBS),
+        _f("work_place", "期望工作地点", "text_zh", suggestions=PLACES),
         _f("expected_pay", "期望月薪（元）", "money"),
         _f("education", "文化程度", "choice", choices=["小学及以下", "初中", "高中/中专", "大专", "本科及以上"]),
     ]},
@@ -274,8 +280,8 @@ ITEM_META: dict[int, dict] = {
     ]},
     4: {"kind": "registration", "fields": [
         PHONE,
-        _f("job_type", "零工工种", "text_zh"),
-        _f("work_place", "期望工作地点", "text_zh"),
+        _f("job_type", "零工工种", "text_zh", suggestions=GIG_JOBS),
+        _f("work_place", "期望工作地点", "text_zh", suggestions=PLACES),
         _f("expected_pay", "期望日薪（元）", "money"),
         _f("available_time", "可工作时间", "choice", choices=["随时", "工作日", "周末", "农闲时"]),
     ]},
@@ -289,7 +295,7 @@ ITEM_META: dict[int, dict] = {
     ]},
     7: {"kind": "registration", "fields": [
         PHONE,
-        _f("job_type", "需要的零工工种", "text_zh"),
+        _f("job_type", "需要的零工工种", "text_zh", suggestions=GIG_JOBS),
         _f("work_place", "工作地点", "text_zh"),
         _f("headcount", "需要人数", "digits", min=1, max=999),
         _f("pay", "日薪（元）", "money"),

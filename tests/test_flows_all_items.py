@@ -341,7 +341,7 @@ def test_form_errors_show_beside_fields_and_block_next(platform, outbox, pick):
     step = flow.next()
     # The summary says what to do and names the fields; an empty choice says 请选择, not 改正.
     assert step.kind == "form" and "改正" not in step.message_zh
-    assert step.message_zh.startswith("还有3项要处理：联系电话、失业情形、失业日期。")
+    assert step.message_zh == "还有3项没填好：联系电话、失业情形、失业日期。请按下面的红字填写。"
     errs = {f.name: f.error_zh for f in step.fields}
     assert errs["phone"] and errs["unemployed_since"] and errs["reason"] == "请选择失业情形。"
     assert flow.back().kind == "form"   # nothing before the form to go back to

@@ -101,3 +101,177 @@ def test_standard_search_fills_the_space_under_the_query(run_kiosk, tmp_path):
     got = _read(tmp_path, "search")
     assert len(got["visible"]) >= 3, got  # was 1: a one-row band
     assert got["covered"] == [] and got["touches"] == 5, got["pressed"]
+
+
+# ---------------------------------------------------------------- helpers for flows
+
+def _flow(app):
+    return app.sm.get_screen("flow")
+
+
+def _step_is(app, *kinds):
+    from tests.ui_helpers import flow_step
+
+    def ready():
+        return app.sm.current == "flow" and any(flow_step(app, k)() for k in kinds)
+
+    ready.__name__ = f"flow step {'/'.join(kinds)}"
+    return ready
+
+
+def _tap_widget(c, widget):
+    """Tap ``widget`` as a resident would: a swipe first (counted) when it is scrolled away."""
+    from tests.ui_helpers import hidden_in_scroll, reveal, tap
+
+    yield 0.15
+    if hidden_in_scroll(widget):
+        c.count += 1
+        c.pressed.append("(swipe)")
+        reveal(widget)
+        yield 0.15
+    c.pressed.append(getattr(widget, "field_name", widget.text))
+    c.offset_at_tap = widget_screen_offset(widget)
+    tap(widget)
+    yield 0.25
+
+
+def widget_screen_offset(widget) -> float:
+    from kivy.app import App
+
+    return App.get_running_app().sm.get_screen("flow")._scroll_offset()
+
+
+def _font_lacks(text: str) -> list[str]:
+    """Characters of ``text`` the CJK face the kiosk draws with has no glyph for."""
+    from fontTools.ttLib import TTFont
+
+    from kiosk.fonts import cjk_font
+
+    cmap = TTFont(str(cjk_font("regular")), lazy=True).getBestCmap()
+    return sorted({ch for ch in text if not ch.isspace() and ord(ch) not in cmap})
+
+
+# ---------------------------------------------------------------- item 1 with the pinyin keypad (point 4)
+
+def scenario_item1_journey(app):
+    from tests.ui_helpers import (TouchCounter, field_box, find_button, last_job_lines, platform_submissions, printed, report,
+                                  shot, texts)
+
+    c = TouchCounter()
+    seen = {}
+    yield from _login(app, F3)  # an unemployed job seeker
+    c.start()
+    yield from c.press("我要找工作")
+    yield lambda: app.sm.current == "items"
+    yield from c.press("1.")
+    yield lambda: app.sm.current == "guide"
+    yield from c.press("开始办理")
+    yield _step_is(app, "form")
+    flow = _flow(app)
+    seen["form_actions"] = [b.text for b in reversed(flow.ids.actions.children)]
+    shot("flow-item1-form" + ("-elder" if app.theme.elder else ""))
+    # 求职工种: one tap on a common answer; it is marked with a glyph the font has.
+    flow.ids.scroll.scroll_y = 0.6  # the resident has scrolled down a little
+    yield 0.2
+    chip = find_button(flow.ids.body, "电工")
+    yield from _tap_widget(c, chip)
+    before = c.offset_at_tap
+    yield 0.3
+    seen["offset_after_choice"] = [before, flow._scroll_offset()]
+    chosen = [t for t in texts(flow.ids.body) if t.endswith("电工") and t != "电工"]
+    seen["chosen"] = chosen
+    seen["missing_glyphs"] = _font_lacks("".join(texts(flow.ids.body)))
+    # 期望工作地点 on the pinyin keypad, character by character from the candidate bar.
+    box = field_box(app, "work_place")
+    yield from _tap_widget(c, box)
+    before = c.offset_at_tap
+    for letters, char in (("LIN", "临"), ("XIAN", "县")):
+        for ch in letters:
+            yield from c.press(ch)
+        yield from c.press(char)
+    yield from c.press("确定")
+    yield 0.3
+    seen["offset_after_keypad"] = [before, flow._scroll_offset()]
+    yield from _tap_widget(c, field_box(app, "expected_pay"))
+    for ch in "3500":
+        yield from c.press(ch)
+    yield from c.press("确定")
+    yield 0.3
+    yield from c.press("初中")
+    shot("flow-item1-chosen" + ("-elder" if app.theme.elder else ""))
+    yield from c.press("下一步")
+    yield _step_is(app, "confirm")
+    seen["summary"] = [list(x) for x in flow.step.summary]
+    yield from c.press("确认提交")
+    yield _step_is(app, "result")
+    seen["result"] = flow.step.outcome
+    yield from c.press("打印回执")
+    yield printed(app)
+    seen["receipt"] = last_job_lines(app)
+    yield from c.press("关闭")
+    yield from c.press("完成")
+    yield _step_is(app, "done")
+    seen["done"] = texts(flow.ids.body)
+    yield from c.press("退出")
+    yield lambda: app.sm.current == "attract"
+    seen.update(c.stop())
+    seen["stored"] = [s for s in platform_submissions(app) if s.get("item_no") == 1]
+    report("item1", seen)
+
+
+def test_item1_registration_by_touch_keeps_scroll_marks_choice_and_counts_touches(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_journeys:scenario_item1_journey", timeout=240)
+    got = _read(tmp_path, "item1")
+    assert got["form_actions"][0] == "返回上一步" and got["form_actions"][-1] == "退出"
+    a, b = got["offset_after_choice"]
+    assert a > 50 and abs(a - b) < 60, got["offset_after_choice"]  # was: back to the top (0)
+    a, b = got["offset_after_keypad"]
+    assert abs(a - b) < 60, got["offset_after_keypad"]
+    assert got["chosen"] == ["✓ 电工"] and got["missing_glyphs"] == []
+    summary = dict(got["summary"])
+    assert summary["求职工种"] == "电工" and summary["期望工作地点"] == "临县" and summary["期望月薪"] == "3500元"
+    assert got["result"] == "accepted" and any("电工" in json.dumps(s, ensure_ascii=False) for s in got["stored"])
+    assert not any("（元）：" in line and "元" in line.split("：", 1)[1] for line in got["receipt"])
+    assert got["done"][0] == "办理完成。"
+    # was 39 (pinyin for both words, 3 swipes back down the form); 电工 is one tap now
+    assert got["touches"] <= 32, got["pressed"]  # incl. 关闭, 完成, 退出 and the swipes down the form
+
+
+def scenario_form_errors(app):
+    from tests.ui_helpers import on_screen, report, shot, texts
+
+    yield from _login(app, F3)
+    yield from _press_all(app, ["我要找工作"], "items")
+    yield from _press_all(app, ["1."], "guide")
+    from tests.ui_helpers import press
+
+    yield from press("开始办理")
+    yield _step_is(app, "form")
+    yield from press("下一步")
+    yield lambda: _flow(app).step.kind == "form" and any(f.error_zh for f in _flow(app).step.fields)
+    yield 0.4
+    flow = _flow(app)
+    msg = flow.ids.body.children[-1]
+    first_bad = next(f for f in flow.step.fields if f.error_zh)
+    shot("flow-item1-errors" + ("-elder" if app.theme.elder else ""))
+    report("errors", {"message": msg.text, "color": list(msg.color), "accent": list(app.theme.accent),
+                      "errors": [f.error_zh for f in flow.step.fields if f.error_zh],
+                      "first_visible": on_screen(flow._field_widgets[first_bad.name]),
+                      "texts": texts(flow.ids.body)})
+
+
+def _press_all(app, captions, screen):
+    from tests.ui_helpers import press
+
+    for caption in captions:
+        yield from press(caption)
+    yield lambda: app.sm.current == screen
+
+
+def test_form_errors_are_red_say_what_to_do_and_scroll_to_the_first(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_journeys:scenario_form_errors")
+    got = _read(tmp_path, "errors")
+    assert got["color"] == got["accent"], got  # was black
+    assert got["message"].startswith("还有") and "改正" not in " ".join(got["texts"])
+    assert "请选择文化程度。" in got["errors"] and "请填写求职工种。" in got["errors"]
+    assert got["first_visible"] is True

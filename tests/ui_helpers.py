@@ -200,3 +200,18 @@ def on_screen(widget) -> bool:
     x, y = widget.to_window(widget.x, widget.y)
     inside = x >= -1 and y >= -1 and x + widget.width <= Window.width + 1 and y + widget.height <= Window.height + 1
     return inside and widget.height > 0 and widget.opacity > 0 and not hidden_in_scroll(widget)
+
+
+def field_box(app, name: str):
+    """The input box of form field ``name`` on the flow screen."""
+    return next(w for w in walk(app.sm.get_screen("flow").ids.body) if getattr(w, "field_name", None) == name)
+
+
+def press_field(app, name: str):
+    """Scenario step: scroll the field's input box into view and tap it (opens its keypad)."""
+    box = field_box(app, name)
+    yield 0.15
+    reveal(box)
+    yield 0.15
+    tap(box)
+    yield 0.2

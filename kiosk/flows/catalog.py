@@ -154,11 +154,15 @@ class FormField:
     choices: tuple[str, ...] = ()
     min: int | None = None
     max: int | None = None
+    #: one-tap answers shown above the keypad of a text field (any other text can still be typed)
+    suggestions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "label": self.label, "type": self.type, "required": self.required}
         if self.choices:
             out["choices"] = list(self.choices)
+        if self.suggestions:
+            out["suggestions"] = list(self.suggestions)
         if self.min is not None:
             out["min"] = self.min
         if self.max is not None:
@@ -420,10 +424,19 @@ def _parse_field(ck: _Checker, raw: Any, i: int) -> FormField:
                 raise ck.fail(f"{label}.{key}", f"expected a whole number, got {v!r}")
     if lo is not None and hi is not None and lo > hi:
         raise ck.fail(label, f"min {lo} > max {hi}")
-    extra = set(raw) - {"name", "label", "type", "required", "choices", "min", "max"}
+    suggestions: tuple[str, ...] = ()
+    if "suggestions" in raw:
+        raw_sugg = raw["suggestions"]
+        if ftype != "text_zh":
+            raise ck.fail(f"{label}.suggestions", f"only text_zh fields take suggestions (type is {ftype})")
+        if not isinstance(raw_sugg, list) or not raw_sugg or not all(isinstance(c, str) and c for c in raw_sugg) \
+                or len(set(raw_sugg)) != len(raw_sugg):
+            raise ck.fail(f"{label}.suggestions", f"expected a non-empty list of distinct texts, got {raw_sugg!r}")
+        suggestions = tuple(raw_sugg)
+    extra = set(raw) - {"name", "label", "type", "required", "choices", "min", "max", "suggestions"}
     if extra:
         raise ck.fail(label, f"unknown keys {sorted(extra)}")
-    return FormField(name, flabel, ftype, required, choices, lo, hi)
+    return FormField(name, flabel, ftype, required, choices, lo, hi, suggestions)
 
 
 def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> ServiceItem:

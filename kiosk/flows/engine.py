@@ -210,12 +210,10 @@ def done_words(outcome: str, prev: "Step | None", site: Site) -> tuple[str, list
 
 def form_errors_zh(bad: list[FieldState]) -> str:
     """The form's error summary: what to do, naming the fields ("请填写…", "请选择…")."""
-    empty = [fs for fs in bad if not fs.value]
     if len(bad) == 1:
-        return (bad[0].error_zh or "").rstrip("。") + "，再点“下一步”。"
-    names = "、".join(fs.label for fs in bad)
-    verb = "请填写或选择" if empty else "请按红字提示修改"
-    return f"还有{len(bad)}项要处理：{names}。{verb}标红的项目，再点“下一步”。"
+        return bad[0].error_zh or ""
+    names = "、".join(re.sub(r"（元）$", "", fs.label) for fs in bad)
+    return f"还有{len(bad)}项没填好：{names}。请按下面的红字填写。"
 
 
 def materials_list(text: str) -> list[str]:
