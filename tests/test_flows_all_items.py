@@ -429,3 +429,28 @@ def test_money_label_does_not_repeat_the_unit(platform, outbox, pick):
     step = flow.next()
     assert step.kind == "confirm"
     assert ("期望月薪", "3000元") in step.summary and not any("（元）" in k for k, _v in step.summary)
+
+
+def test_enquiry_receipt_prints_every_record_with_period_and_yuan(platform, outbox, pick):
+    """Issue 17 point 8: the receipt held only the page on screen (10 of 19 payments)."""
+    from kiosk.hardware.escpos_render import decode, decoded_lines
+    from kiosk.receipts import render_receipt
+
+    for _ in range(40):
+        p = pick(rec(26))
+        flow = ServiceFlow(CATALOG.by_no(26), Person(p["id_number"], "", "idcard"), platform, outbox, site=SITE,
+                           today=DAY)
+        step = flow.start()
+        if step.kind == "result" and step.table.pages > 1:
+            break
+    else:
+        pytest.skip("no seeded pensioner with more than one page of payments")
+    total = step.table.total
+    assert len(step.receipt.rows) == len(step.table.rows) < total  # the page on screen
+    full = flow.receipt_all()
+    assert len(full.rows) == total
+    fields = dict(full.fields)
+    assert fields["记录"] == f"共{total}条，全部列在下面" and "至" in fields["查询期间"]
+    assert "金额" in full.columns and all(r[full.columns.index("金额")].endswith("元") for r in full.rows)
+    text = "\n".join(decoded_lines(decode(render_receipt(full))))
+    assert "（元）：" not in text and "元元" not in text

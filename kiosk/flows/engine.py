@@ -166,6 +166,34 @@ def _masked_field(f: FieldState) -> dict[str, Any]:
     return d
 
 
+#: Records printed on one enquiry receipt; more are summarised (count and period).
+MAX_PRINT_ROWS = 60
+_YUAN = re.compile(r"[（(]元[)）]$")
+
+
+def display_label(column: Column) -> str:
+    """A column heading without "（元）": the amounts carry 元 themselves."""
+    return _YUAN.sub("", column.label_zh)
+
+
+def cell_zh(column: Column, value: Any) -> str:
+    """A table cell as shown and printed: amounts of a "（元）" column read "1656.00元"."""
+    text = "" if value is None else str(value)
+    if _YUAN.search(column.label_zh) and text:
+        try:
+            return f"{float(text):.2f}元"
+        except ValueError:
+            return text if text.endswith("元") else text + "元"
+    return text
+
+
+def record_period(columns: list[Column], rows: list[dict[str, Any]]) -> str:
+    """"2025-06至2026-11": the span of the month/date column of ``rows``, or ""."""
+    key = next((c.key for c in columns if c.key in ("month", "date", "period", "paid_on")), None)
+    values = sorted(str(r.get(key, "")) for r in rows if key and r.get(key))
+    return f"{values[0]}至{values[-1]}" if values else ""
+
+
 def print_columns(columns: list[Column], limit: int = 4) -> list[Column]:
     """The columns that fit a receipt: internal numbers and publish dates left out, at most ``limit``."""
     keep = [c for c in columns if not c.key.endswith("_id") and c.key not in ("published", "state")]
@@ -740,16 +768,58 @@ class ServiceFlow:
             notes.append("您的社会保障卡社保功能尚未启用，可办理“社会保障卡启用”。")
         return notes
 
-    def _enquiry_receipt(self, res: EnquiryResult, summary: list[tuple[str, str]], notes: list[str]) -> Receipt:
+    def receipt_all(self) -> Receipt | None:
+        """The receipt of an enquiry with every record, not only the page on screen (the first
+        ``MAX_PRINT_ROWS`` and the period they cover when there are more). Blocks on the platform."""
+        res = self.result
+        if self.mode != ENQUIRY or res is None or res.pages <= 1:
+            return self.step.receipt if self.step else None
+        rows = self._all_records(res)
+        notes = [res.notice_zh] if res.notice_zh else []
+        if self.item.no == 39:
+            notes += self._card_notes(res)
+        return self._enquiry_receipt(res, self._enquiry_summary(res), notes, rows=rows)
+
+    def _all_records(self, res: EnquiryResult) -> list[dict[str, Any]]:
+        if self._all_rows is not None:  # filtered by pay: already complete
+            rows = list(self._all_rows)
+        else:
+            full = self._finder.cached(self.item.no) if self._finder is not None and not any(self.filters.values()) else None
+            if full is not None and len(full.rows) >= full.total:
+                rows = [dict(r) for r in full.rows]
+            else:
+                first = self._fetch(1, 100)
+                rows = list(first.rows)
+                for p in range(2, first.pages + 1):
+                    if len(rows) >= MAX_PRINT_ROWS:
+                        break
+                    rows += self._fetch(p, 100).rows
+            rows = self._masked(EnquiryResult(res.item_no, res.title_zh, res.columns, rows, len(rows), 1,
+                                              max(1, len(rows)))).rows
+        return rows
+
+    def _enquiry_receipt(self, res: EnquiryResult, summary: list[tuple[str, str]], notes: list[str],
+                         rows: list[dict[str, Any]] | None = None) -> Receipt:
+        """``rows`` given: every record of the enquiry is printed; else the page on screen."""
         cols: list[Column] = print_columns(res.columns)
-        rows = [[str(r.get(c.key, "")) for c in cols] for r in res.rows]
         fields = list(summary)
-        if res.pages > 1:
-            fields.append(("页码", f"第{res.page}/{res.pages}页，共{res.total}条"))
+        if rows is not None:
+            printed = rows[:MAX_PRINT_ROWS]
+            period = record_period(res.columns, printed)
+            if period:
+                fields.append(("查询期间", period))
+            fields.append(("记录", f"共{res.total}条，全部列在下面" if len(printed) >= res.total
+                           else f"共{res.total}条，下面列出前{len(printed)}条，其余请在屏幕上查看"))
+        else:
+            printed = res.rows
+            if res.pages > 1:
+                fields.append(("页码", f"第{res.page}/{res.pages}页，共{res.total}条"))
+        cols_zh = [display_label(c) for c in cols]
+        rows_zh = [[cell_zh(c, r.get(c.key, "")) for c in cols] for r in printed]
         return Receipt(kind="enquiry", site_name=self.site.name, device_id=self.site.device_id,
                        service_name=self.item.name, service_no=str(self.item.no), name=self.name,
                        id_number=self.id_number, time=self._clock(), title=res.title_zh or self.item.name,
-                       columns=[c.label_zh for c in cols], rows=rows, office_phone=self.site.office_phone,
+                       columns=cols_zh, rows=rows_zh, office_phone=self.site.office_phone,
                        fields=fields, notes=notes)
 
     # -- counter-only ----------------------------------------------------------------

@@ -392,17 +392,17 @@ class FlowScreen(KioskScreen):
             then()
 
     def _table(self, table) -> GridLayout:
-        from kiosk.flows.engine import print_columns
+        from kiosk.flows.engine import cell_zh, display_label, print_columns
 
         app = App.get_running_app()
         cols = print_columns(table.columns)
         grid = GridLayout(cols=len(cols), size_hint_y=None, spacing=[12, 6])
         grid.bind(minimum_height=grid.setter("height"))
         for c in cols:
-            grid.add_widget(Factory.KTitle(text=c.label_zh))
+            grid.add_widget(Factory.KTitle(text=display_label(c)))
         for row in table.rows:
             for c in cols:
-                cell = Factory.KLabel(text=str(row.get(c.key, "")))
+                cell = Factory.KLabel(text=cell_zh(c, row.get(c.key, "")))
                 if c.key in ("failure_reason", "reason", "status") and row.get(c.key) not in ("", None, "正常", "已发放"):
                     cell.color = app.theme.accent
                 grid.add_widget(cell)
@@ -461,12 +461,35 @@ class FlowScreen(KioskScreen):
             b.bind(on_release=lambda _b, cb=callback: cb())
             bar.add_widget(b)
 
-    def print(self):
+    def print(self) -> None:
+        """Print the step's receipt; an enquiry of several pages prints every record, which are
+        fetched again off the UI thread (the screen holds one page)."""
         from kiosk.screens.printing import print_receipt
 
-        step = self.step
-        key = f"{self.flow.item.no}-{step.reference or uuid.uuid4().hex[:12]}-{step.kind}"
-        return print_receipt(step.receipt, key)
+        step, flow = self.step, self.flow
+        key = f"{flow.item.no}-{step.reference or uuid.uuid4().hex[:12]}-{step.kind}"
+        res = flow.result
+        if res is None or res.pages <= 1 or flow.mode != "enquiry":
+            print_receipt(step.receipt, key)
+            return
+        popup = BusyPopup(text="正在准备回执，请稍候")
+        popup.open(animation=False)
+
+        def work() -> None:
+            try:
+                receipt = flow.receipt_all()
+            except Exception:  # the platform went away: print the page on screen rather than nothing
+                log.exception("item %s: all records for the receipt", flow.item.no)
+                receipt = step.receipt
+
+            def done(_dt) -> None:
+                popup.dismiss(animation=False)
+                if flow is self.flow:  # not after the session ended
+                    print_receipt(receipt, key + "-all")
+
+            Clock.schedule_once(done, 0)
+
+        threading.Thread(target=work, name="receipt-all", daemon=True).start()
 
 
 def start_service(app, item_no: int) -> None:
