@@ -55,6 +55,9 @@ BROWSE_ITEMS = frozenset({3, 6, 9})
 #: Recommendation items ranked by the platform.
 RECOMMEND_ITEMS = {2: "fixed", 5: "gig"}
 PAGE_SIZE = 10
+#: What to hold for the certification photo, in the words of seed 002's guide for item 21
+#: ("手持身份证和近期报刊、杂志等能够证明是当前日期"), said plainly.
+PHOTO_INSTRUCTION_ZH = "请一手拿身份证，一手拿今天的报纸（或最近的杂志），放在脸旁边，正对摄像头，然后点“拍照”。"
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 SUBMIT_WAIT_S = 8.0
 
@@ -481,7 +484,7 @@ class ServiceFlow:
 
     # -- steps -----------------------------------------------------------------
     def _photo_step(self, message: str = "") -> Step:
-        msg = message or "请手持身份证和当天的报纸或杂志，面对摄像头拍照。"
+        msg = message or PHOTO_INSTRUCTION_ZH
         return self._set(Step(PHOTO, self._title(), msg, can_back=False,
                               notes_zh=["照片：手持身份证和近期报刊、杂志等能够证明是当前日期。"],
                               actions=["set_photo"]), "photo")

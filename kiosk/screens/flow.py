@@ -496,8 +496,10 @@ def start_service(app, item_no: int) -> None:
     """Start the flow of ``item_no`` for the resident at the kiosk."""
     person = app.sessions.current.person
     if person is None:
+        item = app.catalog.by_no(item_no)
+        app.remember_item(item_no)
         app.go_attract()
-        app.sm.get_screen("attract").message = "请先插入身份证或社保卡，或出示电子社保卡二维码。"
+        app.sm.get_screen("attract").message = f"请先放身份证或插社保卡，或出示电子社保卡二维码，然后为您办理：{item.name}"
         app.voice.say("insert_card")
         return
     item = app.catalog.by_no(item_no)
