@@ -203,10 +203,19 @@ def scenario_item11(app):
 ITEM1_TYPED = (("DIAN", "电", "GONG", "工"), ("LIN", "临", "XIAN", "县"))
 
 
+#: One-tap answers for 求职工种 and 期望工作地点 when the form offers them (the same wish: an
+#: electrician's job near home); otherwise typed as ITEM1_TYPED.
+ITEM1_TAPPED = ("电工", "本县")
+
+
 def _register_item1(app, c):
-    """Item 1's form as the job seeker fills it: job type and place on the pinyin
-    keypad (syllable, then the character from the candidate bar), pay on the keypad."""
-    for syllables in ITEM1_TYPED:  # 求职工种, 期望工作地点
+    """Item 1's form as the job seeker fills it: job type and place with one tap where the
+    form offers common answers, else on the pinyin keypad (syllable, then the character from
+    the candidate bar); pay on the keypad."""
+    for syllables, chip in zip(ITEM1_TYPED, ITEM1_TAPPED):  # 求职工种, 期望工作地点
+        if _on_screen(chip):
+            yield from _press(c, chip)
+            continue
         yield from _press(c, "点此输入")
         for i in range(0, 4, 2):
             for ch in syllables[i]:

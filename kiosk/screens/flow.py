@@ -321,9 +321,16 @@ class FlowScreen(KioskScreen):
         sv.scroll_y = 1 if room <= 0 else max(0.0, min(1.0, 1 - offset / room))
 
     def _scroll_to_field(self, name: str) -> None:
+        """Bring the first wrong field into view; keep the red summary on screen too when both fit."""
         title = self._field_widgets.get(name)
-        if title is not None:
-            self.ids.scroll.scroll_to(title, padding=20, animate=False)
+        if title is None:
+            return
+        sv, body = self.ids.scroll, self.ids.body
+        below_top = body.top - title.y  # from the body's top to the bottom of the field's title
+        if below_top + title.height <= sv.height:
+            sv.scroll_y = 1
+        else:
+            sv.scroll_to(title, padding=20, animate=False)
 
     # -- fields -----------------------------------------------------------------------------
     def _choice_row(self, options, chosen: str, on_pick) -> GridLayout:
