@@ -169,8 +169,9 @@ def _masked_field(f: FieldState) -> dict[str, Any]:
     return d
 
 
-#: Records printed on one enquiry receipt; more are summarised (count and period).
-MAX_PRINT_ROWS = 60
+#: Records printed on one enquiry receipt (three years of monthly payments); more are summarised
+#: by count and period (a list of 100 vacancies would be a metre of paper).
+MAX_PRINT_ROWS = 36
 _YUAN = re.compile(r"[（(]元[)）]$")
 
 
