@@ -251,12 +251,13 @@ def scenario_form_errors(app):
     yield lambda: _flow(app).step.kind == "form" and any(f.error_zh for f in _flow(app).step.fields)
     yield 0.4
     flow = _flow(app)
-    msg = flow.ids.body.children[-1]
+    msg = flow.ids.banner
     first_bad = next(f for f in flow.step.fields if f.error_zh)
     shot("flow-item1-errors" + ("-elder" if app.theme.elder else ""))
     report("errors", {"message": msg.text, "color": list(msg.color), "accent": list(app.theme.accent),
                       "errors": [f.error_zh for f in flow.step.fields if f.error_zh],
                       "first_visible": on_screen(flow._field_widgets[first_bad.name]),
+                      "summary_visible": on_screen(msg),
                       "texts": texts(flow.ids.body)})
 
 
@@ -274,7 +275,7 @@ def test_form_errors_are_red_say_what_to_do_and_scroll_to_the_first(run_kiosk, t
     assert got["color"] == got["accent"], got  # was black
     assert got["message"].startswith("还有") and "改正" not in " ".join(got["texts"])
     assert "请选择文化程度。" in got["errors"] and "请填写求职工种。" in got["errors"]
-    assert got["first_visible"] is True
+    assert got["first_visible"] is True and got["summary_visible"] is True
 
 
 # ---------------------------------------------------------------- ID card → item 26 → receipt → logout (points 7, 8)

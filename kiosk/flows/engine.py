@@ -57,7 +57,7 @@ RECOMMEND_ITEMS = {2: "fixed", 5: "gig"}
 PAGE_SIZE = 10
 #: What to hold for the certification photo, in the words of seed 002's guide for item 21
 #: ("手持身份证和近期报刊、杂志等能够证明是当前日期"), said plainly.
-PHOTO_INSTRUCTION_ZH = "请一手拿身份证，一手拿今天的报纸（或最近的杂志），放在脸旁边，正对摄像头，然后点下面的拍照按钮。"
+PHOTO_INSTRUCTION_ZH = "请一手拿身份证，一手拿今天的报纸或最近的杂志，放在脸旁边，对准镜头后点拍照。"
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 SUBMIT_WAIT_S = 8.0
 

@@ -136,7 +136,8 @@ Builder.load_string("""
                 id: stage
             BoxLayout:
                 orientation: "vertical"
-                size_hint_x: 0.42
+                # wider in elder mode: the larger words must fit beside the picture
+                size_hint_x: 0.6 if app.theme.elder else 0.42
                 spacing: 16
                 Label:
                     text: root.instruction

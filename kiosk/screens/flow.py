@@ -52,6 +52,24 @@ Builder.load_string("""
             id: header
             title: root.title
             who: app.who_text
+        # The form's error summary: fixed above the fields, so it stays in view while the
+        # form scrolls to the first wrong field.
+        Label:
+            id: banner
+            text: root.banner
+            font_size: app.theme.title
+            bold: True
+            color: app.theme.accent
+            text_size: self.width - 80, None
+            size_hint_y: None
+            height: self.texture_size[1] + 24 if self.text else 0
+            opacity: 1 if self.text else 0
+            canvas.before:
+                Color:
+                    rgba: app.theme.card_bg if self.text else (0, 0, 0, 0)
+                Rectangle:
+                    pos: self.pos
+                    size: self.size
         ScrollView:
             id: scroll
             do_scroll_x: False
@@ -187,6 +205,7 @@ class LeavePopup(ModalView):
 
 class FlowScreen(KioskScreen):
     title = StringProperty("")
+    banner = StringProperty("")
     step = ObjectProperty(None, allownone=True)
 
     flow = None
@@ -201,6 +220,7 @@ class FlowScreen(KioskScreen):
         self.flow = None
         self.step = None
         self._form_start = None
+        self.banner = ""
         self.title = ""
         self.ids.body.clear_widgets()
         self.ids.actions.clear_widgets()
@@ -238,6 +258,7 @@ class FlowScreen(KioskScreen):
         self.flow = flow
         self.step = None
         self._form_start = None
+        self.banner = ""
         self.title = f"{flow.item.no}. {flow.item.name}"
         self.ids.body.clear_widgets()
         self.ids.actions.clear_widgets()
@@ -262,11 +283,12 @@ class FlowScreen(KioskScreen):
         if step.kind == "form" and self._form_start is None:
             self._form_start = {f.name: f.value for f in step.fields}
         has_errors = any(f.error_zh for f in step.fields)
-        if step.message_zh:
+        self.banner = step.message_zh if step.kind == "form" and has_errors else ""
+        if step.message_zh and not self.banner:
             msg = Factory.KTitle(text=step.message_zh)
             failed = step.kind in ("refused", "error") or (step.kind == "done" and step.outcome in
                                                            ("refused", "failed", "error"))
-            msg.color = app.theme.accent if failed or has_errors else app.theme.fg
+            msg.color = app.theme.accent if failed else app.theme.fg
             body.add_widget(msg)
         if step.kind == "form":
             for fs in step.fields:
@@ -321,16 +343,10 @@ class FlowScreen(KioskScreen):
         sv.scroll_y = 1 if room <= 0 else max(0.0, min(1.0, 1 - offset / room))
 
     def _scroll_to_field(self, name: str) -> None:
-        """Bring the first wrong field into view; keep the red summary on screen too when both fit."""
+        """Bring the first wrong field (its title, input and red note) into view."""
         title = self._field_widgets.get(name)
-        if title is None:
-            return
-        sv, body = self.ids.scroll, self.ids.body
-        below_top = body.top - title.y  # from the body's top to the bottom of the field's title
-        if below_top + title.height <= sv.height:
-            sv.scroll_y = 1
-        else:
-            sv.scroll_to(title, padding=20, animate=False)
+        if title is not None:
+            self.ids.scroll.scroll_to(title, padding=20, animate=False)
 
     # -- fields -----------------------------------------------------------------------------
     def _choice_row(self, options, chosen: str, on_pick) -> GridLayout:
