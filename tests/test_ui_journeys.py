@@ -119,6 +119,15 @@ def _step_is(app, *kinds):
     return ready
 
 
+def _open_item(app, c, category: str, no: int):
+    """Category › item › 开始办理, by counted touches."""
+    yield from c.press(category)
+    yield lambda: app.sm.current == "items"
+    yield from c.press(f"{no}.")
+    yield lambda: app.sm.current == "guide"
+    yield from c.press("开始办理")
+
+
 def _tap_widget(c, widget):
     """Tap ``widget`` as a resident would: a swipe first (counted) when it is scrolled away."""
     from tests.ui_helpers import hidden_in_scroll, reveal, tap
@@ -161,11 +170,7 @@ def scenario_item1_journey(app):
     seen = {}
     yield from _login(app, F3)  # an unemployed job seeker
     c.start()
-    yield from c.press("我要找工作")
-    yield lambda: app.sm.current == "items"
-    yield from c.press("1.")
-    yield lambda: app.sm.current == "guide"
-    yield from c.press("开始办理")
+    yield from _open_item(app, c, "我要找工作", 1)
     yield _step_is(app, "form")
     flow = _flow(app)
     seen["form_actions"] = [b.text for b in reversed(flow.ids.actions.children)]
@@ -295,13 +300,9 @@ def scenario_item26_journey(app):
 
     c = TouchCounter()
     seen = {}
-    yield from _login(app, F1)  # an enterprise pensioner: 19 monthly payments, two pages
+    yield from _login(app, F1)  # an enterprise pensioner: more than one page of monthly payments
     c.start()
-    yield from c.press("我要办社保")
-    yield lambda: app.sm.current == "items"
-    yield from c.press("26.")
-    yield lambda: app.sm.current == "guide"
-    yield from c.press("开始办理")
+    yield from _open_item(app, c, "我要办社保", 26)
     yield _step_is(app, "result")
     flow = _flow(app)
     seen["actions"] = [b.text for b in reversed(flow.ids.actions.children)]
