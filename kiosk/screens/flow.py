@@ -25,7 +25,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.flows.engine import ServiceFlow, Site, mode_of
 from kiosk.screens.keyboards import open_keyboard
-from kiosk.screens.widgets import KButton, KioskScreen
+from kiosk.screens.widgets import CardPopup, KButton, KioskScreen
 
 log = logging.getLogger("kiosk.flow_screen")
 
@@ -132,11 +132,6 @@ Builder.load_string("""
             radius: [10]
 
 <LeavePopup>:
-    auto_dismiss: False
-    size_hint: 0.8, 0.6
-    background: ""
-    background_color: app.theme.card_bg
-    overlay_color: (0, 0, 0, 0.6)
     BoxLayout:
         orientation: "vertical"
         padding: 32
@@ -191,7 +186,7 @@ class BusyPopup(ModalView):
     text = StringProperty("正在查询，请稍候")
 
 
-class LeavePopup(ModalView):
+class LeavePopup(CardPopup):
     """Asked before a half-filled form is dropped (back out of the flow, home, logout)."""
 
     def __init__(self, on_leave, **kw) -> None:
