@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import ROOT
 
-SEED_GUIDES = ROOT.parent / "shared" / "seeds" / "002_5c165d75777034b1.txt"
 ATTRACT_PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
 
 
@@ -72,7 +70,7 @@ def scenario_login_to_item26(app):
 
 
 def scenario_idle_timeout(app):
-    from tests.ui_helpers import report, texts, walk
+    from tests.ui_helpers import report, texts
 
     yield lambda: app.sm.current == "attract"
     _press(283)  # F2: resident 2
@@ -141,12 +139,11 @@ def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
     assert got["who"].startswith("您好，") and got["who"].endswith("*")
     assert any(t.startswith("26. " + item.name) for t in got["items"])
     assert got["title"] == f"26. {item.name}"
-    seed = "".join(SEED_GUIDES.read_text(encoding="utf-8").split())
     assert got["sections"], "the guide screen shows no guide text"
     for key, shown in got["sections"].items():
+        # The screen shows the catalog's guide text; that it is seed 002's own wording is
+        # checked against the seed, when present, in tests/test_catalog.py.
         assert shown == getattr(item.guide, key).strip()
-        # What the resident reads is the seed's own wording (PDF line breaks aside).
-        assert "".join(shown.split())[:30] in seed, f"guide {key} text not found in seed 002"
     # The full ID number never reaches the log.
     assert got["person"] not in proc.stderr + proc.stdout
 
