@@ -170,8 +170,8 @@ class KioskApp(App):
         if self.theme.elder:
             self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
-        timeout = self.cfg["ui"]["elder_idle_timeout" if self.theme.elder else "idle_timeout"]
-        self.idle = IdleTimer(timeout, self.cfg["ui"]["idle_warning"])
+        ui = self.cfg.settings.ui  # validated: the warning is shorter than both timeouts
+        self.idle = IdleTimer(ui.idle_timeout_for(self.theme.elder), ui.idle_warning)
 
     def open_technician(self) -> None:
         """The hidden corner gesture on the attract screen lands here."""

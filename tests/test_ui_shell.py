@@ -2,7 +2,7 @@
 
 Each scenario runs inside a fresh kiosk process (see conftest.run_kiosk) and
 reports what the screen showed; the assertions on the pytest side compare it
-with the catalog and the seed documents.
+with the catalog and the settings.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 
 ATTRACT_PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
 
@@ -104,6 +105,18 @@ def scenario_escape_and_close(app):
     report("escape", {"screen": app.sm.current, "close_refused": bool(refused)})
 
 
+def scenario_elder_mode_idle_timer(app):
+    from tests.ui_helpers import report
+
+    yield lambda: app.sm.current == "attract"
+    app.toggle_elder()  # the resident turns elder mode on (the button calls this)
+    yield 0.2
+    on = {"elder": app.theme.elder, "timeout": app.idle.timeout, "warning": app.idle.warning}
+    app.toggle_elder()
+    yield 0.2
+    report("elder", {"on": on, "off": {"elder": app.theme.elder, "timeout": app.idle.timeout}})
+
+
 # ---------------------------------------------------------------- tests
 
 def _read(tmp_path: Path, name: str) -> dict:
@@ -156,6 +169,17 @@ def test_idle_timeout_wipes_session(run_kiosk, tmp_path):
     assert got["holds"] is False and got["person"] is None and got["who"] == ""
     assert got["leaked"] == []
     assert got["id_number"] not in proc.stderr
+
+
+@pytest.mark.parametrize("ui, on, off", [
+    ("", 120, 60),                                    # shipped: elder mode gives two minutes
+    ("[ui]\nidle_timeout = 300\n", 300, 300),          # never less time than standard mode
+])
+def test_elder_mode_builds_its_idle_timer_from_the_typed_settings(run_kiosk, tmp_path, ui, on, off):
+    run_kiosk("tests.test_ui_shell:scenario_elder_mode_idle_timer", ui)
+    got = _read(tmp_path, "elder")
+    assert got["on"] == {"elder": True, "timeout": on, "warning": 10}
+    assert got["off"] == {"elder": False, "timeout": off}
 
 
 def test_escape_and_close_do_not_leave_kiosk(run_kiosk, tmp_path):

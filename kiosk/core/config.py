@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk import CONFIG_DIR, ROOT
 from kiosk.core.errors import ConfigError
+from kiosk.core.settings import Settings, check_schema_version
 
 DEFAULT_PATH = CONFIG_DIR / "kiosk.toml"
 ENV_PATH = "KIOSK_CONFIG"
@@ -118,13 +119,21 @@ _RANGES = {
 }
 
 
-class Config(dict):
-    """Validated settings: ``cfg["devices.idcard"]["port"]``, plus helpers."""
+class Config(dict[str, dict[str, Any]]):
+    """Validated settings: ``cfg["devices.idcard"]["port"]``, plus helpers.
+
+    New readers take the typed view, ``cfg.settings`` (kiosk.core.settings).
+    """
 
     source: Path | None = None
 
     def section(self, name: str) -> dict[str, Any]:
         return self[name]
+
+    @property
+    def settings(self) -> Settings:
+        """Typed, cross-checked settings, built from the current values."""
+        return Settings.from_config(self)
 
     @property
     def storage_dir(self) -> Path:
@@ -203,6 +212,8 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
             raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
+        if "schema_version" in raw:
+            check_schema_version(raw.pop("schema_version"), str(chosen))
         for section, table in _flatten(raw).items():
             if section not in SCHEMA:
                 raise ConfigError(f"{chosen}: unknown section [{section}]; known: {sorted(SCHEMA)}")
@@ -224,7 +235,6 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         if section not in SCHEMA or key not in SCHEMA[section]:
             raise ConfigError(f"environment {name}: unknown key [{section}] {key}")
         cfg[section][key] = _check(section, key, _parse_env_value(section, key, text), f"environment {name}")
-    if cfg["ui"]["idle_warning"] >= cfg["ui"]["idle_timeout"]:
-        raise ConfigError("[ui] idle_warning must be shorter than [ui] idle_timeout")
+    Settings.from_config(cfg)  # the rules relating several keys (kiosk.core.settings.check)
     cfg.source = chosen if chosen.exists() else None
     return cfg
