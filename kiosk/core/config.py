@@ -228,7 +228,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     for name, text in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
         if len(parts) < 2:
             raise ConfigError(f"environment {name}: expected KIOSK__SECTION__KEY")
         section, key = ".".join(parts[:-1]), parts[-1]

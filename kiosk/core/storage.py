@@ -23,6 +23,7 @@ for inspection. Files are UTF-8 regardless of the locale (systemd's C locale).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -75,10 +76,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = Non
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(path.parent)
 
@@ -136,8 +135,12 @@ class AtomicJSONStorage(Storage):
         if exists:
             aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
             os.replace(self.path, aside)
-            log.warning("database %s was torn; kept aside as %s; %s", self.path, aside.name,
-                        "restored the last good copy" if bak is not None else "starting empty")
+            log.warning(
+                "database %s was torn; kept aside as %s; %s",
+                self.path,
+                aside.name,
+                "restored the last good copy" if bak is not None else "starting empty",
+            )
         elif bak is not None:
             log.warning("database %s missing or empty; restored the last good copy", self.path)
         if bak is not None:
@@ -179,14 +182,11 @@ class AtomicJSONStorage(Storage):
 
     def _link_backup(self) -> None:
         """``.bak`` := the current file (a hard link: no copy)."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.bak_path)
-        except FileNotFoundError:
-            pass
-        try:
+        # Filesystems without hard links: no backup rather than a stale one.
+        with contextlib.suppress(OSError):
             os.link(self.path, self.bak_path)
-        except OSError:  # filesystems without hard links: no backup rather than a stale one
-            pass
 
     def forget_previous(self) -> None:
         """Make ``.bak`` a copy of the current state, dropping the previous one.
@@ -213,6 +213,7 @@ def _locked(method):
     def wrapper(self, *args, **kwargs):
         with self._storage.lock:
             return method(self, *args, **kwargs)
+
     return wrapper
 
 
@@ -225,8 +226,22 @@ class LockedTable(Table):
         return iter(docs)
 
 
-for _name in ("insert", "insert_multiple", "all", "search", "get", "contains", "update",
-              "update_multiple", "upsert", "remove", "truncate", "count", "clear_cache", "__len__"):
+for _name in (
+    "insert",
+    "insert_multiple",
+    "all",
+    "search",
+    "get",
+    "contains",
+    "update",
+    "update_multiple",
+    "upsert",
+    "remove",
+    "truncate",
+    "count",
+    "clear_cache",
+    "__len__",
+):
     setattr(LockedTable, _name, _locked(getattr(Table, _name)))
 
 

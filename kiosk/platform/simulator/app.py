@@ -220,7 +220,7 @@ class HealthResponse(BaseModel):
     today: _dt.date
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "request does not match the contract"},
     401: {"model": ErrorResponse, "description": "bad, stale or missing device signature"},
     404: {"model": ErrorResponse, "description": "resident, item or record not found"},
@@ -546,7 +546,7 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
             raise ApiError(status, exc.refusal.code, f"enquiry {item_no} refused: {exc.refusal.code}", exc.refusal.reason_zh) from None
         return page_of(item_no, item.title, table, page, page_size)
 
-    R = dict(responses=ERRORS)
+    R: dict[str, Any] = dict(responses=ERRORS)
 
     @app.get("/v1/health", response_model=HealthResponse, tags=["kiosk"])
     async def health():
@@ -730,7 +730,7 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
         return HeartbeatResponse(server_time=state.now_iso(), ok=True)
 
     # -- admin (simulator only, not part of the contract) ---------------------
-    admin = dict(include_in_schema=False)
+    admin: dict[str, Any] = dict(include_in_schema=False)
 
     @app.get("/admin/submissions", **admin)
     async def admin_submissions():
