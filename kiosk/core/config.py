@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ ENV_PATH = "KIOSK_CONFIG"
 ENV_PREFIX = "KIOSK__"
 
 # section -> key -> (type, default, allowed values or None)
-_Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple | None]]
+_Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple[Any, ...] | None]]
 SCHEMA: dict[str, _Spec] = {
     "site": {
         "name": (str, "示范村便民服务站", None),
@@ -104,7 +105,7 @@ SCHEMA: dict[str, _Spec] = {
 }
 
 # Extra range checks: (section, key) -> (predicate, description)
-_RANGES = {
+_RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("ui", "idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
     ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
@@ -202,7 +203,7 @@ def _parse_env_value(section: str, key: str, text: str) -> Any:
     return text
 
 
-def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
     """Defaults, then the file, then ``KIOSK__SECTION__KEY`` variables."""
     env = dict(os.environ if env is None else env)
     cfg = defaults()
