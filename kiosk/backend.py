@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.core.config import Config
 from kiosk.core.errors import KioskError, PlatformError
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
+
+if TYPE_CHECKING:
+    from kiosk.platform.simulator.launcher import SimulatorHandle
 
 log = logging.getLogger("kiosk.backend")
 
@@ -30,7 +33,7 @@ class Backend:
                                      p["connect_timeout"], p["read_timeout"], ca_bundle=p["ca_bundle"] or None)
         cfg.storage_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(cfg.storage_dir / "outbox.json", self.platform)
-        self.simulator = None
+        self.simulator: SimulatorHandle | None = None
         self.ready = threading.Event()   # set once the platform side is settled (simulator up or not ours)
         self._status = status or (lambda: {})
         self._stop = threading.Event()
