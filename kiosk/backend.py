@@ -57,7 +57,12 @@ class Backend:
                 log.error("platform simulator did not start: %s", exc)
         self.ready.set()
         while not self._stop.is_set():
-            self.heartbeat()
+            try:
+                self.heartbeat()
+            except Exception:  # the worker survives anything; close() racing a heartbeat ends here
+                if self._stop.is_set():
+                    break
+                log.exception("heartbeat failed; next try in %.0f s", HEARTBEAT_EVERY)
             self._stop.wait(HEARTBEAT_EVERY)
 
     def heartbeat(self) -> bool:

@@ -672,9 +672,11 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
                            expected_completion=_dt.date.fromisoformat(sub["expected_completion"]), history=history)
 
     @app.post("/v1/photos", response_model=PhotoOut, tags=["applications"],
+              # OpenAPI 3.1 names a raw binary body by its media type; 3.0's `format: binary`
+              # string is wrong in 3.1 (openapi-core rejects the bytes as "not a string").
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                  "image/png": {"schema": {"type": "string", "format": "binary"}}}}},
+                  "image/jpeg": {"schema": {"contentMediaType": "image/jpeg"}},
+                  "image/png": {"schema": {"contentMediaType": "image/png"}}}}},
               responses={**ERRORS, 413: {"model": ErrorResponse, "description": "photo larger than 5 MB"}})
     async def upload_photo(request: Request):
         """Upload an eligibility-certification photo (raw JPEG/PNG body). Content-addressed, so idempotent."""
