@@ -18,6 +18,19 @@ sys.path.insert(0, str(ROOT))
 SEEDS = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 
 
+# Tests that need a window are marked `ui` here, from the fixtures they use (directly or
+# through run_kiosk), so no test can forget the marker. `slow` is set by hand on tests
+# that take seconds without a window (see README "Tests"). A developer's fast subset:
+#   .venv/bin/python -m pytest -m "not ui and not slow"
+UI_FIXTURES = {"xdisplay", "run_kiosk"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if UI_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.ui)
+
+
 @pytest.fixture(scope="session")
 def xdisplay():
     """A real X display: the one we have, or an Xvfb started for the session."""
