@@ -12,7 +12,6 @@ showed.
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import os
 import platform as _pyplatform
