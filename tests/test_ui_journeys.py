@@ -423,7 +423,7 @@ def test_qr_login_item21_photo_by_touch(run_kiosk, tmp_path):
 # ---------------------------------------------------------------- dead ends without a card (point 7)
 
 def scenario_anonymous(app):
-    from tests.ui_helpers import find_button, press, report
+    from tests.ui_helpers import press, report
 
     seen = {}
     yield lambda: app.sm.current == "attract"
