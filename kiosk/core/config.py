@@ -17,18 +17,20 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kiosk import CONFIG_DIR, ROOT
 from kiosk.core.errors import ConfigError
+from kiosk.core.settings import Settings, check_schema_version
 
 DEFAULT_PATH = CONFIG_DIR / "kiosk.toml"
 ENV_PATH = "KIOSK_CONFIG"
 ENV_PREFIX = "KIOSK__"
 
 # section -> key -> (type, default, allowed values or None)
-_Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple | None]]
+_Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple[Any, ...] | None]]
 SCHEMA: dict[str, _Spec] = {
     "kiosk": {
         "mode": (str, "demo", ("demo", "production")),
@@ -131,7 +133,7 @@ def _identifier(v: str) -> bool:
 
 
 # Extra range checks: (section, key) -> (predicate, description)
-_RANGES = {
+_RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("ui", "idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
     ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
@@ -166,8 +168,11 @@ _RANGES = {
 }
 
 
-class Config(dict):
-    """Validated settings: ``cfg["devices.idcard"]["port"]``, plus helpers."""
+class Config(dict[str, dict[str, Any]]):
+    """Validated settings: ``cfg["devices.idcard"]["port"]``, plus helpers.
+
+    New readers take the typed view, ``cfg.settings`` (kiosk.core.settings).
+    """
 
     source: Path | None = None
 
@@ -182,6 +187,10 @@ class Config(dict):
     def demo(self) -> bool:
         """True for a demonstration kiosk (simulators allowed, 演示 shown on screen and receipts)."""
         return self.mode == "demo"
+
+    def settings(self) -> Settings:
+        """Typed, cross-checked settings, built from the current values."""
+        return Settings.from_config(self)
 
     @property
     def storage_dir(self) -> Path:
@@ -343,13 +352,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {_short(str(exc))}") from exc
 
 
-def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
     """Defaults, then the file, then ``KIOSK__SECTION__KEY`` variables."""
     env = dict(os.environ if env is None else env)
     cfg = defaults()
     chosen = Path(path) if path else Path(env[ENV_PATH]) if env.get(ENV_PATH) else DEFAULT_PATH
     if chosen.exists():
         raw = _read_toml(chosen)
+        if "schema_version" in raw:
+            check_schema_version(raw.pop("schema_version"), str(chosen))
         for section, table in _flatten(raw).items():
             if section not in SCHEMA:
                 raise ConfigError(f"{chosen}: unknown section [{_name(section)}]; known: {sorted(SCHEMA)}")
@@ -366,7 +377,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     for name, text in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
         if parts == ["mode"]:
             parts = ["kiosk", "mode"]
         if len(parts) < 2:
@@ -377,8 +388,7 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
         env_keys.add((section, key))
         cfg[section][key] = _check(section, key, _parse_env_value(section, key, text), f"environment {name}")
     _apply_settings(cfg, env_keys)
-    if cfg["ui"]["idle_warning"] >= cfg["ui"]["idle_timeout"]:
-        raise ConfigError("[ui] idle_warning must be shorter than [ui] idle_timeout")
+    Settings.from_config(cfg)  # the rules relating several keys (kiosk.core.settings.check)
     if cfg.mode == "production":
         problems = production_problems(cfg)
         if problems:

@@ -30,6 +30,7 @@ locale (systemd's C locale).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -39,13 +40,14 @@ import tempfile
 import threading
 import time
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TypeVar, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import scrub
@@ -65,7 +67,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
+def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
     """Replace ``path`` with ``text`` (UTF-8) so a crash leaves the old or the new file, never a mix.
 
     Temp file in the same directory → fsync → ``os.replace`` → fsync the
@@ -85,10 +87,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = Non
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(path.parent)
 
@@ -189,7 +189,7 @@ def sweep_set_aside(directory: str | os.PathLike, max_age_s: float, now: float |
 class AtomicJSONStorage(Storage):
     """TinyDB storage: temp file → fsync → os.replace → fsync dir."""
 
-    def __init__(self, path: str | os.PathLike, *, lock_file: bool = True, fsync: bool = True,
+    def __init__(self, path: str | os.PathLike[str], *, lock_file: bool = True, fsync: bool = True,
                  validators: dict[str, Validator] | None = None) -> None:
         self.path = Path(path)
         self.validators = dict(validators or {})
@@ -292,7 +292,8 @@ class AtomicJSONStorage(Storage):
                 return None
             # Fresh objects every time: TinyDB mutates what it reads before
             # writing, and a failed write must not corrupt the cached state.
-            return json.loads(self._text)
+            data: dict[str, dict[str, Any]] = json.loads(self._text)
+            return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -320,14 +321,11 @@ class AtomicJSONStorage(Storage):
 
     def _link_backup(self) -> None:
         """``.bak`` := the current file (a hard link: no copy)."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.bak_path)
-        except FileNotFoundError:
-            pass
-        try:
+        # Filesystems without hard links: no backup rather than a stale one.
+        with contextlib.suppress(OSError):
             os.link(self.path, self.bak_path)
-        except OSError:  # filesystems without hard links: no backup rather than a stale one
-            pass
 
     def forget_previous(self) -> None:
         """Make ``.bak`` a copy of the current state, dropping the previous one.
@@ -349,25 +347,48 @@ class AtomicJSONStorage(Storage):
                 self._lock_fd = None
 
 
-def _locked(method):
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._storage.lock:
+    def wrapper(self: Table, *args: Any, **kwargs: Any) -> Any:
+        with _lock_of(self.storage):
             return method(self, *args, **kwargs)
-    return wrapper
+
+    return cast(_F, wrapper)
+
+
+def _lock_of(storage: Storage) -> threading.RLock:
+    """The lock of an ``AtomicJSONStorage`` (the only storage a KioskDB is built on)."""
+    return cast(AtomicJSONStorage, storage).lock
 
 
 class LockedTable(Table):
     """A Table whose every operation holds the storage's lock (thread-safe)."""
 
-    def __iter__(self):
-        with self._storage.lock:
+    def __iter__(self) -> Iterator[Document]:
+        with _lock_of(self.storage):
             docs = list(super().__iter__())
         return iter(docs)
 
 
-for _name in ("insert", "insert_multiple", "all", "search", "get", "contains", "update",
-              "update_multiple", "upsert", "remove", "truncate", "count", "clear_cache", "__len__"):
+for _name in (
+    "insert",
+    "insert_multiple",
+    "all",
+    "search",
+    "get",
+    "contains",
+    "update",
+    "update_multiple",
+    "upsert",
+    "remove",
+    "truncate",
+    "count",
+    "clear_cache",
+    "__len__",
+):
     setattr(LockedTable, _name, _locked(getattr(Table, _name)))
 
 
@@ -378,9 +399,13 @@ class KioskDB(TinyDB):
 
     @property
     def lock(self) -> threading.RLock:
-        return self.storage.lock
+        return _lock_of(self.storage)
 
-    def table(self, name: str, **kwargs) -> Table:
+    def forget_previous(self) -> None:
+        """Drop the ``.bak`` copy (after a write that must not survive in it)."""
+        cast(AtomicJSONStorage, self.storage).forget_previous()
+
+    def table(self, name: str, **kwargs: Any) -> Table:
         with self.lock:
             return super().table(name, **kwargs)
 
@@ -393,7 +418,7 @@ class KioskDB(TinyDB):
             super().drop_tables()
 
 
-def open_db(path: str | os.PathLike, *, fsync: bool = True,
+def open_db(path: str | os.PathLike[str], *, fsync: bool = True,
             validators: dict[str, Validator] | None = None) -> KioskDB:
     """Open (creating if needed) a crash-safe TinyDB owned by this process.
 

@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import logging
-import os
 import socket
 import sys
 
 import uvicorn
 
 from kiosk.platform.simulator.app import create_app
-
-READY_PREFIX = "PLATFORM-SIM READY "
+from kiosk.platform.simulator.launcher import READY_PREFIX, add_arguments, device_secret_from, die_with_parent
 
 
 class _Server(uvicorn.Server):
@@ -49,36 +47,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, *, state_pa
     _Server(config, url).run(sockets=[sock])
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765, help="0 = any free port (printed on the READY line)")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--state", help="JSON-lines journal of submissions (survives restarts)")
-    p.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
-    p.add_argument("--error-rate", type=float, default=0.0, metavar="R", help="share of 5xx answers (0..1)")
-    p.add_argument("--drop-rate", type=float, default=0.0, metavar="R", help="share of dropped connections (0..1)")
-    p.add_argument("--outage", action="store_true", help="drop every /v1 connection (full outage)")
-    # Never the secret itself on the command line (every local user can read /proc/*/cmdline):
-    # it comes from $KIOSK_SIM_DEVICE_SECRET or a file.
-    p.add_argument("--device-secret-file", metavar="FILE",
-                   help=f"file holding the device secret (default: ${SECRET_ENV}, else the demo secret)")
-    p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
-    p.add_argument("--access-log", action="store_true")
-
-
-SECRET_ENV = "KIOSK_SIM_DEVICE_SECRET"
-
-
-def device_secret_from(args: argparse.Namespace) -> str:
-    if args.device_secret_file:
-        with open(args.device_secret_file, encoding="utf-8") as f:
-            return f.read(4096).strip()
-    return os.environ.get(SECRET_ENV) or "dev-secret-change-me"
-
-
 def run_from_args(args: argparse.Namespace) -> int:
-    from kiosk.platform.simulator.launcher import die_with_parent
-
     die_with_parent()
     args.device_secret = device_secret_from(args)
     serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,
