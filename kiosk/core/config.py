@@ -188,6 +188,7 @@ class Config(dict[str, dict[str, Any]]):
         """True for a demonstration kiosk (simulators allowed, 演示 shown on screen and receipts)."""
         return self.mode == "demo"
 
+    @property
     def settings(self) -> Settings:
         """Typed, cross-checked settings, built from the current values."""
         return Settings.from_config(self)

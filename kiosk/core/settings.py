@@ -76,6 +76,11 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class KioskSettings:
+    mode: str  # "demo" or "production" (kiosk.core.config: what each allows)
+
+
+@dataclass(frozen=True)
 class IdCardSettings:
     driver: str
     port: str
@@ -150,6 +155,7 @@ class Settings:
     storage: StorageSettings
     devices: DeviceSettings
     photo: PhotoSettings
+    kiosk: KioskSettings
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -169,6 +175,7 @@ class Settings:
                 printer=_section(PrinterSettings, sections["devices.printer"]),
             ),
             photo=_section(PhotoSettings, sections["photo"]),
+            kiosk=_section(KioskSettings, sections["kiosk"]) if "kiosk" in sections else KioskSettings("demo"),
         )
         check(settings)
         return settings
