@@ -25,16 +25,7 @@ from kiosk.receipts import Receipt
 from kiosk.receipts.render import render_receipt
 from tests.conftest import ROOT, free_port
 
-PRODUCTION = """mode = "production"
-
-[platform]
-url = "http://127.0.0.1:{port}"
-device_secret = "{secret}"
-start_simulator = {start_sim}
-
-[storage]
-dir = "{storage}"
-
+NO_DEVICES = """
 [devices.idcard]
 driver = "none"
 [devices.sscard]
@@ -44,6 +35,17 @@ driver = "none"
 [devices.printer]
 driver = "none"
 """
+
+PRODUCTION = """mode = "production"
+
+[platform]
+url = "http://127.0.0.1:{port}"
+device_secret = "{secret}"
+start_simulator = {start_sim}
+
+[storage]
+dir = "{storage}"
+""" + NO_DEVICES
 
 GOOD_SECRET = "province-issued-3f9a1c7e"
 
@@ -196,15 +198,7 @@ def scenario_every_key(app):
 PRODUCTION_UI = """[platform]
 device_secret = "province-issued-3f9a1c7e"
 start_simulator = false
-[devices.idcard]
-driver = "none"
-[devices.sscard]
-driver = "none"
-[devices.camera]
-driver = "none"
-[devices.printer]
-driver = "none"
-"""
+""" + NO_DEVICES
 
 
 def test_no_key_leaves_the_kiosk_in_production(run_kiosk, tmp_path):
