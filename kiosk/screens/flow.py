@@ -100,6 +100,8 @@ Builder.load_string("""
 
 <ChoiceKey@Button>:
     selected: False
+    # The colour the canvas below paints behind the text, for the legibility check.
+    bg_rgba: app.theme.card_bg if self.selected else app.theme.button_bg
     font_size: app.theme.button
     color: app.theme.ok if self.selected else app.theme.button_fg
     bold: self.selected

@@ -47,6 +47,8 @@ def background_of(widget, theme):
     from kiosk.screens.widgets import HeaderBar, KButton, KioskScreen, KKey
 
     for w in ancestors(widget):
+        if hasattr(w, "bg_rgba"):  # a widget that paints its own background says which
+            return w.bg_rgba
         if isinstance(w, KKey):
             return theme.button_bg
         if isinstance(w, KButton):
