@@ -12,7 +12,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.platform.simulator.data import LEVEL_RANK, LEVELS, ResidentRec
+from kiosk.platform.simulator.data import LEVEL_RANK, LEVELS, ResidentRec, makeup_eligible, working_age_limit
 
 DISCRIMINATORY = ("限男", "限女", "只要男", "只要女", "不要女", "不要男", "乙肝", "限本地户口", "长相", "身高", "民族", "已婚已育", "歧视")
 
@@ -56,7 +56,7 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
         if r.employment == "employed":
             return _no("灵活就业登记面向处于灵活就业状态的劳动者（临时工、非全日制用工以及新就业形态就业的从业人员）。")
     elif item_no == 11:
-        if age >= 60:
+        if age >= working_age_limit(r) or not r.able_to_work:
             return _no("失业登记面向劳动年龄内、有劳动能力、有就业要求、处于无业状态的城乡劳动者。")
         if r.employment in ("employed", "flexible", "student"):
             return _no("失业登记需处于无业状态（在职、灵活就业或在校学生不能办理）。")
@@ -85,7 +85,7 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             if not 0.6 <= ratio_f <= 3.0:
                 return _no("缴费基数可在当年公布的全口径社平工资的60%-300%之间自主选择。", "invalid_fields")
     elif item_no == 21:
-        if not (r.emp_receiving or r.res_receiving):
+        if not (r.emp_receiving or r.res_receiving or r.institution_pension or r.injury_level or r.survivor_allowance):
             return _no("待遇领取资格认证面向按月领取社会保险待遇的人员。")
         if not photo_ok:
             return _no("资格认证需提供照片：手持身份证和近期报刊、杂志等能够证明当前日期的照片。", "photo_required")
@@ -158,6 +158,8 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("补缴申报面向参加我省城乡居民养老保险的参保人员。")
         if r.res_years >= 15:
             return _no("补缴申报面向未缴够15年且有补缴意愿的参保人员，您已累计缴费满15年。")
+        if not makeup_eligible(r, today):
+            return _no("补缴申报面向制度实施时距60周岁不足15年或参保后有缴费中断的参保人员。")
     elif item_no == 34:
         if not r.res_enrolled:
             return _no("待遇申领需参加我省城乡居民基本养老保险。")
@@ -196,6 +198,8 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("您的社会保障卡已临时挂失（临时挂失有效期7天，过期后自动解挂）。", "duplicate")
         if action == "unlock" and state not in ("temp_lost", "lost"):
             return _no("您的社会保障卡未挂失，无需解挂。", "duplicate")
+        if action == "unlock" and r.card_reissue == "issued":
+            return _no("已补办社会保障卡的，原卡不能解除挂失。")
     return None
 
 
