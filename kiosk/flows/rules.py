@@ -31,6 +31,7 @@ log = logging.getLogger("kiosk.flows")
 
 # The platform's card states → the catalog's vocabulary.
 CARD_STATE_FROM_PLATFORM = {
+    "none": "none",
     "normal": "active",
     "temp_lost": "lost_temporary",
     "lost": "lost_formal",
@@ -197,6 +198,12 @@ def unverified(rules: Iterable[Rule], facts: ResidentFacts, today: _dt.date,
         if rule.rule == "counter" or check_rule(rule, facts, today, fields) is None:
             out.append(rule)
     return out
+
+
+def decided_by(rule: Rule) -> str:
+    """Who decides a table row: kiosk (from the ID number, card or platform record), or
+    declared / platform / counter (see config/rules.json)."""
+    return rule.rule if rule.rule in UNDECIDED_RULES else "kiosk"
 
 
 def counter_note(rules: list[Rule]) -> str:

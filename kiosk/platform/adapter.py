@@ -91,7 +91,7 @@ class Resident:
     county: str
     ss_number: str
     card_number: str
-    card_state: str  # normal, temp_lost, lost, not_activated, in_production
+    card_state: str  # none, normal, temp_lost, lost, not_activated, in_production
     phone: str = ""
     address: str = ""
 

@@ -69,7 +69,8 @@ class ResidentOut(BaseModel):
     county: str
     ss_number: str
     card_number: str
-    card_state: Literal["normal", "temp_lost", "lost", "not_activated", "in_production"]
+    card_state: Literal["none", "normal", "temp_lost", "lost", "not_activated", "in_production"] = Field(
+        description="none: no card applied for (1.1)")
     phone: str
     address: str
 
@@ -137,7 +138,7 @@ class PensionsOut(BaseModel):
 
 
 class CardStatusOut(BaseModel):
-    state: Literal["normal", "temp_lost", "lost", "not_activated", "in_production"]
+    state: Literal["none", "normal", "temp_lost", "lost", "not_activated", "in_production"]
     reissue: Literal["none", "applied", "issued"] = Field(description="补办社保卡: a reissued card ends the old one")
 
 

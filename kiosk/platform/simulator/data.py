@@ -38,7 +38,7 @@ GIVEN = "建国军华平明志强伟秀英桂兰玉梅丽红霞燕芳娟海涛�
 VILLAGES = ["李家庄", "葛家屯", "三里屯", "唐八里", "石家庄", "滹沱店", "魏家山", "薛辛密", "杨家屯", "东北街", "西南街", "王家沟", "刘家塔"]
 
 CARD_STATES = ("normal", "temp_lost", "lost", "not_activated", "in_production")
-CARD_STATE_ZH = {"normal": "正常", "temp_lost": "临时挂失", "lost": "正式挂失", "not_activated": "社保功能未启用",
+CARD_STATE_ZH = {"none": "未申领", "normal": "正常", "temp_lost": "临时挂失", "lost": "正式挂失", "not_activated": "社保功能未启用",
                  "in_production": "制卡中"}
 
 PAY_FAIL_REASONS = ["超期未认证", "社保卡金融账户未激活", "银行账户状态异常", "经信息比对疑似丧失领取资格"]
@@ -362,6 +362,8 @@ def _life_facts(r: ResidentRec, today: _dt.date) -> None:
         r.res_start = max(SCHEME_START, turned16)
         span = max(0, today.year - r.res_start.year)
         r.res_gap_years = max(0, span - r.res_years) if r.res_years < 15 else 0
+    if age < 16 and rng.random() < 0.3:
+        r.card_state, r.card_number = "none", ""  # many village children have not applied for a card yet (item 39)
     if r.card_state in ("lost", "temp_lost"):
         r.card_reissue = rng.choices(["none", "applied", "issued"], [60, 25, 15])[0]
 
