@@ -24,7 +24,7 @@ import tty
 
 from kiosk.core.idnumber import make_id
 from kiosk.hardware import idcard_protocol as p
-from kiosk.hardware.idcard_text import FOREIGN, HMT, RESIDENT, IdCardRecord, encode_text
+from kiosk.hardware.idcard_text import FOREIGN, FOREIGN_2023, HMT, RESIDENT, IdCardRecord, encode_text
 
 log = logging.getLogger("kiosk.idcard.sim")
 
@@ -80,6 +80,11 @@ SYNTHETIC_RESIDENTS: list[IdCardRecord] = [
     # 6: young holder, 10-year card
     _resident("赵小雨", "女", "01", "汉", "140105", D(2001, 9, 30), 18, D(2017, 10, 11), D(2027, 10, 11),
               "山西省太原市小店区坞城路92号", "太原市公安局小店分局"),
+    # 7: foreign permanent-resident card, 2023 edition (type 'Y'): 9 + Shanxi (14) + Canada (124)
+    IdCardRecord(card_type=FOREIGN_2023, name="玛丽安", english_name="MACDONALD MARIANNE ELIZABETH", gender="女",
+                 birth_date=D(1981, 8, 3), id_number=make_id("914124", D(1981, 8, 3), 2), authority="1400",
+                 valid_from=D(2024, 1, 15), valid_until=D(2034, 1, 15), nationality="124", card_version="01",
+                 issue_count="00", photo=synthetic_photo("914124-2")),
 ]
 
 #: 16 data bytes of the simulated SAM id (prints as 05.01-20240101-0000000001-0000004242).
