@@ -102,6 +102,10 @@ class DeviceHub:
     def status(self) -> dict[str, DeviceState]:
         return dict(self._states)
 
+    def report_state(self, name: str, driver: str, status: str, detail: str = "") -> None:
+        """A state learnt outside the hub (e.g. the display's renderer, kiosk.gpu_check)."""
+        self._set_state(name, driver, status, detail)
+
     def _set_state(self, name: str, driver: str, status: str, detail: str = "") -> None:
         state = DeviceState(name, driver, status, detail)
         self._states[name] = state
