@@ -190,12 +190,17 @@ class DeviceHub:
 
             out = Path(c["sim_out"])
             out = out if out.is_absolute() else self.cfg.storage_dir / out
-            self.printer_sim = PrinterSimulator(out_dir=out, tcp_port=0).start()
+            self.printer_sim = PrinterSimulator(out_dir=out, tcp_port=0, family=c["status_profile"]).start()
             port = f"127.0.0.1:{self.printer_sim.tcp_port}"
         self.printer = ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
                                       paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],
-                                      qr_mode=c["qr_mode"], baudrate=c["baudrate"])
+                                      qr_mode=c["qr_mode"], baudrate=c["baudrate"],
+                                      status_profile=c["status_profile"])
         self.printer.when_near_end = lambda st: self._near_end(c["driver"], port)
+        # Faults (jam, cutter, head, cover, paper) reach the technician in the family's words.
+        self.printer.when_status_changed = lambda st: self._set_state(
+            "printer", c["driver"], "online" if st.ready and not st.paper_near_end else
+            ("paper_near_end" if st.ready else "fault"), st.text_zh())
         self.printer.start()
         self._set_state("printer", c["driver"], "online", port)
 
