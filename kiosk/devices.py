@@ -130,15 +130,16 @@ class DeviceHub:
         from kiosk.hardware.idcard_reader import IdCardReader
 
         if c["driver"] == "sim":
-            from kiosk.hardware.idcard_sim import IdCardSimulator
+            from kiosk.hardware.idcard_sim import HidIdCardSimulator, IdCardSimulator
 
             from kiosk.sim_people import demo_cards
 
-            self.idcard_sim = IdCardSimulator(residents=demo_cards(self.cfg), baudrate=c["baudrate"]).start()
+            sim_class = HidIdCardSimulator if c["transport"] == "hid" else IdCardSimulator
+            self.idcard_sim = sim_class(residents=demo_cards(self.cfg), baudrate=c["baudrate"]).start()
             port = self.idcard_sim.port
         else:
             port = c["port"]
-        reader = IdCardReader(port, baudrate=c["baudrate"], poll_interval=c["poll_interval"])
+        reader = IdCardReader(port, baudrate=c["baudrate"], poll_interval=c["poll_interval"], transport=c["transport"])
         reader.when_card_read = lambda rec: self._person(rec.to_person())
         reader.when_card_removed = lambda: self._removed("idcard")
         reader.when_error = self._error

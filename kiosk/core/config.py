@@ -56,6 +56,7 @@ SCHEMA: dict[str, _Spec] = {
     },
     "devices.idcard": {
         "driver": (str, "sim", ("sim", "serial", "none")),
+        "transport": (str, "serial", ("serial", "hid")),
         "port": (str, "", None),
         "baudrate": (int, 115200, None),
         "poll_interval": ((int, float), 0.5, None),

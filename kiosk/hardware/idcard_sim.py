@@ -333,3 +333,51 @@ class IdCardSimulator:
         self._write(prefix + reply)
         if fault == "garbage":
             self._write(bytes((0xAA, 0x00, 0x55)))  # trailing noise after the frame
+
+
+class HidIdCardSimulator(IdCardSimulator):
+    """The same reader behind a USB HID interface: SAM frames in 64-byte reports (``idcard_hid``).
+
+    There is no ``/dev/uhid`` in our test machines (nor in most containers), so the
+    simulator keeps its pty and speaks hidraw's framing on it: every write it
+    receives is one report number byte + one 64-byte request report, every answer
+    is whole 64-byte reply reports (one per USB interrupt transfer, 1 ms apart with
+    ``pace``). The driver's ``HidrawPort`` reads it exactly as it reads /dev/hidrawN.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._hid_raw = bytearray()
+        self._hid_seq = 0
+        self.bad_reports = 0
+
+    def _read(self) -> bytes:
+        from kiosk.hardware import idcard_hid as hid
+
+        self._hid_raw += super()._read()
+        out = bytearray()
+        unit = 1 + hid.REPORT_LEN  # report number + report, as written to hidraw
+        while len(self._hid_raw) >= unit:
+            chunk, self._hid_raw = bytes(self._hid_raw[:unit]), self._hid_raw[unit:]
+            try:
+                payload, _last = hid.unwrap(chunk[1:], hid.REQUEST)
+            except hid.HidReportError as exc:
+                self.bad_reports += 1
+                log.debug("sim hid: dropped a request report: %s", exc)
+                continue
+            out += payload
+        return bytes(out)
+
+    def _write(self, data: bytes) -> None:
+        from kiosk.hardware import idcard_hid as hid
+
+        reports = hid.wrap(data, hid.REPLY, self._hid_seq)
+        self._hid_seq = (self._hid_seq + len(reports)) & 0xFFFF
+        pace, self.pace = self.pace, False  # HID is paced per report, not per baud
+        try:
+            for report in reports:
+                if pace:
+                    time.sleep(0.001)
+                super()._write(report)
+        finally:
+            self.pace = pace
