@@ -84,7 +84,7 @@ def reader(card):
     r.close()
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 4, 6, 7])  # 6: third generation, F-padded, no expiry; 7: 2nd gen
 def test_reads_synthetic_holder_and_removal(card, reader, index):
     holder = SYNTHETIC_HOLDERS[index]
     card.holder = holder
