@@ -30,6 +30,7 @@ from kiosk.platform.outbox import Outbox
 from kiosk.receipts import render_receipt
 
 from platform_support import TODAY, client, free_port, sample, sim  # noqa: F401 - sim: fixture
+from test_flows_all_items import outbox, platform  # noqa: F401 - module fixtures on the same simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "config" / "rules.json"
@@ -137,20 +138,6 @@ def fails_first(people, item_no: int, rule: Rule) -> dict[str, Any] | None:
 
 def qualifier(people, item_no: int) -> dict[str, Any] | None:
     return next((p for p in people if all(x is True for x in verdicts(p, item_no))), None)
-
-
-@pytest.fixture(scope="module")
-def platform(sim):
-    p = client(sim.url)
-    yield p
-    p.close()
-
-
-@pytest.fixture(scope="module")
-def outbox(platform, tmp_path_factory):
-    ob = Outbox(tmp_path_factory.mktemp("rules") / "outbox.json", platform, backoff_base=0.05, fsync=False)
-    yield ob
-    ob.close()
 
 
 def start(item_no: int, id_number: str, platform, outbox):

@@ -364,6 +364,16 @@ def _known(value: Any, names: Any) -> bool:
     return isinstance(value, str) and value in names
 
 
+# Rules whose value is a non-empty list of names from a vocabulary.
+_LIST_RULES = {"card_state": CARD_STATES, "not_employee": EMPLOYER_KINDS, "employment_status": EMPLOYMENT_STATES}
+
+
+def _name_list(ck: _Checker, value: Any, vlabel: str, names: frozenset[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or any(not _known(v, names) for v in value):
+        raise ck.fail(vlabel, f"expected a non-empty list of {sorted(names)}, got {value!r}")
+    return tuple(value)
+
+
 def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> Rule:
     label = f"rules[{i}]"
     if not isinstance(raw, dict):
@@ -392,21 +402,11 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
     elif name == "registered":
         if not _known(value, REGISTRATIONS):
             raise ck.fail(vlabel, f"unknown registration {value!r}")
-    elif name == "card_state":
-        if not isinstance(value, list) or not value or any(not _known(v, CARD_STATES) for v in value):
-            raise ck.fail(vlabel, f"expected a non-empty list of {sorted(CARD_STATES)}, got {value!r}")
-        value = tuple(value)
+    elif name in _LIST_RULES:
+        value = _name_list(ck, value, vlabel, _LIST_RULES[name])
     elif name == "not_student":
         if value is not True and value != "graduating_ok":
             raise ck.fail(vlabel, f"expected true or \"graduating_ok\", got {value!r}")
-    elif name == "not_employee":
-        if not isinstance(value, list) or not value or any(not _known(v, EMPLOYER_KINDS) for v in value):
-            raise ck.fail(vlabel, f"expected a non-empty list of {sorted(EMPLOYER_KINDS)}, got {value!r}")
-        value = tuple(value)
-    elif name == "employment_status":
-        if not isinstance(value, list) or not value or any(not _known(v, EMPLOYMENT_STATES) for v in value):
-            raise ck.fail(vlabel, f"expected a non-empty list of {sorted(EMPLOYMENT_STATES)}, got {value!r}")
-        value = tuple(value)
     elif name == "not_registered":
         if not _known(value, REGISTRATIONS):
             raise ck.fail(vlabel, f"unknown registration {value!r}")
