@@ -15,6 +15,7 @@ import datetime as _dt
 import functools
 import logging
 
+from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.hardware.idcard_text import RESIDENT, IdCardRecord
 
@@ -63,10 +64,7 @@ def demo_cards(cfg: Config | None = None, today: _dt.date | None = None) -> list
     from kiosk.platform.simulator.launcher import is_local_default
 
     if cfg is not None and cfg["platform"]["start_simulator"] and is_local_default(cfg["platform"]["url"]):
-        # The simulator dates its world in China time (UTC+8); so must we, or after 16:00 UTC the
-        # demo cards carry residents of tomorrow's world, which the platform does not know.
-        china_today = _dt.datetime.now(_dt.timezone(_dt.timedelta(hours=8))).date()
-        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or china_today))
+        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or clock.today()))
         if len(cards) == len(PROFILES):
             return cards + [c for c in SYNTHETIC_RESIDENTS if c.card_type != RESIDENT]
     return list(SYNTHETIC_RESIDENTS)
