@@ -73,7 +73,7 @@ class SsCardRecord:
 
     def check_expiry(self, today: _dt.date) -> None:
         """Raise :class:`SsCardExpiredError` when the card is past its expiry date."""
-        if self.is_expired(today):
+        if self.expiry_date is not None and today > self.expiry_date:
             raise SsCardExpiredError(
                 f"social-security card {mask_id(self.card_number)} expired on {self.expiry_date}",
                 expiry_date=self.expiry_date, record=self)
