@@ -17,6 +17,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk import gpu_check
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -113,6 +114,7 @@ class KioskApp(App):
         # Devices and the platform start after the first frame: their worker threads
         # (pcscd, generating the simulator's residents) would otherwise hold the GIL
         # while the attract screen is waiting to be drawn.
+        gpu_check.check(lambda status, detail: self.devices.report_state("display", "opengl", status, detail))
         self.devices.start()
         if self.backend is not None:
             self.backend.start()

@@ -58,6 +58,7 @@ SCHEMA: dict[str, _Spec] = {
     },
     "devices.idcard": {
         "driver": (str, "sim", ("sim", "serial", "none")),
+        "transport": (str, "serial", ("serial", "hid")),
         "port": (str, "", None),
         "baudrate": (int, 115200, None),
         "poll_interval": ((int, float), 0.5, None),
@@ -97,6 +98,7 @@ SCHEMA: dict[str, _Spec] = {
         "paper_width": (int, 80, (58, 80)),
         "text_mode": (str, "escpos", ("escpos", "raster")),
         "profile": (str, "default", None),
+        "status_profile": (str, "escpos", ("escpos", "epson_tm", "snbc_bk_t080")),
         "timeout": ((int, float), 3.0, None),
         "qr_mode": (str, "native", ("native", "image")),
         "baudrate": (int, 9600, None),
