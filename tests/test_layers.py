@@ -55,6 +55,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "kiosk.voice": (4, "hub"),
     "kiosk.voice_build": (4, "hub"),
     "kiosk.watchdog": (4, "hub"),
+    "kiosk.gpu_check": (4, "hub"),
     # 5 Kivy screens.
     "kiosk.screens": (5, "screens"),
     # 6 the app and what starts it.

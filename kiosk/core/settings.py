@@ -78,6 +78,7 @@ class StorageSettings:
 @dataclass(frozen=True)
 class IdCardSettings:
     driver: str
+    transport: str  # "serial" or "hid" (USB readers wrapping SAM frames in HID reports)
     port: str
     baudrate: int
     poll_interval: float
@@ -117,6 +118,7 @@ class PrinterSettings:
     paper_width: int
     text_mode: str
     profile: str
+    status_profile: str  # which printer family's status bits to read
     timeout: float
     qr_mode: str
     baudrate: int
