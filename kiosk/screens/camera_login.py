@@ -35,6 +35,7 @@ class QrLogin:
         self.last_result = ""  # for tests and the technician view: "ok", or the refusal code
 
     def start(self) -> None:
+        from kiosk.hardware.motion import DecodeGate
         from kiosk.hardware.qr_decode import DecoderWorker
 
         cam = self.app.devices.camera
@@ -46,7 +47,10 @@ class QrLogin:
         except KioskError as exc:
             log.error("camera did not open: %s", exc)
             return
-        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"])
+        # The attract screen idles most of the day: decode only frames where something moved
+        # (plus one every 2 s), and try the rescue pass at most once a second (docs/camera.md).
+        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"],
+                                    gate=DecodeGate(), rescue_every=1.0)
         self.worker.start()
 
     def stop(self) -> None:
@@ -92,8 +96,11 @@ class QrLogin:
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
     from kiosk.screens.camera_view import CameraView
 
+    from kiosk.hardware.motion import DEFAULT_THRESHOLD
+
+    # Drawn only when the picture changes: an unchanged preview would redraw the whole window 10x/s.
     preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
-                         fps=10)
+                         fps=10, min_change=DEFAULT_THRESHOLD)
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
                     size=(320, 56), pos_hint={"right": 0.99, "top": 0.985 - 170 / 800})
     app.theme.bind(body=caption.setter("font_size"), fg=caption.setter("color"))
@@ -321,7 +328,9 @@ def register(app, sm):
     def late(_dt) -> None:
         # OpenCV and numpy take ~0.4 s to import: after the attract screen is drawn.
         _attach_to_attract(app, sm.get_screen("attract"), qr)
-        if sm.has_screen("tech_login"):
+        if hasattr(sm, "when_built"):  # technician screens are built on first use
+            sm.when_built("tech_login", lambda screen: _attach_to_tech_login(app, screen))
+        elif sm.has_screen("tech_login"):
             _attach_to_tech_login(app, sm.get_screen("tech_login"))
         sm.add_widget(PhotoScreen(name="photo"))
 

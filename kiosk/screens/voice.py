@@ -16,6 +16,10 @@ from kiosk import voice as prompts
 log = logging.getLogger("kiosk.voice")
 
 
+#: Prompts kept loaded (decoded PCM): the few of one visit, not all of them (~26 MiB).
+KEEP_LOADED = 3
+
+
 class Voice:
     def __init__(self, volume: float = 0.8, muted: bool = False) -> None:
         self.volume = volume
@@ -56,7 +60,16 @@ class Voice:
 
     def _load(self, key: str):
         if key in self._sounds:
+            self._sounds[key] = self._sounds.pop(key)  # most recently used last
             return self._sounds[key]
+        while len(self._sounds) >= KEEP_LOADED:  # load on demand, keep only the last few
+            _old_key, old = next(iter(self._sounds.items()))
+            del self._sounds[_old_key]
+            if old is not None and old is not self._playing:
+                try:
+                    old.unload()
+                except Exception as exc:  # unloading must never break a visit
+                    log.warning("voice prompt %s could not be unloaded: %s", _old_key, exc)
         path = prompts.prompt_path(key)
         sound = None
         if path is None:

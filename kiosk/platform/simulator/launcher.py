@@ -29,11 +29,13 @@ import httpx
 
 from kiosk import ROOT
 from kiosk.core.errors import PlatformError
-from kiosk.platform.simulator.server import READY_PREFIX
 
 log = logging.getLogger("kiosk.platform")
 
 DEFAULT_URL = "http://127.0.0.1:8765"
+#: What the simulator's server prints once it serves (kept here: importing the
+#: server would load uvicorn, FastAPI and pydantic into the kiosk process).
+READY_PREFIX = "PLATFORM-SIM READY "
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 

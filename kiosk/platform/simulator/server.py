@@ -15,8 +15,7 @@ import sys
 import uvicorn
 
 from kiosk.platform.simulator.app import create_app
-
-READY_PREFIX = "PLATFORM-SIM READY "
+from kiosk.platform.simulator.launcher import READY_PREFIX
 
 
 class _Server(uvicorn.Server):
