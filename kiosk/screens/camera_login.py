@@ -52,13 +52,18 @@ class QrLogin:
         self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"],
                                     gate=DecodeGate(), rescue_every=1.0)
         self.worker.start()
+        _users(self.app).add(self)
 
     def stop(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.close()
+        users = _users(self.app)
+        users.discard(self)
+        # Kivy enters the next screen before it leaves the last one: when the attract screen's
+        # QR login stops, the technician login's may already have started on the same camera.
         cam = self.app.devices.camera
-        if cam is not None and not getattr(self.app, "_camera_needed_elsewhere", False):
+        if cam is not None and not users and not getattr(self.app, "_camera_needed_elsewhere", False):
             cam.close()
 
     def _code(self, text: str) -> None:  # decoder thread
@@ -91,6 +96,13 @@ class QrLogin:
         attract = self.app.sm.get_screen("attract")
         attract.message = exc.message_zh
         self.app.voice.say("error_retry")
+
+
+def _users(app) -> set:
+    """The QrLogin instances now watching the camera."""
+    if not hasattr(app, "_qr_users"):
+        app._qr_users = set()
+    return app._qr_users
 
 
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
