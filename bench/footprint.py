@@ -132,11 +132,14 @@ def _wait_file(path: Path, procs: list[subprocess.Popen], timeout: float) -> Non
         time.sleep(0.2)
 
 
+SSCARD = os.environ.get("KIOSK_BENCH_SSCARD", "sim")
+
+
 def kiosk_config(tmp: Path, camera_source: Path | None = None) -> Path:
     """The shipped demo config, windowed, on a private platform port and storage dir."""
     cfg = tmp / "kiosk.toml"
     text = (f'[ui]\nfullscreen = false\n[platform]\nurl = "http://127.0.0.1:{free_port()}"\n'
-            f'[storage]\ndir = "{tmp / "var"}"\n')
+            f'[storage]\ndir = "{tmp / "var"}"\n[devices.sscard]\ndriver = "{SSCARD}"\n')
     if camera_source is not None:
         text += f'[devices.camera]\nsim_source = "{camera_source}"\n'
     cfg.write_text(text, encoding="utf-8")
@@ -293,13 +296,18 @@ def main() -> int:
     ap.add_argument("--starts", type=int, default=5, help="cold starts of each")
     ap.add_argument("--no-bytecode", action="store_true", help="cold start without install-time bytecode")
     ap.add_argument("--skip", default="", help="comma list of: idle, visits, start")
+    ap.add_argument("--sscard", choices=("sim", "none"), default="sim",
+                    help="the demo's virtual social-security card (needs a free vpcd slot: run under "
+                         "flock /tmp/kiosk-pcsc.lock) or none")
     ap.add_argument("--scene", choices=("demo", "empty"), default="demo",
                     help="idle camera scene: the demo's two pictures alternating every 2 s, or an empty room")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    global SSCARD
+    SSCARD = args.sscard
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-footprint-"))
     print(f"load at start {loadavg()}; {os.cpu_count()} CPUs; MALLOC_ARENA_MAX="
-          f"{os.environ.get('MALLOC_ARENA_MAX', 'unset')}")
+          f"{os.environ.get('MALLOC_ARENA_MAX', 'unset')}; sscard {SSCARD}; scene {args.scene}")
     rows = []
     try:
         if "idle" not in skip:
