@@ -47,27 +47,6 @@ from bench.memory import free_port  # noqa: E402
 GOALS = {"cpu": 3.0, "rss": 1.5, "visits": 1.6, "start": 1.8}
 TICK = os.sysconf("SC_CLK_TCK")
 
-BARE_IDLE = r"""
-import os, sys, time
-os.environ["KIVY_NO_ARGS"] = "1"
-from kivy.config import Config
-Config.set("graphics", "width", "1280"); Config.set("graphics", "height", "800")
-from kivy.app import App
-from kivy.clock import Clock
-from kivy.uix.label import Label
-
-class Bare(App):
-    def build(self):
-        return Label(text="hello")
-    def on_start(self):
-        open(sys.argv[1], "w").write("ready")
-        Clock.schedule_interval(self.check, 0.5)
-    def check(self, _dt):
-        if os.path.exists(sys.argv[2]):
-            self.stop()
-Bare().run()
-"""
-
 
 # ------------------------------------------------------------ in the kiosk process
 
@@ -166,8 +145,10 @@ def measure_idle(tmp: Path, idle: float, rounds: int, scene: str = "demo") -> di
     env = base_env(tmp)
     disp_k, disp_b = start_xvfb(1280, 800, announce=False), start_xvfb(1280, 800, announce=False)
     ready_k, ready_b, stop = tmp / "ready-k", tmp / "ready-b", tmp / "stop"
+    from bench.cold_start import BARE  # a bare window with one Label; with a stop file it stays up
+
     bare_py = tmp / "bare_idle.py"
-    bare_py.write_text(BARE_IDLE)
+    bare_py.write_text(BARE)
     procs: list[subprocess.Popen] = []
     try:
         kiosk = subprocess.Popen([sys.executable, "-m", "kiosk.runner", "--script", "bench.footprint:scenario_idle",
