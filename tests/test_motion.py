@@ -75,3 +75,18 @@ def test_rescue_pass_reads_a_small_code_plain_zxing_misses_and_is_bounded():
     assert dec.decode(frame) == [CODE]
     assert dec.rescues == 2
     assert dec.decode(background(seed=7)) == []  # nothing invented from an empty wall
+
+
+def test_a_scene_the_rescue_pass_found_empty_is_not_rescued_again_until_it_changes():
+    clock = FakeClock()
+    gate = DecodeGate(clock=clock)
+    room, resident = background(seed=3), background(seed=11)
+    assert gate.decide(room) == DECODE_RESCUE
+    gate.barren()                                  # the rescue pass found nothing in the empty room
+    clock.t += 0.1
+    assert gate.decide(resident) == DECODE_RESCUE  # something else came into view
+    gate.barren()
+    clock.t += 0.1
+    assert gate.decide(noisy(room, 5, 1.0)) == DECODE      # the room again: plain decode only
+    clock.t += 0.1
+    assert gate.decide(phone_scene(CODE, seed=5)) == DECODE_RESCUE  # a phone: a new scene

@@ -54,9 +54,10 @@ class ChangeDetector:
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
         self._ref: np.ndarray | None = None
+        self.last: np.ndarray | None = None  # thumbnail of the last frame looked at
 
     def changed(self, image: np.ndarray) -> bool:
-        thumb = thumbnail(image)
+        thumb = self.last = thumbnail(image)
         if difference(thumb, self._ref) > self.threshold:
             self._ref = thumb
             return True
@@ -83,8 +84,12 @@ class DecodeGate:
 
     An empty room thus costs a thumbnail per frame and one decode every few
     seconds instead of a decode per frame. The rescue pass has its own bound
-    (RescuingDecoder, at most once a second).
+    (RescuingDecoder, at most once a second), and a scene it already searched
+    in vain (``barren()``, the last few remembered) is not searched again
+    until it changes: ~10x a plain decode each time, for nothing.
     """
+
+    BARREN_KEPT = 4
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, active_for: float = 3.0, active_every: float = 0.5,
                  idle_every: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -107,10 +112,10 @@ class DecodeGate:
         if self.detector.changed(image):
             self._active_until = now + self.active_for
             self._settling = True
-            verdict = DECODE_RESCUE
+            verdict = self._rescue_unless_barren()
         elif self._settling:
             self._settling = False
-            verdict = DECODE_RESCUE
+            verdict = self._rescue_unless_barren()
         elif now - self._last_decode >= (self.active_every if now < self._active_until else self.idle_every):
             verdict = DECODE
         else:
@@ -119,7 +124,19 @@ class DecodeGate:
         self._last_decode = now
         return verdict
 
+    def _rescue_unless_barren(self) -> int:
+        thumb = self.detector.last
+        if any(difference(thumb, b) <= self.detector.threshold for b in self._barren):
+            return DECODE
+        return DECODE_RESCUE
+
+    def barren(self) -> None:
+        """The rescue pass found nothing in the frame last decided on: remember its scene."""
+        if self.detector.last is not None:
+            self._barren = (self._barren + [self.detector.last])[-self.BARREN_KEPT:]
+
     def reset(self) -> None:
+        self._barren: list[np.ndarray] = []
         self.detector.reset()
         self._active_until = float("-inf")
         self._last_decode = float("-inf")

@@ -289,7 +289,10 @@ class DecoderWorker:
             t1 = time.monotonic()
             try:
                 if isinstance(self.decoder, RescuingDecoder):
+                    rescues = self.decoder.rescues
                     texts = self.decoder.decode(image, allow_rescue=verdict == DECODE_RESCUE)
+                    if not texts and self.decoder.rescues > rescues and self.gate is not None:
+                        self.gate.barren()  # searched hard, nothing there: not again for this scene
                 else:
                     texts = self.decoder.decode(image)
             except Exception:
