@@ -15,6 +15,7 @@ import datetime as _dt
 import functools
 import logging
 
+from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.hardware.idcard_text import RESIDENT, IdCardRecord
 
@@ -57,19 +58,13 @@ def _from_simulator(seed: int, today: _dt.date) -> tuple[IdCardRecord, ...]:
     return tuple(picked)
 
 
-def simulator_today() -> _dt.date:
-    """The date the platform simulator generates its world for: China time (UTC+8),
-    which is a day ahead of the machine's UTC date from 16:00 to 24:00 UTC."""
-    return _dt.datetime.now(_dt.timezone(_dt.timedelta(hours=8))).date()
-
-
 def demo_cards(cfg: Config | None = None, today: _dt.date | None = None) -> list[IdCardRecord]:
     """ID cards for the simulated reader (F1..F5), known to the configured platform."""
     from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
     from kiosk.platform.simulator.launcher import is_local_default
 
     if cfg is not None and cfg["platform"]["start_simulator"] and is_local_default(cfg["platform"]["url"]):
-        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or simulator_today()))
+        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or clock.today()))
         if len(cards) == len(PROFILES):
             return cards + [c for c in SYNTHETIC_RESIDENTS if c.card_type != RESIDENT]
     return list(SYNTHETIC_RESIDENTS)

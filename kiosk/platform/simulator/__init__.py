@@ -1,21 +1,9 @@
 """Simulator of the provincial platform: the contract served with synthetic data.
 
-``create_app(seed)`` builds the FastAPI app; ``server.serve(...)`` runs it on
-uvicorn (``kiosk platform-sim``); ``openapi_document()`` is the contract.
+``app.create_app(seed)`` builds the FastAPI app; ``server.serve(...)`` runs it
+on uvicorn (``kiosk platform-sim``); ``app.openapi_document()`` is the contract;
+``launcher`` starts it as a subprocess (the one door production code uses).
 
-The names are imported on first use: the kiosk process imports the launcher
-and the data generator (for its simulated devices) and must not load FastAPI
-and pydantic (~20-37 MiB) for that.
+This package's ``__init__`` imports nothing: FastAPI and uvicorn come with the
+``sim`` extra, and importing the launcher must work without them.
 """
-
-from __future__ import annotations
-
-__all__ = ["API_VERSION", "create_app", "openapi_document"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from kiosk.platform.simulator import app
-
-        return getattr(app, name)
-    raise AttributeError(name)
