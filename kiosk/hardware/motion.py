@@ -98,7 +98,10 @@ class DecodeGate:
         self.active_every = active_every
         self.idle_every = idle_every
         self._clock = clock
-        self.reset()
+        self._active_until = float("-inf")
+        self._last_decode = float("-inf")
+        self._settling = False
+        self._barren: list[np.ndarray] = []
         self.skipped = 0
 
     @property
@@ -136,7 +139,7 @@ class DecodeGate:
             self._barren = (self._barren + [self.detector.last])[-self.BARREN_KEPT:]
 
     def reset(self) -> None:
-        self._barren: list[np.ndarray] = []
+        self._barren = []
         self.detector.reset()
         self._active_until = float("-inf")
         self._last_decode = float("-inf")

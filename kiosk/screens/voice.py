@@ -8,6 +8,7 @@ on screen.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from kivy.core.audio import SoundLoader
 
@@ -26,7 +27,7 @@ class Voice:
         self.muted = muted
         self.last_key: str | None = None
         self.history: list[str] = []  # what was asked to be said (tests, technician view)
-        self._sounds: dict[str, object] = {}
+        self._sounds: dict[str, Any] = {}
         self._playing = None
         self._warned = False
 
