@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from kiosk.core.errors import DeviceError
-from kiosk.hardware.motion import DECODE_RESCUE
+from kiosk.hardware.motion import DECODE_RESCUE, DecodeGate
 
 log = logging.getLogger("kiosk.qr")
 
@@ -205,7 +205,8 @@ class DecoderWorker:
     (only the newest submitted frame is kept). New codes (see Deduplicator)
     go to ``when_code(text)``, called on the worker thread.
 
-    With a ``gate`` (kiosk.hardware.motion.DecodeGate) only frames where
+    With a ``gate`` (kiosk.hardware.motion.DecodeGate; ``gated=True`` makes
+    one with the defaults) only frames where
     something changed are decoded, plus one every few seconds on a still
     scene; ``rescue_every`` (seconds) adds the bounded rescue pass
     (RescuingDecoder) on empty frames, on those the gate allows it for.
@@ -213,10 +214,11 @@ class DecoderWorker:
 
     def __init__(self, decoder: QrDecoder | str = DEFAULT_DECODER, source=None,
                  when_code: Callable[[str], None] | None = None, max_rate: float = 5.0,
-                 dedup: Deduplicator | None = None, gate=None, rescue_every: float | None = None) -> None:
+                 dedup: Deduplicator | None = None, gate: DecodeGate | None = None, gated: bool = False,
+                 rescue_every: float | None = None) -> None:
         decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
         self.decoder: QrDecoder = RescuingDecoder(decoder, rescue_every) if rescue_every is not None else decoder
-        self.gate = gate
+        self.gate = gate if gate is not None or not gated else DecodeGate()
         self.frames_skipped = 0
         self.source = source
         self.when_code = when_code

@@ -35,7 +35,6 @@ class QrLogin:
         self.last_result = ""  # for tests and the technician view: "ok", or the refusal code
 
     def start(self) -> None:
-        from kiosk.hardware.motion import DecodeGate
         from kiosk.hardware.qr_decode import DecoderWorker
 
         cam = self.app.devices.camera
@@ -50,7 +49,7 @@ class QrLogin:
         # The attract screen idles most of the day: decode only frames where something moved
         # (plus one every 2 s), and try the rescue pass at most once a second (docs/camera.md).
         self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"],
-                                    gate=DecodeGate(), rescue_every=1.0)
+                                    gated=True, rescue_every=1.0)
         self.worker.start()
         _users(self.app).add(self)
 
@@ -108,11 +107,9 @@ def _users(app) -> set:
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
     from kiosk.screens.camera_view import CameraView
 
-    from kiosk.hardware.motion import DEFAULT_THRESHOLD
-
     # Drawn only when the picture changes: an unchanged preview would redraw the whole window 10x/s.
     preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
-                         fps=10, min_change=DEFAULT_THRESHOLD)
+                         fps=10, only_changes=True)
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
                     size=(320, 56), pos_hint={"right": 0.99, "top": 0.985 - 170 / 800})
     app.theme.bind(body=caption.setter("font_size"), fg=caption.setter("color"))

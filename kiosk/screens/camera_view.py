@@ -15,8 +15,9 @@ Use from a screen::
 
 Overlays (face-and-card frame, countdown) go on top as ordinary widgets.
 
-With ``min_change`` > 0 (grey levels, see kiosk.hardware.motion) a frame is
-drawn only when the picture differs that much from the one on screen: Kivy
+With ``only_changes`` a frame is drawn only when the picture differs from the
+one on screen by more than sensor noise (kiosk.hardware.motion, through the
+device hub): Kivy
 redraws the whole window for any canvas change, which on software GL costs
 tens of percent of a core at 10 frames a second, for a preview of an empty
 room that does not change.
@@ -34,7 +35,7 @@ from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty
 from kivy.uix.widget import Widget
 
-from kiosk.hardware.motion import ChangeDetector
+from kiosk.devices import frame_change_detector
 
 log = logging.getLogger("kiosk.camera")
 
@@ -45,7 +46,7 @@ class CameraView(Widget):
     mirror = BooleanProperty(False)     # selfie view for the photo screen
     owns_camera = BooleanProperty(False)  # start()/stop() also start/close the camera
     background = ListProperty([0, 0, 0, 1])
-    min_change = NumericProperty(0.0)  # 0: draw every new frame; else only frames that changed this much
+    only_changes = BooleanProperty(False)  # draw only frames whose picture changed (else every new frame)
     frames_shown = NumericProperty(0)
     frames_unchanged = NumericProperty(0)  # new frames not drawn because the picture was the same
     textures_created = NumericProperty(0)
@@ -56,7 +57,7 @@ class CameraView(Widget):
         self._last_seq = -1
         self._texture: Texture | None = None
         self._last_image: np.ndarray | None = None
-        self._change = ChangeDetector()
+        self._change = frame_change_detector()
         with self.canvas:
             self._bg_color = Color(*self.background)
             self._bg = Rectangle(pos=self.pos, size=self.size)
@@ -105,8 +106,7 @@ class CameraView(Widget):
             return
         self._last_seq = frame.seq
         image = frame.image
-        if self.min_change > 0 and self._texture is not None and self._rect.size != (0, 0):
-            self._change.threshold = self.min_change
+        if self.only_changes and self._texture is not None and self._rect.size != (0, 0):
             if not self._change.changed(image):
                 self.frames_unchanged += 1
                 return
