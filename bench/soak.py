@@ -74,15 +74,98 @@ def _done_visits() -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if '"ev": "visit"' in line)
 
 
+class Interrupted(Exception):
+    """The kiosk ended the visit before the scenario did."""
+
+
+def _guarded(gen, gone):
+    """Drive a visit's steps; after each step, a visit ended under it raises Interrupted
+    (and a wait also ends when it does, instead of running into the runner's time limit)."""
+    step = next(gen)
+    while True:
+        if callable(step):
+            cond = step
+            yield lambda: cond() or gone()
+        else:
+            yield step
+        if gone():
+            gen.close()
+            raise Interrupted
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _visit(app, c, n):
+    """One visit after login: a query (item 26) and a submission (item 21), receipts printed."""
+    from kivy.core.window import Window
+
+    from bench.touches import _close_print_popup, _open, _press, _settled, _step_kind
+    from kiosk import ROOT as KROOT
+    from tests.ui_helpers import find_button, tap
+
+    # -- a query: item 26 (latency: the tap on the category -> its list on screen)
+    yield 0.2
+    button = find_button(Window, "我要办社保")
+    t0 = time.monotonic()
+    tap(button)
+    yield lambda: app.sm.current == "items"
+    yield 0  # the next frame: the list is on screen
+    latency = time.monotonic() - t0
+    yield from _press(c, "26.")
+    yield lambda: app.sm.current == "guide"
+    yield from _press(c, "开始办理")
+    yield _settled(app)
+    if _step_kind(app) in ("result", "done"):
+        app.last_print = None
+        yield from _press(c, "打印回执")
+        yield lambda: app.last_print is not None and app.last_print.done
+        yield from _close_print_popup(app, c)
+    # -- a submission: item 21, certification photo
+    app.go_home()
+    app.devices.camera.show(KROOT / "images/sim/camera/photo/pass.jpg")
+    yield from _open(app, c, "我要办社保", 21)
+    yield lambda: app.sm.current == "photo"
+    yield 0.4
+    yield from _press(c, "拍照")
+    yield lambda: app.sm.get_screen("photo").accepted == 1
+    yield from _press(c, "使用这张")
+    yield _settled(app)
+    ack = None
+    if _step_kind(app) == "form":
+        step = app.sm.get_screen("flow").step
+        for fs in step.fields:
+            if fs.name == "phone" and not fs.value:
+                yield from _press(c, "点此输入")
+                for ch in PHONE:
+                    yield from _press(c, ch)
+                yield from _press(c, "确定")
+        yield from _press(c, "下一步")
+        yield _settled(app)
+    if _step_kind(app) == "confirm":
+        yield from _press(c, "确认提交")
+        yield _settled(app)
+        step = app.sm.get_screen("flow").step
+        if step.kind in ("result", "done") and step.reference:
+            out = app.backend.outbox.get(step.reference)
+            ack = {"ref": step.reference, "queued": out is not None and out.acceptance is None}
+            _log({"ev": "ack", "visit": n, **ack})
+            app.last_print = None
+            yield from _press(c, "打印回执")
+            yield lambda: app.last_print is not None and app.last_print.done
+            yield from _close_print_popup(app, c)
+
+    return {"latency": latency, "ack": ack}
+
+
 def scenario(app):
     """Visits until SOAK_VISITS are logged in SOAK_LOG (continues after a restart)."""
     import gc
 
     from kivy.core.window import Window
 
-    from bench.touches import TouchCounter, _close_print_popup, _open, _press, _settled, _step_kind
-    from kiosk import ROOT as KROOT
-    from tests.ui_helpers import find_button, tap
+    from bench.touches import TouchCounter
 
     total = int(os.environ["SOAK_VISITS"])
     seed = int(os.environ["SOAK_SEED"])
@@ -116,58 +199,27 @@ def scenario(app):
             key(F7)
         else:
             key(F9)
-        yield lambda: app.sm.current == "menu"
+        yield lambda: app.sm.current == "menu" and app.sessions.current.person is not None
         who = app.sessions.current.person.source
-        # -- a query: item 26 (latency: the tap on the category -> its list on screen)
-        yield 0.2
-        button = find_button(Window, "我要办社保")
-        t0 = time.monotonic()
-        tap(button)
-        yield lambda: app.sm.current == "items"
-        yield 0  # the next frame: the list is on screen
-        latency = time.monotonic() - t0
-        yield from _press(c, "26.")
-        yield lambda: app.sm.current == "guide"
-        yield from _press(c, "开始办理")
-        yield _settled(app)
-        if _step_kind(app) in ("result", "done"):
-            app.last_print = None
-            yield from _press(c, "打印回执")
-            yield lambda: app.last_print is not None and app.last_print.done
-            yield from _close_print_popup(app, c)
-        # -- a submission: item 21, certification photo
-        app.go_home()
-        app.devices.camera.show(KROOT / "images/sim/camera/photo/pass.jpg")
-        yield from _open(app, c, "我要办社保", 21)
-        yield lambda: app.sm.current == "photo"
-        yield 0.4
-        yield from _press(c, "拍照")
-        yield lambda: app.sm.get_screen("photo").accepted == 1
-        yield from _press(c, "使用这张")
-        yield _settled(app)
-        ack = None
-        if _step_kind(app) == "form":
-            step = app.sm.get_screen("flow").step
-            for fs in step.fields:
-                if fs.name == "phone" and not fs.value:
-                    yield from _press(c, "点此输入")
-                    for ch in PHONE:
-                        yield from _press(c, ch)
-                    yield from _press(c, "确定")
-            yield from _press(c, "下一步")
-            yield _settled(app)
-        if _step_kind(app) == "confirm":
-            yield from _press(c, "确认提交")
-            yield _settled(app)
-            step = app.sm.get_screen("flow").step
-            if step.kind in ("result", "done") and step.reference:
-                out = app.backend.outbox.get(step.reference)
-                ack = {"ref": step.reference, "queued": out is not None and out.acceptance is None}
-                _log({"ev": "ack", "visit": n, **ack})
-                app.last_print = None
-                yield from _press(c, "打印回执")
-                yield lambda: app.last_print is not None and app.last_print.done
-                yield from _close_print_popup(app, c)
+        try:
+            got = yield from _guarded(_visit(app, c, n), lambda: app.sessions.current.person is None)
+        except Interrupted:
+            # The kiosk ended the visit under us (a card reader's service restarted: the card
+            # counts as removed). Correct behaviour; reset the devices and do the visit again.
+            _log({"ev": "interrupted", "visit": n, "path": path, "fault": fault, "screen": app.sm.current})
+            app.devices.camera.show(None)
+            key(F8)
+            key(F6)
+            yield 1.5
+            if app.sessions.current.person is not None:
+                app.logout("soak: reset after an interrupted visit")
+            yield lambda: app.sm.current == "attract" and app.sessions.current.person is None
+            if fault in ("outage", "slow"):
+                _admin(url, {"outage": False, "latency_ms": 0})
+            if fault == "paper_out":
+                app.devices.printer_sim.set_state("ok")
+            continue
+        latency, ack = got["latency"], got["ack"]
         app.devices.camera.show(None)
         # -- logout, faults cleared (the technician refills the printer; the platform returns)
         if path == "sscard":
@@ -319,7 +371,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, quiet: bool = Fals
         faults[e["fault"]] = faults.get(e["fault"], 0) + 1
     return {
         "visits": len(visits_ev), "logins": {p: sum(1 for e in visits_ev if e["login"] == p) for p in PATHS},
-        "faults": faults, "kills": kills, "starts": starts, "acknowledged": len(acks), "delivered": delivered,
+        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"), "kills": kills, "starts": starts, "acknowledged": len(acks), "delivered": delivered,
         "lost": lost, "duplicates": duplicates, "platform_submissions": len(mine),
         "shown_not_acknowledged": len(mine) - delivered,
         "end_screen": end["screen"], "end_session": end["person"], "outbox_pending": end["pending"],
@@ -364,7 +416,8 @@ def main() -> int:
         g = r["growth_kib_per_1000"]
         lat = r["latency_ms"]
         print(f"soak: {r['visits']} visits in {r['wall_s']:.0f} s (logins {r['logins']}); faults {r['faults']}; "
-              f"SIGKILLs {r['kills']} ({r['starts']} starts)")
+              f"SIGKILLs {r['kills']} ({r['starts']} starts); visits ended under the scenario and redone "
+              f"{r['interrupted']}")
         print(f"submissions: {r['acknowledged']} acknowledged, {r['delivered']} delivered, {len(r['lost'])} lost, "
               f"{r['duplicates']} duplicates; {r['platform_submissions']} at the platform "
               f"({r['shown_not_acknowledged']} delivered but killed before shown)")
