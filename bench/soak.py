@@ -181,7 +181,8 @@ def scenario(app):
     c = TouchCounter()
     while (n := _done_visits()) < total:
         rng = random.Random(seed * 100_003 + n)
-        path = PATHS[n % 3]
+        paths = os.environ.get("SOAK_PATHS", ",".join(PATHS)).split(",")
+        path = paths[n % len(paths)]
         fault = rng.choices(["none", "outage", "slow", "paper_out", "unplug"], [70, 8, 8, 7, 7])[0]
         if fault == "unplug":
             app.devices.idcard_sim.unplug()
@@ -269,7 +270,7 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
 
 
-def run(visits: int, seed: int, kill_every: float, tmp: Path, quiet: bool = False) -> dict:
+def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, ...] = PATHS) -> dict:
     import httpx
 
     from bench.memory import free_port
@@ -281,11 +282,12 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, quiet: bool = Fals
     sim = ensure_simulator(url, 42, state_path=str(tmp / "platform-sim.jsonl"))
     disp = start_xvfb(1280, 800, announce=False)
     cfg = tmp / "kiosk.toml"
-    cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\n[storage]\ndir = "{tmp / "var"}"\n',
+    sscard = "" if "sscard" in paths else '[devices.sscard]\ndriver = "none"\n'
+    cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
                    encoding="utf-8")
     log = tmp / "soak.jsonl"
     env = dict(os.environ, DISPLAY=disp.display, KIVY_HOME=str(tmp / "kivy"), SDL_AUDIODRIVER="dummy",
-               KIVY_NO_CONSOLELOG="1", SOAK_LOG=str(log), SOAK_VISITS=str(visits), SOAK_SEED=str(seed),
+               KIVY_NO_CONSOLELOG="1", SOAK_LOG=str(log), SOAK_PATHS=",".join(paths), SOAK_VISITS=str(visits), SOAK_SEED=str(seed),
                KIOSK_TEST_OUT=str(tmp),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     rng = random.Random(seed)
@@ -406,10 +408,12 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=100)
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--kill-every", type=float, default=40.0, help="mean visits between SIGKILLs (0: none)")
+    ap.add_argument("--paths", default=",".join(PATHS),
+                    help="login paths in turn; without sscard no vpcd slot (and no pcsc lock) is needed")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-soak-"))
-    r = run(args.visits, args.seed, args.kill_every, tmp)
+    r = run(args.visits, args.seed, args.kill_every, tmp, tuple(args.paths.split(",")))
     if args.json:
         print(json.dumps(r, ensure_ascii=False))
     else:
