@@ -165,7 +165,7 @@ def scenario(app):
 
     from kivy.core.window import Window
 
-    from bench.touches import TouchCounter
+    from bench.touches import _counter
 
     total = int(os.environ["SOAK_VISITS"])
     seed = int(os.environ["SOAK_SEED"])
@@ -178,7 +178,7 @@ def scenario(app):
     yield lambda: app.devices.wait_started(0) and app.devices.camera is not None and app.backend.ready.is_set()
     yield 1.0
     _log({"ev": "start", "pid": os.getpid(), "at_visit": _done_visits()})
-    c = TouchCounter()
+    c = _counter()
     while (n := _done_visits()) < total:
         rng = random.Random(seed * 100_003 + n)
         paths = os.environ.get("SOAK_PATHS", ",".join(PATHS)).split(",")
