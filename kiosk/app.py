@@ -15,7 +15,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition
 
 from kiosk import gpu_check
 from kiosk.core.config import Config
@@ -28,6 +28,7 @@ from kiosk.screens import flow as flow_screens
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.guide import GuideScreen
 from kiosk.screens.item_list import ItemListScreen
+from kiosk.screens.lazy import LazyScreenManager
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
@@ -85,7 +86,7 @@ class KioskApp(App):
     # -- build -------------------------------------------------------------
     def build(self):
         Builder.load_file(str(KV_FILE))
-        self.sm = ScreenManager(transition=NoTransition())
+        self.sm = LazyScreenManager(transition=NoTransition())
         for screen in (AttractScreen(name="attract"), MenuScreen(name="menu"),
                        ItemListScreen(name="items"), GuideScreen(name="guide")):
             self.sm.add_widget(screen)

@@ -51,6 +51,13 @@ def synthetic_people(cfg: Config | None = None) -> list[Person]:
     return [r.to_person() for r in demo_cards(cfg)]
 
 
+def frame_change_detector():
+    """Change detection on camera frames (kiosk.hardware.motion) for screens that show the camera."""
+    from kiosk.hardware.motion import ChangeDetector
+
+    return ChangeDetector()
+
+
 class DeviceHub:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg

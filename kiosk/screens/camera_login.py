@@ -47,15 +47,23 @@ class QrLogin:
         except KioskError as exc:
             log.error("camera did not open: %s", exc)
             return
-        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"])
+        # The attract screen idles most of the day: decode only frames where something moved
+        # (plus one every 2 s), and try the rescue pass at most once a second (docs/camera.md).
+        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"],
+                                    gated=True, rescue_every=1.0)
         self.worker.start()
+        _users(self.app).add(self)
 
     def stop(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.close()
+        users = _users(self.app)
+        users.discard(self)
+        # Kivy enters the next screen before it leaves the last one: when the attract screen's
+        # QR login stops, the technician login's may already have started on the same camera.
         cam = self.app.devices.camera
-        if cam is not None and not getattr(self.app, "_camera_needed_elsewhere", False):
+        if cam is not None and not users and not getattr(self.app, "_camera_needed_elsewhere", False):
             cam.close()
 
     def _code(self, text: str) -> None:  # decoder thread
@@ -90,11 +98,19 @@ class QrLogin:
         self.app.voice.say("error_retry")
 
 
+def _users(app) -> set:
+    """The QrLogin instances now watching the camera."""
+    if not hasattr(app, "_qr_users"):
+        app._qr_users = set()
+    return app._qr_users
+
+
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
     from kiosk.screens.camera_view import CameraView
 
+    # Drawn only when the picture changes: an unchanged preview would redraw the whole window 10x/s.
     preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
-                         fps=10)
+                         fps=10, only_changes=True)
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
                     size=(320, 56), pos_hint={"right": 0.99, "top": 0.985 - 170 / 800})
     app.theme.bind(body=caption.setter("font_size"), fg=caption.setter("color"))
@@ -344,7 +360,9 @@ def register(app, sm):
     def late(_dt) -> None:
         # OpenCV and numpy take ~0.4 s to import: after the attract screen is drawn.
         _attach_to_attract(app, sm.get_screen("attract"), qr)
-        if sm.has_screen("tech_login"):
+        if hasattr(sm, "when_built"):  # technician screens are built on first use
+            sm.when_built("tech_login", lambda screen: _attach_to_tech_login(app, screen))
+        elif sm.has_screen("tech_login"):
             _attach_to_tech_login(app, sm.get_screen("tech_login"))
         sm.add_widget(PhotoScreen(name="photo"))
 

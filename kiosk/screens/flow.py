@@ -534,10 +534,6 @@ def start_text(item) -> str:
 
 
 def register(app, sm):
-    from kiosk.flows.pinyin_ime import warm_up
-
+    # The pinyin keypad's index is built when a keypad first opens (kiosk.screens.keyboards).
     sm.add_widget(FlowScreen(name="flow"))
-    # The keypad's dictionary loads on a worker thread, after the attract screen is drawn
-    # (started earlier, its imports hold the GIL while the first frame waits).
-    Clock.schedule_once(lambda _dt: threading.Thread(target=warm_up, name="pinyin-index", daemon=True).start(), 2)
     return {"start_service": start_service, "start_text": start_text}

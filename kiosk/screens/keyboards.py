@@ -7,6 +7,7 @@ type, and calls ``on_done(text)`` when the resident presses 确定.
 
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 from kivy.app import App
@@ -153,6 +154,9 @@ class PinyinPad(InputPopup):
         super().__init__(label, value, on_done, hint or ("请输入字母和数字" if alnum else "输入拼音，再点选汉字"))
         keys = self.ids.keypad
         if not alnum:
+            # The index is built when a keypad first opens (tens of ms from the set-up tables),
+            # off the UI thread; by the first letter typed it is there.
+            threading.Thread(target=pinyin_ime.warm_up, name="pinyin-index", daemon=True).start()
             self.cands = GridLayout(rows=1, size_hint=(None, 1), spacing=4)
             self.cands.bind(minimum_width=self.cands.setter("width"))
             scroll = ScrollView(do_scroll_y=False, size_hint_y=None, height=App.get_running_app().theme.button * 2)

@@ -755,16 +755,24 @@ SCREENS = [
 
 
 def register(app: Any, sm: Any) -> TechController:
-    """Install the log buffer, load the kv rules, add the technician screens."""
+    """Install the log buffer and the controller; the kv rules and technician screens
+    are built on first use when the screen manager can (kiosk.screens.lazy)."""
     logbuffer.install()
-    Builder.load_file(str(KV_FILE))
     ctl = TechController(app, sm)
     app.plugins_tech = ctl
-    for cls, name in SCREENS:
-        screen = cls(name=name)
-        screen.controller = ctl
-        if isinstance(screen, TechBase) and not isinstance(screen, TechPage):
-            screen.ids.nav.controller = ctl
-        sm.add_widget(screen)
+
+    def build() -> None:
+        Builder.load_file(str(KV_FILE))
+        for cls, name in SCREENS:
+            screen = cls(name=name)
+            screen.controller = ctl
+            if isinstance(screen, TechBase) and not isinstance(screen, TechPage):
+                screen.ids.nav.controller = ctl
+            sm.add_widget(screen)
+
+    if hasattr(sm, "add_lazy"):
+        sm.add_lazy([name for _cls, name in SCREENS], build)
+    else:
+        build()
     app.bind(on_stop=lambda *_a: ctl.mode.close())
     return ctl
