@@ -93,7 +93,13 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
         from kiosk.app import KioskApp
         from kiosk.backend import Backend
 
-        app = KioskApp(cfg, catalog, backend=Backend(cfg))
+        fleet = None
+        if cfg["fleet"]["enabled"]:
+            from kiosk.fleet.agent import FleetAgent
+
+            fleet = FleetAgent(cfg)
+            fleet.catalog_version = getattr(catalog, "version", None)
+        app = KioskApp(cfg, catalog, backend=Backend(cfg), fleet=fleet)
         app.launch_started = t0
         outcome: dict = {}
         if script is not None:

@@ -125,7 +125,12 @@ class FleetAgent:
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "FleetAgent":
-        threading.Thread(target=self._start, name="fleet-start", daemon=True).start()
+        # The broker is started from the loop thread: setpriv's parent-death signal
+        # fires when the *thread* that spawned it ends, and the loop thread lives
+        # as long as the agent.
+        self.loop.call_soon(self._start)
+        if self._own_loop:
+            self.loop.start()
         return self
 
     def _start(self) -> None:
@@ -137,10 +142,8 @@ class FleetAgent:
                 self.broker = ensure_broker(f["broker"], self.cfg.storage_dir / "mosquitto")
             except (OSError, RuntimeError, ValueError) as exc:
                 log.error("fleet: local broker did not start: %s", exc)
-        self.event("app_started", version=__version__)
-        self.loop.add(self.client)
-        if self._own_loop:
-            self.loop.start()
+        self.client.event("app_started", version=__version__)
+        self.loop.clients.append(self.client)
 
     def close(self) -> None:
         self.loop.call_soon(self.client.close_now)

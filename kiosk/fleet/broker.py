@@ -14,6 +14,7 @@ holds an example with TLS, per-device credentials and an ACL).
 from __future__ import annotations
 
 import atexit
+import getpass
 import logging
 import os
 import shutil
@@ -100,6 +101,9 @@ def config_text(port: int, *, acl_file: str = "", password_file: str = "", max_c
         f"listener {port} 127.0.0.1",
         f"max_connections {max_connections}",
         "persistence false",
+        # Run as whoever started it (root would otherwise drop to user "mosquitto",
+        # who cannot read a private temp directory's ACL and password files).
+        f"user {getpass.getuser()}",
         # Bound what a long-gone kiosk can cost the broker (see docs/fleet.md).
         "persistent_client_expiration 1d",
         "max_queued_messages 1000",
