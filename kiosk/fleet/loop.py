@@ -37,7 +37,7 @@ class Loop:
         self.tick_every = tick_every
         self.sel = selectors.DefaultSelector()
         self.clients: list[Driven] = []
-        self._calls: collections.deque[tuple[Callable[..., Any], tuple]] = collections.deque()
+        self._calls: collections.deque[tuple[Callable[..., Any], tuple, dict]] = collections.deque()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -51,8 +51,8 @@ class Loop:
     def add(self, client: Driven) -> None:
         self.call_soon(self.clients.append, client)
 
-    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._calls.append((fn, args))
+    def call_soon(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self._calls.append((fn, args, kwargs))
         if threading.get_ident() != self.thread_id:
             try:
                 self._wake_w.send(b"\0")
@@ -126,9 +126,9 @@ class Loop:
 
     def _run_calls(self) -> None:
         while self._calls:
-            fn, args = self._calls.popleft()
+            fn, args, kwargs = self._calls.popleft()
             try:
-                fn(*args)
+                fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001
                 self._log_once(f"call:{getattr(fn, '__name__', fn)}:{type(exc).__name__}",
                                "fleet loop: %s failed: %r", getattr(fn, "__name__", fn), exc)
