@@ -100,6 +100,8 @@ def simulate(url: str, count: int, prefix: str, *extra: str) -> subprocess.Popen
 def read_ready(proc: subprocess.Popen) -> str:
     for line in proc.stdout:
         if line.startswith("READY"):
+            # Keep reading its status lines, or the simulator blocks on a full pipe.
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
             return line.strip()
     raise RuntimeError(f"simulator exited (code {proc.wait()}) before all kiosks connected")
 

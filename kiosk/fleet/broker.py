@@ -106,7 +106,9 @@ def config_text(port: int, *, acl_file: str = "", password_file: str = "", max_c
         f"user {getpass.getuser()}",
         # Bound what a long-gone kiosk can cost the broker (see docs/fleet.md).
         "persistent_client_expiration 1d",
-        "max_queued_messages 1000",
+        # Per client. An operator's `fleet status` receives the retained state of every
+        # kiosk at once; below 2 x fleet size Mosquitto drops the surplus silently.
+        "max_queued_messages 100000",
         "log_dest stderr",
         "log_type error",
         "log_type warning",

@@ -65,7 +65,9 @@ class KioskView:
         now = now or time.time()
         h = self.health
         out: list[str] = []
-        if self.online is not True:
+        if self.online is None:
+            out.append("no state seen")
+        elif not self.online:
             out.append("offline")
         if self.paper in ("out", "near_end"):
             out.append(f"paper {self.paper.replace('_', ' ')}")
