@@ -11,14 +11,14 @@ nothing above it); without one, those commands are refused as unavailable.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk import ROOT, __version__
+from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.core.idnumber import scrub
 from kiosk.fleet import signing
@@ -27,7 +27,10 @@ from kiosk.fleet.eventqueue import FileQueue
 from kiosk.fleet.guard import Guard, SeenIds
 from kiosk.fleet.link import Backoff, SessionCounter, parse_url
 from kiosk.fleet.loop import Loop
-from kiosk.fleet.settings import Settings, config_hash
+from kiosk.fleet.remote_config import RemoteConfig, config_hash
+
+if TYPE_CHECKING:
+    from kiosk.fleet.broker import Broker
 
 log = logging.getLogger("kiosk.fleet.agent")
 
@@ -100,7 +103,7 @@ class FleetAgent:
         self.started = time.monotonic()
         self.dir = cfg.storage_dir / "fleet"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.settings = Settings(cfg, self.dir / "settings.json")
+        self.remote_config = RemoteConfig(cfg, self.dir / "settings.json")
         self.link = parse_url(f["broker"], ca_file=str(_resolve(f["ca_file"])) if f["ca_file"] else "",
                               cert_file=str(_resolve(f["cert_file"])) if f["cert_file"] else "",
                               key_file=str(_resolve(f["key_file"])) if f["key_file"] else "",
@@ -116,11 +119,11 @@ class FleetAgent:
                         on_desired=self._on_desired),
             queue=FileQueue(self.dir / "queue"), sessions=SessionCounter(self.dir / "session"),
             health_interval=f["health_interval"], backoff=Backoff(cap=float(f["reconnect_max"])))
-        self.broker = None
+        self.broker: Broker | None = None
         self.catalog_version: Any = None
         self.visits_today = 0
         self.last_visit: float | None = None
-        self._visit_day = time.strftime("%Y-%m-%d")
+        self._visit_day = clock.today().isoformat()
         self._desired_rev: Any = None
 
     # -- lifecycle ------------------------------------------------------------
@@ -157,7 +160,7 @@ class FleetAgent:
         self.loop.call_soon(lambda: self.client.event(kind, **fields))
 
     def visit(self) -> None:
-        day = time.strftime("%Y-%m-%d")
+        day = clock.today().isoformat()
         if day != self._visit_day:
             self._visit_day, self.visits_today = day, 0
         self.visits_today += 1
@@ -171,7 +174,7 @@ class FleetAgent:
     def _health(self) -> dict[str, Any]:
         self.client.health_interval = self.cfg["fleet"]["health_interval"]
         doc = system_health(self.cfg.storage_dir, self.started)
-        doc["visits_today"] = self.visits_today if self._visit_day == time.strftime("%Y-%m-%d") else 0
+        doc["visits_today"] = self.visits_today if self._visit_day == clock.today().isoformat() else 0
         doc["last_visit"] = int(self.last_visit * 1000) if self.last_visit else None
         doc["version"] = __version__
         if self.actions is not None:
@@ -192,7 +195,10 @@ class FleetAgent:
         log.info("fleet: command %s: %s", cmd_id, action)
         if action == "set_config":
             dotted, value = args.get("key"), args.get("value")
-            why = self.settings.set(dotted, value) if isinstance(dotted, str) else "malformed"
+            if not isinstance(dotted, str):
+                client.ack(cmd_id, "failed", reason="malformed")
+                return
+            why = self.remote_config.set(dotted, value)
             if why is None:
                 self._settings_changed(dotted)
                 client.ack(cmd_id, "ok", result={"key": dotted, "value": value, "config_hash": config_hash(self.cfg)})
@@ -254,8 +260,8 @@ class FleetAgent:
             return
         applied, refused = {}, {}
         for dotted, value in doc["settings"].items():
-            current = self.settings.saved.get(dotted, object())
-            why = None if current == value else self.settings.set(dotted, value)
+            current = self.remote_config.saved.get(dotted, object())
+            why = None if current == value else self.remote_config.set(dotted, value)
             if why is None:
                 applied[dotted] = value
                 if current != value:

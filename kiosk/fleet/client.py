@@ -88,6 +88,7 @@ class FleetClient:
         self._last_sent = 0
         self._state_confirmed = False
         self._sock: Any = None
+        self._pending_report: dict[str, Any] | None = None  # config/reported made while offline
         self.mqtt = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device_id, clean_session=clean_session,
                                 protocol=mqtt.MQTTv311)
         self.mqtt.max_inflight_messages_set(PIPELINE)
@@ -290,7 +291,7 @@ class FleetClient:
             self._pending_report = doc
 
     def drain(self) -> None:
-        pending = getattr(self, "_pending_report", None)
+        pending = self._pending_report
         if pending is not None and self.connected:
             self._pending_report = None
             self.report(pending)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
-from kiosk.fleet import signing
 from kiosk.fleet.client import FleetClient, Hooks
 from kiosk.fleet.eventqueue import MemoryQueue
 from kiosk.fleet.guard import Guard, SeenIds

@@ -150,7 +150,7 @@ def watch(link: Link, county: str | None, view: FleetView) -> tuple[mqtt.Client,
     """Subscribe ``view`` to the fleet; returns the running client and an event set at SUBACK."""
     subscribed = threading.Event()
     c = connect(link, "fleet-status")
-    c.on_message = lambda _c, _u, msg: view.feed(msg.topic, msg.payload)
+    c.on_message = lambda _c, _u, msg: view.feed(msg.topic, bytes(msg.payload))
     c.on_subscribe = lambda *_a: subscribed.set()
 
     def on_connect(client, _u, _f, rc, _p) -> None:

@@ -18,9 +18,10 @@ from typing import Any
 
 from kiosk.core.config import Config, check_value
 from kiosk.core.errors import ConfigError
+from kiosk.core.settings import Settings
 from kiosk.core.storage import write_text_atomic
 
-log = logging.getLogger("kiosk.fleet.settings")
+log = logging.getLogger("kiosk.fleet.remote_config")
 
 ALLOWED = frozenset({
     "ui.idle_timeout", "ui.idle_warning", "ui.elder_idle_timeout", "ui.volume",
@@ -40,7 +41,7 @@ def config_hash(cfg: Config) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-class Settings:
+class RemoteConfig:
     def __init__(self, cfg: Config, path: str | Path) -> None:
         self.cfg = cfg
         self.path = Path(path)
@@ -77,10 +78,11 @@ class Settings:
             check_value(section, key, value)
         except ConfigError as exc:
             return f"invalid: {exc}"
-        ui = self.cfg["ui"]
-        warn = value if dotted == "ui.idle_warning" else ui["idle_warning"]
-        timeout = value if dotted == "ui.idle_timeout" else ui["idle_timeout"]
-        if warn >= timeout:
-            return "invalid: ui.idle_warning must be shorter than ui.idle_timeout"
+        old = self.cfg[section][key]
         self.cfg[section][key] = value
+        try:
+            Settings.from_config(self.cfg)  # the rules relating several keys (kiosk.core.settings.check)
+        except ConfigError as exc:
+            self.cfg[section][key] = old
+            return f"invalid: {exc}"
         return None
