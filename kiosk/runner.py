@@ -94,7 +94,7 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
         from kiosk.backend import Backend
 
         fleet = None
-        if cfg["fleet"]["enabled"]:
+        if cfg.settings.fleet.enabled:
             from kiosk.fleet.agent import FleetAgent
 
             fleet = FleetAgent(cfg)

@@ -143,6 +143,22 @@ class PhotoSettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    enabled: bool
+    broker: str
+    start_broker: bool
+    health_interval: int
+    keepalive: int
+    reconnect_max: int
+    username: str
+    password: str
+    ca_file: str
+    cert_file: str
+    key_file: str
+    operator_keys: str
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings
     ui: UiSettings
@@ -150,6 +166,7 @@ class Settings:
     storage: StorageSettings
     devices: DeviceSettings
     photo: PhotoSettings
+    fleet: FleetSettings
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -169,6 +186,7 @@ class Settings:
                 printer=_section(PrinterSettings, sections["devices.printer"]),
             ),
             photo=_section(PhotoSettings, sections["photo"]),
+            fleet=_section(FleetSettings, sections["fleet"]),
         )
         check(settings)
         return settings

@@ -97,28 +97,28 @@ def system_health(storage_dir: Path, started: float) -> dict[str, Any]:
 
 class FleetAgent:
     def __init__(self, cfg: Config, actions: Actions | None = None, *, loop: Loop | None = None) -> None:
-        f = cfg["fleet"]
+        f = cfg.settings.fleet
         self.cfg = cfg
         self.actions = actions
         self.started = time.monotonic()
         self.dir = cfg.storage_dir / "fleet"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.remote_config = RemoteConfig(cfg, self.dir / "settings.json")
-        self.link = parse_url(f["broker"], ca_file=str(_resolve(f["ca_file"])) if f["ca_file"] else "",
-                              cert_file=str(_resolve(f["cert_file"])) if f["cert_file"] else "",
-                              key_file=str(_resolve(f["key_file"])) if f["key_file"] else "",
-                              username=f["username"], password=f["password"], keepalive=f["keepalive"])
-        self.keys = KeyFile(_resolve(f["operator_keys"]))
-        site = cfg["site"]
-        self.guard = Guard(site["device_id"], self.keys, SeenIds(self.dir / "seen-commands.json"))
+        self.link = parse_url(f.broker, ca_file=str(_resolve(f.ca_file)) if f.ca_file else "",
+                              cert_file=str(_resolve(f.cert_file)) if f.cert_file else "",
+                              key_file=str(_resolve(f.key_file)) if f.key_file else "",
+                              username=f.username, password=f.password, keepalive=f.keepalive)
+        self.keys = KeyFile(_resolve(f.operator_keys))
+        site = cfg.settings.site
+        self.guard = Guard(site.device_id, self.keys, SeenIds(self.dir / "seen-commands.json"))
         self.loop = loop or Loop("fleet")
         self._own_loop = loop is None
         self.client = FleetClient(
-            self.loop, self.link, site["county"], site["device_id"],
+            self.loop, self.link, site.county, site.device_id,
             hooks=Hooks(state_extra=self._state_extra, health=self._health, on_command=self._on_command,
                         on_desired=self._on_desired),
             queue=FileQueue(self.dir / "queue"), sessions=SessionCounter(self.dir / "session"),
-            health_interval=f["health_interval"], backoff=Backoff(cap=float(f["reconnect_max"])))
+            health_interval=f.health_interval, backoff=Backoff(cap=float(f.reconnect_max)))
         self.broker: Broker | None = None
         self.catalog_version: Any = None
         self.visits_today = 0
@@ -137,12 +137,12 @@ class FleetAgent:
         return self
 
     def _start(self) -> None:
-        f = self.cfg["fleet"]
-        if f["start_broker"]:
+        f = self.cfg.settings.fleet
+        if f.start_broker:
             from kiosk.fleet.broker import ensure_broker
 
             try:
-                self.broker = ensure_broker(f["broker"], self.cfg.storage_dir / "mosquitto")
+                self.broker = ensure_broker(f.broker, self.cfg.storage_dir / "mosquitto")
             except (OSError, RuntimeError, ValueError) as exc:
                 log.error("fleet: local broker did not start: %s", exc)
         self.client.event("app_started", version=__version__)
@@ -172,7 +172,7 @@ class FleetAgent:
                 "config_hash": config_hash(self.cfg), "since": int(time.time() * 1000)}
 
     def _health(self) -> dict[str, Any]:
-        self.client.health_interval = self.cfg["fleet"]["health_interval"]
+        self.client.health_interval = self.cfg.settings.fleet.health_interval  # may change remotely
         doc = system_health(self.cfg.storage_dir, self.started)
         doc["visits_today"] = self.visits_today if self._visit_day == clock.today().isoformat() else 0
         doc["last_visit"] = int(self.last_visit * 1000) if self.last_visit else None
@@ -252,7 +252,7 @@ class FleetAgent:
             client.report({"rev": None, "error": "malformed"})
             return
         reason = signing.verify(doc, self.keys())
-        if reason is None and doc.get("device_id") not in (self.cfg["site"]["device_id"], None):
+        if reason is None and doc.get("device_id") not in (self.cfg.settings.site.device_id, None):
             reason = "wrong_device"
         if reason:
             log.warning("fleet: desired configuration refused: %s", reason)
