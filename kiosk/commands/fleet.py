@@ -152,16 +152,21 @@ def _key(path: str):
     return load_private(p)
 
 
+def _target(args: argparse.Namespace):
+    """(link, operator key, county) for a command to one kiosk; None after printing why not."""
+    link = _link(args)
+    key = _key(args.key)
+    county = _county(args, link) if key is not None else None
+    return None if county is None else (link, key, county)
+
+
 def cmd(args: argparse.Namespace) -> int:
     from kiosk.fleet.operator import build_command, send
 
-    link = _link(args)
-    key = _key(args.key)
-    if key is None:
+    target = _target(args)
+    if target is None:
         return 1
-    county = _county(args, link)
-    if county is None:
-        return 1
+    link, key, county = target
     cmd_args = _kv(args.args)
     doc = build_command(key, args.device_id, args.action, cmd_args, ttl=args.ttl)
     try:
@@ -184,13 +189,10 @@ def config_cmd(args: argparse.Namespace) -> int:
 
     from kiosk.fleet.operator import publish_desired
 
-    link = _link(args)
-    key = _key(args.key)
-    if key is None:
+    target = _target(args)
+    if target is None:
         return 1
-    county = _county(args, link)
-    if county is None:
-        return 1
+    link, key, county = target
     rev = args.rev if args.rev is not None else int(time.time())
     publish_desired(link, county, args.device_id, _kv(args.settings), rev, key)
     print(json.dumps({"device_id": args.device_id, "rev": rev, "published": True}))

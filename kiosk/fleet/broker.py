@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.core.processes import stop_process
 from kiosk.fleet.link import parse_url
 
 log = logging.getLogger("kiosk.fleet.broker")
@@ -68,13 +69,7 @@ class Broker:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the broker (idempotent)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout)
 
     def kill(self) -> None:
         if self.process.poll() is None:

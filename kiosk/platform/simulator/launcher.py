@@ -32,6 +32,7 @@ import httpx
 
 from kiosk import ROOT
 from kiosk.core.errors import PlatformError
+from kiosk.core.processes import stop_process
 
 # The simulator's own packages come with the `sim` extra (pyproject.toml); a
 # production install has neither, and the launcher is the one place that says so.
@@ -93,13 +94,7 @@ class SimulatorHandle:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the simulator (idempotent)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        stop_process(self.process, timeout)
         if self.process.stdout:
             self.process.stdout.close()
 
