@@ -169,7 +169,8 @@ class FleetAgent:
     # -- hooks (loop thread) -------------------------------------------------------
     def _state_extra(self) -> dict[str, Any]:
         return {"version": __version__, "catalog_version": self.catalog_version,
-                "config_hash": config_hash(self.cfg), "since": int(time.time() * 1000)}
+                "config_hash": config_hash(self.cfg),
+                "since": int((self.client.stats.connected_since or time.time()) * 1000)}
 
     def _health(self) -> dict[str, Any]:
         self.client.health_interval = self.cfg.settings.fleet.health_interval  # may change remotely

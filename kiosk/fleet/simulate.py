@@ -53,7 +53,7 @@ class SimKiosk:
         self._next_flap = time.monotonic() + rng.uniform(20, 60)
 
     def _state_extra(self) -> dict[str, Any]:
-        return {"version": __version__, "catalog_version": 3, "config_hash": "sim", "since": int(time.time() * 1000),
+        return {"version": __version__, "catalog_version": 3, "config_hash": "sim", "since": int((self.client.stats.connected_since or time.time()) * 1000),
                 "simulated": True}
 
     def _health(self) -> dict[str, Any]:
