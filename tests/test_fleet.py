@@ -368,3 +368,39 @@ def test_fleet_config_is_validated(tmp_path):
         config_mod.load(bad, env={})
     cfg = config_mod.load(env={"KIOSK__FLEET__PASSWORD": "s3cret"})
     assert cfg.public_view()["fleet"]["password"] == "******"
+
+
+# -- TLS with per-device client certificates -------------------------------------------------
+
+def test_mutual_tls_with_device_certificates_and_the_acl(tmp_path, keys):
+    from tests.tls_support import TestCA
+
+    ca = TestCA(tmp_path)
+    srv_crt, srv_key = ca.issue("broker", server=True)
+    dev_crt, dev_key = ca.issue(DEV)
+    op_crt, op_key = ca.issue("operator")
+    acl = (ROOT / "config" / "mosquitto" / "acl.conf").read_text("utf-8")
+    b = start_broker(workdir=tmp_path / "tls-broker", acl=acl, extra_conf=(
+        f"certfile {srv_crt}\nkeyfile {srv_key}\ncafile {ca.crt}\nrequire_certificate true\n"
+        "use_identity_as_username true\nallow_anonymous false\n"))
+    agent = None
+    try:
+        cfg = kiosk_cfg(tmp_path, b.port, keys[1])
+        cfg["fleet"].update(broker=f"mqtts://127.0.0.1:{b.port}", ca_file=str(ca.crt), cert_file=str(dev_crt),
+                            key_file=str(dev_key))
+        agent = FleetAgent(cfg).start()
+        op = parse_url(f"mqtts://127.0.0.1:{b.port}", ca_file=str(ca.crt), cert_file=str(op_crt),
+                       key_file=str(op_key))
+        deadline, rows = time.monotonic() + 15, []
+        while time.monotonic() < deadline and not any(r["online"] for r in rows):
+            rows = collect(op, settle=0.3).rows()
+        assert [(r["device_id"], r["online"]) for r in rows] == [(DEV, True)]
+        ack = send(op, COUNTY, build_command(keys[0], DEV, "set_config", {"key": "ui.volume", "value": 0.2}), wait=15)
+        assert ack["status"] == "ok"
+        # Without a client certificate the broker does not let anyone in.
+        with pytest.raises((OSError, ConnectionError)):
+            collect(parse_url(f"mqtts://127.0.0.1:{b.port}", ca_file=str(ca.crt)), timeout=3)
+    finally:
+        if agent is not None:
+            agent.close()
+        b.cleanup()

@@ -149,9 +149,11 @@ def _wait_listening(proc: subprocess.Popen, port: int, timeout: float, workdir: 
 
 
 def start_broker(port: int = 0, *, workdir: str | os.PathLike | None = None, acl: str = "",
-                 passwords: dict[str, str] | None = None, startup_timeout: float = 10.0) -> Broker:
+                 passwords: dict[str, str] | None = None, extra_conf: str = "",
+                 startup_timeout: float = 10.0) -> Broker:
     """Start mosquitto on 127.0.0.1 (``port=0``: a free port). ``acl``: ACL file text;
-    ``passwords``: user -> password (hashed with ``mosquitto_passwd``)."""
+    ``passwords``: user -> password (hashed with ``mosquitto_passwd``); ``extra_conf``:
+    lines for the listener (e.g. TLS certificates)."""
     owned = workdir is None
     wd = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="kiosk-mosquitto-"))
     wd.mkdir(parents=True, exist_ok=True)
@@ -167,7 +169,7 @@ def start_broker(port: int = 0, *, workdir: str | os.PathLike | None = None, acl
         subprocess.run(["mosquitto_passwd", "-U", str(pw)], check=True, capture_output=True)
         pw_file = str(pw)
     conf = wd / "mosquitto.conf"
-    conf.write_text(config_text(port, acl_file=acl_file, password_file=pw_file), encoding="utf-8")
+    conf.write_text(config_text(port, acl_file=acl_file, password_file=pw_file, extra=extra_conf), encoding="utf-8")
     proc = _spawn(conf, wd)
     _wait_listening(proc, port, startup_timeout, wd)
     broker = Broker(port, proc, wd, conf, owned)
