@@ -71,6 +71,19 @@ class AppFleetActions:
             self.app.stop()
         Clock.schedule_once(stop, 0)
 
+    def restart_when_idle(self, why: str) -> None:
+        """Restart at the first moment nobody is at the kiosk (new catalog between visits)."""
+        from kivy.clock import Clock
+
+        def check(_dt: float) -> bool:
+            app = self.app
+            if app.sm.current == "attract" and not app.sessions.current.holds_personal_data():
+                log.info("no resident at the kiosk: restarting for %s", why)
+                self.restart()
+                return False  # unschedule
+            return True
+        Clock.schedule_interval(check, 1.0)
+
     def log_lines(self, n: int) -> list[str]:
         return logbuffer.recent(n)
 

@@ -404,3 +404,76 @@ def test_mutual_tls_with_device_certificates_and_the_acl(tmp_path, keys):
         if agent is not None:
             agent.close()
         b.cleanup()
+
+
+# -- signed catalog bundles over HTTPS ----------------------------------------------------------
+
+@pytest.fixture
+def https_files(tmp_path):
+    """A real HTTPS server on loopback (certificate from a throw-away CA) serving a folder."""
+    import functools
+    import http.server
+    import ssl
+    import threading
+
+    from tests.tls_support import TestCA
+
+    ca = TestCA(tmp_path)
+    crt, key = ca.issue("files", server=True)
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield root, f"https://127.0.0.1:{srv.server_address[1]}/bundles", ca.crt
+    srv.shutdown()
+
+
+def test_a_signed_catalog_bundle_is_verified_activated_and_used_at_the_next_start(broker, tmp_path, keys,
+                                                                                  https_files):
+    from kiosk.fleet import bundles
+    from kiosk.flows.catalog import load_catalog
+
+    www, url, ca = https_files
+    (www / "bundles").mkdir()
+    shipped = json.loads((ROOT / "config" / "catalog.json").read_text("utf-8"))
+    shipped["items"][0]["name"] = shipped["items"][0]["name"] + "（新版）"
+    good = json.dumps(shipped, ensure_ascii=False).encode()
+    (www / "bundles" / "catalog-v2.json").write_bytes(good)
+    (www / "bundles" / "catalog-bad.json").write_bytes(b'{"version": 1, "items": "no"}')
+    cfg = kiosk_cfg(tmp_path, broker.port, keys[1], bundle_url=url, ca_file=str(ca))
+    agent = FleetAgent(cfg).start()
+    try:
+        wait_online(broker.port)
+
+        def update(manifest: dict) -> dict:
+            return send(link(broker), COUNTY, build_command(keys[0], DEV, "update_catalog", manifest), wait=20)
+
+        # Tampered on the server: the hash does not match the signed manifest.
+        m = bundles.make_manifest(keys[0], "catalog", "v2", "catalog-v2.json", good + b" ")
+        assert update(m)["reason"] == "hash_mismatch"
+        # Signed by a key the kiosk does not know.
+        m = bundles.make_manifest(signing.generate(), "catalog", "v2", "catalog-v2.json", good)
+        assert update(m)["reason"] == "bundle_unknown_key"
+        # Signed and intact, but not a catalog the kiosk can load: nothing changes.
+        bad = (www / "bundles" / "catalog-bad.json").read_bytes()
+        ack = update(bundles.make_manifest(keys[0], "catalog", "bad", "catalog-bad.json", bad))
+        assert ack["status"] == "failed" and ack["reason"] == "invalid_bundle"
+        assert not (tmp_path / "var" / "bundles" / "active.json").exists()
+        # The real thing.
+        ack = update(bundles.make_manifest(keys[0], "catalog", "v2", "catalog-v2.json", good))
+        assert ack["status"] == "ok" and ack["result"]["version"] == "v2"
+    finally:
+        agent.close()
+    load_catalog.cache_clear()
+    catalog, version = bundles.load_active_catalog(tmp_path / "var" / "bundles", load_catalog)
+    assert version == "v2" and catalog.items[0].name.endswith("（新版）")
+    # The active bundle is damaged on disk: the next start rolls back to the shipped catalog.
+    (tmp_path / "var" / "bundles" / "catalog-v2.json").write_text("{torn", encoding="utf-8")
+    load_catalog.cache_clear()
+    catalog, version = bundles.load_active_catalog(tmp_path / "var" / "bundles", load_catalog)
+    assert version == "shipped" and not catalog.items[0].name.endswith("（新版）")

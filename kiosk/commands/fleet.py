@@ -22,7 +22,7 @@ from kiosk import ROOT
 from kiosk.core import config as config_mod
 
 DEFAULT_KEY = "var/fleet/operator.key"
-ACTIONS = ("selftest", "restart", "logs", "set_config", "reprint_faults")
+ACTIONS = ("selftest", "restart", "logs", "set_config", "reprint_faults", "update_catalog")
 
 
 def _link_args(p: argparse.ArgumentParser) -> None:

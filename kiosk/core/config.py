@@ -115,6 +115,7 @@ SCHEMA: dict[str, _Spec] = {
         "cert_file": (str, "", None),
         "key_file": (str, "", None),
         "operator_keys": (str, "var/fleet/operators.pub", None),
+        "bundle_url": (str, "", None),
     },
 }
 

@@ -156,6 +156,7 @@ class FleetSettings:
     cert_file: str
     key_file: str
     operator_keys: str
+    bundle_url: str
 
 
 @dataclass(frozen=True)

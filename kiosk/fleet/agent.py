@@ -21,7 +21,7 @@ from kiosk import ROOT, __version__
 from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.core.idnumber import scrub
-from kiosk.fleet import signing
+from kiosk.fleet import bundles, signing
 from kiosk.fleet.client import FleetClient, Hooks
 from kiosk.fleet.eventqueue import FileQueue
 from kiosk.fleet.guard import Guard, SeenIds
@@ -44,6 +44,7 @@ class Actions(Protocol):
     def reprint_faults(self) -> dict[str, Any]: ...
     def log_lines(self, n: int) -> list[str]: ...
     def settings_changed(self, dotted: str) -> None: ...
+    def restart_when_idle(self, why: str) -> None: ...
 
 
 class KeyFile:
@@ -212,15 +213,18 @@ class FleetAgent:
             if not isinstance(n, int) or not 1 <= n <= MAX_LOG_LINES:
                 client.ack(cmd_id, "failed", reason=f"n must be 1..{MAX_LOG_LINES}")
                 return
-        if self.actions is None:
+        if self.actions is None and action != "update_catalog":
             client.ack(cmd_id, "failed", reason="unavailable")
             return
         threading.Thread(target=self._run_action, args=(client, cmd_id, action, args),
                          name=f"fleet-cmd-{action}", daemon=True).start()
 
     def _run_action(self, client: FleetClient, cmd_id: str, action: str, args: dict[str, Any]) -> None:
-        assert self.actions is not None
         try:
+            if action == "update_catalog":
+                self._update_catalog(client, cmd_id, args)
+                return
+            assert self.actions is not None
             if action == "selftest":
                 result = self.actions.selftest()
                 status = "ok" if result.get("ok") else "failed"
@@ -239,6 +243,27 @@ class FleetAgent:
         except Exception as exc:  # noqa: BLE001 - a failed command is an ack, not a dead thread
             log.exception("fleet: command %s (%s) failed", cmd_id, action)
             self.loop.call_soon(client.ack, cmd_id, "failed", reason=f"{type(exc).__name__}: {exc}")
+
+    def _update_catalog(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any]) -> None:
+        from kiosk.flows.catalog import load_catalog
+
+        def validate(path: Path) -> None:
+            load_catalog.cache_clear()  # type: ignore[attr-defined]
+            load_catalog(path)
+
+        try:
+            pointer = bundles.fetch(manifest, self.cfg.settings.fleet.bundle_url, self.keys(),
+                                    self.cfg.storage_dir / "bundles", ca_file=self.link.ca_file, validate=validate)
+        except bundles.BundleError as exc:
+            log.warning("fleet: catalog bundle refused: %s", exc)
+            self.loop.call_soon(client.ack, cmd_id, "failed", reason=exc.reason, detail=str(exc))
+            self.loop.call_soon(client.event, "catalog_update", ok=False, reason=exc.reason)
+            return
+        version = pointer["catalog"]["version"]
+        self.loop.call_soon(client.ack, cmd_id, "ok", result={"version": version, "in_use": "after the next visit"})
+        self.loop.call_soon(client.event, "catalog_update", ok=True, version=version)
+        if self.actions is not None:
+            self.actions.restart_when_idle("catalog bundle " + version)
 
     def _settings_changed(self, dotted: str) -> None:
         if self.actions is not None:
