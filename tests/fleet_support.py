@@ -78,3 +78,38 @@ def kiosk_cfg(tmp_path: Path, port: int, pub: Path, device_id: str = "SX-T-0001"
     cfg["fleet"].update(broker=f"mqtt://127.0.0.1:{port}", start_broker=False, health_interval=health_interval,
                         operator_keys=str(pub), reconnect_max=5, keepalive=10, **fleet)
     return cfg
+
+
+class HttpsFiles:
+    """A real HTTPS server on loopback (certificate from a throw-away CA) serving ``root``."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        import functools
+        import http.server
+        import ssl
+
+        from tests.tls_support import TestCA
+
+        ca = TestCA(tmp_path)
+        crt, key = ca.issue("files", server=True)
+        self.ca = ca.crt
+        self.root = tmp_path / "www"
+        self.root.mkdir()
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(self.root))
+        handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.srv.server_address[1]}"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.srv.shutdown()
+
+
+def catalog_bundle(root: Path, suffix: str = "（新版）") -> bytes:
+    """A valid catalog differing from the shipped one in its first item's name."""
+    shipped = json.loads((Path(__file__).resolve().parent.parent / "config" / "catalog.json").read_text("utf-8"))
+    shipped["items"][0]["name"] += suffix
+    return json.dumps(shipped, ensure_ascii=False).encode()

@@ -20,7 +20,7 @@ from kiosk.fleet.broker import start_broker
 from kiosk.fleet.link import Backoff, parse_url
 from kiosk.fleet.operator import build_command, send
 from kiosk.fleet.status import collect
-from tests.fleet_support import Listener, kiosk_cfg, make_keys
+from tests.fleet_support import HttpsFiles, Listener, catalog_bundle, kiosk_cfg, make_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY, DEV = "临县", "SX-T-0001"
@@ -410,27 +410,9 @@ def test_mutual_tls_with_device_certificates_and_the_acl(tmp_path, keys):
 
 @pytest.fixture
 def https_files(tmp_path):
-    """A real HTTPS server on loopback (certificate from a throw-away CA) serving a folder."""
-    import functools
-    import http.server
-    import ssl
-    import threading
-
-    from tests.tls_support import TestCA
-
-    ca = TestCA(tmp_path)
-    crt, key = ca.issue("files", server=True)
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a, **k: None
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(crt, key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield root, f"https://127.0.0.1:{srv.server_address[1]}/bundles", ca.crt
-    srv.shutdown()
+    server = HttpsFiles(tmp_path)
+    yield server.root, server.url + "/bundles", server.ca
+    server.stop()
 
 
 def test_a_signed_catalog_bundle_is_verified_activated_and_used_at_the_next_start(broker, tmp_path, keys,
@@ -440,9 +422,7 @@ def test_a_signed_catalog_bundle_is_verified_activated_and_used_at_the_next_star
 
     www, url, ca = https_files
     (www / "bundles").mkdir()
-    shipped = json.loads((ROOT / "config" / "catalog.json").read_text("utf-8"))
-    shipped["items"][0]["name"] = shipped["items"][0]["name"] + "（新版）"
-    good = json.dumps(shipped, ensure_ascii=False).encode()
+    good = catalog_bundle(www)
     (www / "bundles" / "catalog-v2.json").write_bytes(good)
     (www / "bundles" / "catalog-bad.json").write_bytes(b'{"version": 1, "items": "no"}')
     cfg = kiosk_cfg(tmp_path, broker.port, keys[1], bundle_url=url, ca_file=str(ca))
