@@ -4,6 +4,7 @@
     kiosk fleet cmd      --broker URL DEVICE_ID ACTION [KEY=VALUE ...] [--wait S]
     kiosk fleet config   --broker URL DEVICE_ID KEY=VALUE ... [--rev N]
     kiosk fleet simulate --broker URL --count N [--prefix ID]
+    kiosk fleet console  --broker URL [--port P]
     kiosk fleet keygen   [--out FILE] [--pub FILE]
 
 ``--broker`` defaults to ``[fleet] broker`` of the kiosk config, so on the
@@ -77,6 +78,14 @@ def register(sub, groups) -> None:
     m.add_argument("--ramp", type=float, default=None, help="spread the first connects over S seconds")
     m.add_argument("--keys", default=None, help="operator public keys (default: [fleet] operator_keys)")
     m.set_defaults(func=simulate)
+
+    w = fs.add_parser("console", help="the fleet table in a browser, live, with history and command buttons")
+    _link_args(w)
+    w.add_argument("--county")
+    w.add_argument("--host", default="127.0.0.1", help="address to serve on (default loopback only)")
+    w.add_argument("--port", type=int, default=8780)
+    w.add_argument("--key", default=DEFAULT_KEY, help="operator private key for the command buttons")
+    w.set_defaults(func=console)
 
     k = fs.add_parser("keygen", help="make an operator Ed25519 key pair; the public key goes to the kiosks")
     k.add_argument("--out", default=DEFAULT_KEY, help="private key file (mode 0600)")
@@ -206,6 +215,23 @@ def simulate(args: argparse.Namespace) -> int:
     return run(_link(args), args.count, prefix=args.prefix, counties=[c for c in args.counties.split(",") if c],
                health_interval=args.health_interval, jitter=not args.no_jitter, reconnect_max=args.reconnect_max,
                keys_path=keys, ramp=args.ramp)
+
+
+def console(args: argparse.Namespace) -> int:
+    import threading
+
+    from kiosk.fleet.console import Console
+
+    key_path = _resolve(args.key)
+    key = _key(args.key) if key_path.exists() else None
+    c = Console(_link(args), key, args.county, args.host, args.port).start()
+    print(f"fleet console at {c.url} (Ctrl-C to stop)" + ("" if key else "; no operator key: buttons refused"),
+          flush=True)
+    try:
+        threading.Event().wait()
+    finally:
+        c.stop()
+    return 0
 
 
 def keygen(args: argparse.Namespace) -> int:
