@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.core.processes import stop_process
+from kiosk.core.processes import ProcessHandle
 from kiosk.fleet.link import parse_url
 
 log = logging.getLogger("kiosk.fleet.broker")
@@ -48,7 +48,7 @@ def listening(host: str, port: int, timeout: float = 0.3) -> bool:
 
 
 @dataclass
-class Broker:
+class Broker(ProcessHandle):
     port: int
     process: subprocess.Popen
     workdir: Path
@@ -59,17 +59,6 @@ class Broker:
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the broker (idempotent)."""
-        stop_process(self.process, timeout)
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kiosk.core.storage import fsync_dir as _fsync_dir
 from kiosk.core.storage import write_text_atomic
 
 MAX_BOOTS = 3
@@ -39,14 +40,6 @@ def _pause() -> None:
     delay = float(os.environ.get(_STEP_DELAY, "0") or 0)
     if delay:
         time.sleep(delay)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _link(base: Path, name: str, target: str) -> None:

@@ -32,7 +32,7 @@ import httpx
 
 from kiosk import ROOT
 from kiosk.core.errors import PlatformError
-from kiosk.core.processes import stop_process
+from kiosk.core.processes import ProcessHandle
 
 # The simulator's own packages come with the `sim` extra (pyproject.toml); a
 # production install has neither, and the launcher is the one place that says so.
@@ -81,20 +81,13 @@ def die_with_parent() -> None:
 
 
 @dataclass
-class SimulatorHandle:
+class SimulatorHandle(ProcessHandle):
     url: str
     process: subprocess.Popen
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the simulator (idempotent)."""
-        stop_process(self.process, timeout)
+        super().stop(timeout)
         if self.process.stdout:
             self.process.stdout.close()
 
