@@ -40,18 +40,30 @@ def test_kill_9_at_random_points_of_an_update_always_leaves_a_bootable_version(t
     rng = random.Random(13)
     src1, src2 = make_source(tmp_path, "1.0"), make_source(tmp_path, "2.0")
     outcomes = {"1.0": 0, "2.0": 0}
-    for run in range(12):
-        base = tmp_path / f"opt{run}"
-        update.install(base, "1.0", src1)
-        update.mark_good(base)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_TEST_UPDATE_STEP_DELAY": "0.05"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_TEST_UPDATE_STEP_DELAY": "0.05"}
+
+    def start(base: Path) -> tuple[subprocess.Popen, float]:
         proc = subprocess.Popen([sys.executable, "-c",
                                  "import sys; from pathlib import Path; from kiosk.fleet import update; "
                                  "print('go', flush=True); "
                                  "update.install(Path(sys.argv[1]), '2.0', Path(sys.argv[2]))", str(base), str(src2)],
                                 env=env, stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline() == "go\n"
-        time.sleep(rng.uniform(0.0, 0.5))  # the install takes ~0.3-0.4 s with the test's pauses
+        return proc, time.monotonic()
+
+    # How long an uninterrupted install takes on this machine now (it varies with load).
+    base = tmp_path / "opt-timed"
+    update.install(base, "1.0", src1)
+    proc, t0 = start(base)
+    proc.wait()
+    proc.stdout.close()
+    took = time.monotonic() - t0
+    for run in range(12):
+        base = tmp_path / f"opt{run}"
+        update.install(base, "1.0", src1)
+        update.mark_good(base)
+        proc, _t = start(base)
+        time.sleep(rng.uniform(0.0, took * 1.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
