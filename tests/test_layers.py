@@ -61,6 +61,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     # 6 the app and what starts it.
     "kiosk.app": (6, "app"),
     "kiosk.runner": (6, "app"),
+    "kiosk.app_fleet": (6, "app"),
     "kiosk.kivy_setup": (6, "app"),
     "kiosk.display": (6, "app"),
     "kiosk.fonts": (6, "app"),

@@ -65,6 +65,7 @@ def snapshot_script(spec: str, out: Path, elder: bool):
 def snapshot(args: argparse.Namespace) -> int:
     cfg = config_mod.load(args.config)
     cfg["ui"]["fullscreen"] = False
+    cfg["fleet"]["enabled"] = False  # a screenshot run is not a kiosk: it must not report to (or start) a broker
     parse_screen(args.screen)  # fail fast on a bad name, before a window opens
     out = Path(args.out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -104,6 +104,21 @@ SCHEMA: dict[str, _Spec] = {
         "baudrate": (int, 9600, None),
         "sim_out": (str, "printer-jobs", None),
     },
+    "fleet": {
+        "enabled": (bool, True, None),
+        "broker": (str, "mqtt://127.0.0.1:1883", None),
+        "start_broker": (bool, True, None),
+        "health_interval": (int, 60, None),
+        "keepalive": (int, 60, None),
+        "reconnect_max": (int, 300, None),
+        "username": (str, "", None),
+        "password": (str, "", None),
+        "ca_file": (str, "", None),
+        "cert_file": (str, "", None),
+        "key_file": (str, "", None),
+        "operator_keys": (str, "var/fleet/operators.pub", None),
+        "bundle_url": (str, "", None),
+    },
 }
 
 # Extra range checks: (section, key) -> (predicate, description)
@@ -118,7 +133,15 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("devices.idcard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
-    ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
+    ("site", "device_id"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),
+    ("site", "county"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),
+    ("fleet", "broker"): (
+        lambda v: v.split("://", 1)[0] in ("mqtt", "mqtts", "tcp", "ssl") and "://" in v,
+        "an mqtt:// or mqtts:// URL",
+    ),
+    ("fleet", "health_interval"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
+    ("fleet", "keepalive"): (lambda v: 10 <= v <= 1200, "between 10 and 1200 seconds"),
+    ("fleet", "reconnect_max"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
 }
 
 
@@ -147,6 +170,8 @@ class Config(dict[str, dict[str, Any]]):
         """Settings with secrets hidden (technician screen, fault reports)."""
         out = copy.deepcopy(dict(self))
         out["platform"]["device_secret"] = "******"
+        if out.get("fleet", {}).get("password"):
+            out["fleet"]["password"] = "******"
         return out
 
 
@@ -179,6 +204,13 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     if rng and not rng[0](value):
         raise ConfigError(f"{where}: [{section}] {key} must be {rng[1]}, got {value!r}")
     return value
+
+
+def check_value(section: str, key: str, value: Any, where: str = "remote setting") -> Any:
+    """Validate one value against the schema (fleet remote configuration); raises ConfigError."""
+    if section not in SCHEMA or key not in SCHEMA[section]:
+        raise ConfigError(f"{where}: unknown key [{section}] {key}")
+    return _check(section, key, value, where)
 
 
 def _typename(typ: type | tuple[type, ...]) -> str:

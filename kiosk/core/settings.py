@@ -145,6 +145,23 @@ class PhotoSettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    enabled: bool
+    broker: str
+    start_broker: bool
+    health_interval: int
+    keepalive: int
+    reconnect_max: int
+    username: str
+    password: str
+    ca_file: str
+    cert_file: str
+    key_file: str
+    operator_keys: str
+    bundle_url: str
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings
     ui: UiSettings
@@ -152,6 +169,7 @@ class Settings:
     storage: StorageSettings
     devices: DeviceSettings
     photo: PhotoSettings
+    fleet: FleetSettings
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -171,6 +189,7 @@ class Settings:
                 printer=_section(PrinterSettings, sections["devices.printer"]),
             ),
             photo=_section(PhotoSettings, sections["photo"]),
+            fleet=_section(FleetSettings, sections["fleet"]),
         )
         check(settings)
         return settings
