@@ -50,7 +50,7 @@ def wait_online(url: str, timeout: float = 60) -> dict:
     while time.monotonic() < deadline:
         st = kiosk_cli("fleet", "status", "--broker", url, "--json", "--settle", "0.3")
         rows = json.loads(st.stdout) if st.returncode == 0 else []
-        if any(r["device_id"] == DEV and r["online"] and r["devices"] for r in rows):
+        if any(r["device_id"] == DEV and r["online"] and "printer" in r["devices"] for r in rows):
             break
         time.sleep(0.5)
     return next(r for r in rows if r["device_id"] == DEV)
