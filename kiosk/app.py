@@ -18,6 +18,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import plugins
+from kiosk.core import panel
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -66,7 +67,8 @@ class KioskApp(App):
         self.catalog = catalog
         self.devices = devices or DeviceHub(cfg)
         self.backend = backend  # kiosk.backend.Backend: platform client + outbox
-        self.theme = Theme()
+        self.panel = panel.from_config(cfg)
+        self.theme = Theme(scale=self.panel.scale)
         self.site_name = cfg["site"]["name"]
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login
