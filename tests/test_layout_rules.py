@@ -113,3 +113,10 @@ def test_panel_diagonal_is_validated(tmp_path):
     cfg.write_text("[ui]\ndiagonal_inches = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="diagonal_inches"):
         load(cfg)
+
+
+def test_a_long_name_is_masked_to_its_surname_and_two_stars():
+    from kiosk.core.idnumber import mask_name
+
+    assert mask_name("欧阳慕容司马上官诸葛东方皇甫令") == "欧**"  # 15 characters: the header stays short
+    assert mask_name("王秀兰") == "王**" and mask_name("张伟") == "张*"

@@ -25,7 +25,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.flows.engine import ServiceFlow, Site, mode_of
 from kiosk.screens.keyboards import open_keyboard
-from kiosk.screens.widgets import KButton, KioskScreen, KKey
+from kiosk.screens.widgets import KButton, KioskScreen, KKey, choice_columns
 
 log = logging.getLogger("kiosk.flow_screen")
 
@@ -208,10 +208,13 @@ class FlowScreen(KioskScreen):
     def _field_row(self, fs, body, filter_mode: bool = False) -> None:
         body.add_widget(Factory.KTitle(text=fs.label + ("" if fs.required else "（选填）")))
         if fs.keyboard == "choice":
-            row = GridLayout(cols=min(3, max(1, len(fs.choices))), size_hint_y=None, spacing=8)
+            width = body.width - body.padding[0] - body.padding[2]
+            cols = choice_columns([c + "  " for c in fs.choices], App.get_running_app().theme.button, width)
+            row = GridLayout(cols=cols, size_hint_y=None, spacing=8)
             row.bind(minimum_height=row.setter("height"))
             for choice in fs.choices:
-                b = KKey(text=("✔ " if choice == fs.value else "") + choice, size_hint_y=None, height=96)
+                b = KKey(text=("✔ " if choice == fs.value else "") + choice, size_hint_y=None,
+                         height=App.get_running_app().theme.px(96))
                 b.bind(on_release=lambda _b, c=choice, f=fs: self._set_field(f, c, filter_mode))
                 row.add_widget(b)
             body.add_widget(row)

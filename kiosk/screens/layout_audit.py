@@ -147,6 +147,22 @@ def audit(app, screen: str) -> list[Finding]:
 Sink = Callable[[str, list[Finding]], None]
 
 
+def _geometry(app) -> list:
+    return [(w.pos[0], w.pos[1], w.size[0], w.size[1], tuple(getattr(w, "texture_size", ())))
+            for w in walk(top_layer(app))]
+
+
+def settle(app, frame: float = 0.05, most: int = 40):
+    """Scenario steps until the layout stops moving (text fitting and wrapping take a few frames)."""
+    before = None
+    for _ in range(most):
+        yield frame
+        now = _geometry(app)
+        if now == before:
+            return
+        before = now
+
+
 def _long_person(person):
     return dataclasses.replace(person, name=LONG_NAME, address=LONG_ADDRESS)
 
@@ -166,11 +182,8 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
     """Scenario script: visit every screen in each mode and hand its findings to ``sink``."""
     from kiosk.screens.widgets import IdleWarning
 
-    def settle():
-        return 0.25
-
     def look(name: str):
-        yield settle()
+        yield from settle(app)
         sink(("elder " if app.theme.elder else "standard ") + name, audit(app, name))
 
     def close_popups():
