@@ -95,8 +95,15 @@ def _attach_to_attract(app, attract, qr: QrLogin) -> None:
     # In the attract screen's qr_slot (top right, beside the site name and clock): the
     # preview, with the caption under it sized to its text, so neither covers the clock.
     slot = attract.ids.qr_slot
-    pw = app.theme.px(240)
-    preview = CameraView(size_hint=(None, None), size=(pw, pw * 9 / 16), fps=10, pos_hint={"center_x": 0.5})
+    preview = CameraView(size_hint=(None, None), fps=10, pos_hint={"center_x": 0.5})
+
+    def preview_size(*_a) -> None:
+        # smaller in elder mode: its larger caption and prompt need the height
+        pw = app.theme.px(200 if app.theme.elder else 240)
+        preview.size = (pw, pw * 9 / 16)
+
+    app.theme.bind(elder=preview_size)
+    preview_size()
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
                     pos_hint={"center_x": 0.5})
     caption.bind(texture_size=lambda lbl, ts: setattr(lbl, "size", ts))
@@ -106,6 +113,7 @@ def _attach_to_attract(app, attract, qr: QrLogin) -> None:
         slot.width = max(preview.width, caption.texture_size[0])
 
     caption.bind(texture_size=fit)
+    preview.bind(width=fit)
     slot.add_widget(preview)
     slot.add_widget(caption)
     fit()

@@ -196,7 +196,9 @@ class TechLoginScreen(TechBase):
         pad = self.ids.keypad
         for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清空"]:
             b = KButton(text=key)
-            b.height = 72  # after the kv rule: a compact keypad leaves room for the rest
+            # after the kv rule: a compact keypad leaves room for the rest, still tall enough for its digit
+            theme = App.get_running_app().theme
+            b.height = max(theme.px(72), theme.button * 1.6)
             b.bind(on_release=lambda btn: self.key(btn.text))
             pad.add_widget(b)
 
