@@ -232,6 +232,13 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
         if "disclosure" in app.sm.screen_names:
             app.go("disclosure", path=())
             yield from look("disclosure")
+            cat = app.sm.get_screen("disclosure").catalog()
+            group = max(cat.children(), key=lambda g: len(cat.items_under(g)))
+            app.go("disclosure", path=(group,))
+            yield from look("disclosure group")
+            longest = max(cat.items_under(), key=lambda i: len(i.name))
+            app.go("disclosure_item", item_no=longest.no)
+            yield from look("disclosure item (longest name)")
         if "flow" in app.sm.screen_names:
             yield from _flow_tour(app, person, look, close_popups)
         popup = IdleWarning()
@@ -283,6 +290,15 @@ def _flow_tour(app, person, look, close_popups):
     flow.render(Step(kind="refused", title_zh="3. 失业登记", message_zh="您目前不符合办理条件",
                      notes_zh=["您已按月领取基本养老金，不能办理失业登记。请到柜台咨询。"]))
     yield from look("refused")
+    from kiosk.screens.flow import BusyPopup
+
+    busy = BusyPopup(text="正在提交，请稍候")
+    busy.open(animation=False)
+    yield from look("busy popup")
+    busy.dismiss(animation=False)
+    if "photo" in app.sm.screen_names:
+        app.go("photo", flow_screen=flow)
+        yield from look("photo")
     flow.wipe()
     app.go_home()
 
