@@ -126,7 +126,7 @@ def scenario_text_size(app):
 
 
 @pytest.mark.parametrize("panel,body", [("width = 1280\nheight = 800\ndiagonal_inches = 15.6", 32),
-                                        ("width = 1920\nheight = 1080\ndiagonal_inches = 15.6", 47),
+                                        ("width = 1920\nheight = 1080\ndiagonal_inches = 15.6", 43),
                                         ("width = 1080\nheight = 1920\ndiagonal_inches = 43", 24)])
 def test_text_is_sized_from_the_panel(run_kiosk, tmp_path, panel, body):
     run_kiosk("tests.test_layout_audit:scenario_text_size", f'[ui]\n{panel}\n[devices.sscard]\ndriver = "none"\n',

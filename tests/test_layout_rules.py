@@ -100,8 +100,10 @@ def test_the_shipped_chinese_font_lacks_the_heavy_check_mark_but_has_the_square_
 
 def test_panel_geometry_from_config():
     p = Panel(1280, 800, 15.6)
-    assert 96 < p.ppi < 97.5 and 0.99 < p.scale < 1.02
-    assert Panel(1920, 1080, 15.6).scale > 1.4           # a dense desk panel: larger pixels per mm
+    assert 96 < p.ppi < 97.5 and p.scale == 1.0          # the reference layout exactly fits
+    assert round(Panel(1920, 1080, 21.5).scale, 2) == 1.07  # same millimetres: 102.5 ppi / 96
+    assert Panel(1920, 1080, 15.6).scale == 1.35         # denser still: as much as fits (1080 / 800)
+    assert Panel(1280, 800, 10.1).scale == 1.0           # a small dense panel: never more than fits
     assert Panel(1080, 1920, 43).scale == 0.75           # a coarse standing panel: clamped
     assert Panel(1080, 1920, 32).portrait
 

@@ -5,8 +5,13 @@ reference panel of REFERENCE_PPI (96 ppi, 1 px = 0.265 mm: a 15.6" 1280x800
 panel). On any other panel text and touch targets keep the same size in
 millimetres, so the scale is the panel's ppi over the reference, computed
 from the configured resolution and diagonal ([ui] width, height,
-diagonal_inches). The scale is clamped: below 0.75 Chinese characters get too
-few pixels to stay crisp, above 2.0 a screen's content no longer fits.
+diagonal_inches). Extra room on a bigger panel shows more of a page, not
+bigger letters.
+
+Two limits: the scale never exceeds what fits (the screens are laid out for
+REFERENCE_SIZE, 1280x800 landscape or 800x1280 portrait: a small dense panel
+gets smaller millimetres rather than clipped screens), and never goes below
+0.75 (Chinese characters need pixels to stay crisp on coarse 43" panels).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import math
 from dataclasses import dataclass
 
 REFERENCE_PPI = 96.0
-MIN_SCALE, MAX_SCALE = 0.75, 2.0
+MIN_SCALE = 0.75
+REFERENCE_SIZE = (1280, 800)
 MM_PER_INCH = 25.4
 
 
@@ -46,8 +52,15 @@ class Panel:
         return self.height_px > self.width_px
 
     @property
+    def fit(self) -> float:
+        """The largest scale at which the reference layout fits this panel."""
+        long_side, short_side = REFERENCE_SIZE
+        w, h = (short_side, long_side) if self.portrait else (long_side, short_side)
+        return min(self.width_px / w, self.height_px / h)
+
+    @property
     def scale(self) -> float:
-        return min(MAX_SCALE, max(MIN_SCALE, self.ppi / REFERENCE_PPI))
+        return max(MIN_SCALE, min(self.ppi / REFERENCE_PPI, self.fit))
 
     def describe(self) -> str:
         return (f"{self.width_px}x{self.height_px} px, {self.diagonal_in:g}\" "
