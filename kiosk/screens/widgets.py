@@ -81,9 +81,10 @@ class HeaderBar(BoxLayout):
         theme = App.get_running_app().theme
         width = self.ids.title.width
         size = theme.title
-        if width > 10 and self.title:
+        title = self.ids.title.text
+        if width > 10 and title:
             one_line = text_height("国", size, width, bold=True)
-            while size > theme.body and text_height(self.title, size, width, True) > one_line * self.MAX_LINES + 1:
+            while size > theme.body and text_height(title, size, width, True) > one_line * self.MAX_LINES + 1:
                 size -= 2
                 one_line = text_height("国", size, width, bold=True)
         self.title_size = size
