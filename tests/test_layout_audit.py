@@ -133,3 +133,35 @@ def test_text_is_sized_from_the_panel(run_kiosk, tmp_path, panel, body):
               env={"DISPLAY": ""})
     got = json.loads((tmp_path / "text_size.json").read_text(encoding="utf-8"))
     assert got["body"] == body
+
+
+def scenario_headers(app):
+    """Every guide's header on this panel: the title shown and the room it has."""
+    from kiosk.screens.layout_audit import settle
+    from tests.ui_helpers import report
+
+    yield lambda: app.sm.current == "attract"
+    out = []
+    for elder in (False, True):
+        if app.theme.elder != elder:
+            app.toggle_elder()
+        for item in app.catalog.items:
+            app.go("guide", item_no=item.no)
+            yield from settle(app)
+            header = app.sm.current_screen.ids.header
+            label = header.ids.title
+            out.append({"no": item.no, "name": item.name, "shown": label.text, "elder": elder,
+                        "needed": label.texture_size[1], "room": label.height})
+    report("headers", out)
+
+
+@pytest.mark.parametrize("panel", ["width = 1080\nheight = 1920\ndiagonal_inches = 32",
+                                   "width = 1280\nheight = 800\ndiagonal_inches = 15.6"])
+def test_item_titles_show_whole_in_the_header(run_kiosk, tmp_path, panel):
+    run_kiosk("tests.test_layout_audit:scenario_headers", f'[ui]\n{panel}\n[devices.sscard]\ndriver = "none"\n',
+              env={"DISPLAY": ""}, timeout=300)
+    got = json.loads((tmp_path / "headers.json").read_text(encoding="utf-8"))
+    assert len(got) == 80
+    for h in got:
+        assert h["shown"] == f"{h['no']}.\u00a0{h['name']}", h   # the whole title, number and name together
+        assert h["needed"] <= h["room"] + 2, h                     # never cut at top or bottom

@@ -63,6 +63,8 @@ class HeaderBar(BoxLayout):
     title = StringProperty("")
     who = StringProperty("")
     title_size = NumericProperty(44)
+    # no-break spaces: "30. 参加…" wraps inside the name, never leaving "30." alone on a line
+    shown_title = StringProperty("")
 
     def on_kv_post(self, _base) -> None:
         from kivy.app import App
@@ -81,7 +83,7 @@ class HeaderBar(BoxLayout):
         theme = App.get_running_app().theme
         width = self.ids.title.width
         size = theme.title
-        title = self.ids.title.text
+        title = self.shown_title = self.title.replace(" ", "\u00a0")
         if width > 10 and title:
             one_line = text_height("国", size, width, bold=True)
             while size > theme.body and text_height(title, size, width, True) > one_line * self.MAX_LINES + 1:
