@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,13 +18,14 @@ from kiosk.flows.catalog import (
     load_catalog,
 )
 
+from tests.conftest import SEEDS
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = ROOT / "config" / "catalog.json"
-SEEDS = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 LIST_SEED = SEEDS / "004_0db79a21b1251fb6.txt"
 GUIDE_SEED = SEEDS / "002_5c165d75777034b1.txt"
 
-needs_seeds = pytest.mark.skipif(not LIST_SEED.exists(), reason=f"seed documents not found in {SEEDS}")
+needs_seeds = pytest.mark.skipif(not LIST_SEED.exists(), reason=f"seed documents not found in {SEEDS} (set KIOSK_SEEDS_DIR)")
 
 # Read by hand from seed 004's 服务渠道 column: the rows saying 柜面、自助机.
 KIOSK_ITEMS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 22, 23, 25, 26, 27, 33, 36}

@@ -48,7 +48,6 @@ def scenario_item26_query(app):
 
 
 def scenario_item1_registration(app):
-    from kivy.core.window import Window
 
     from tests.ui_helpers import flow_step, last_job_lines, platform_submissions, press, printed, report
 

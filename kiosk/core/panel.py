@@ -17,7 +17,9 @@ gets smaller millimetres rather than clipped screens), and never goes below
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 REFERENCE_PPI = 96.0
 MIN_SCALE = 0.75
@@ -63,10 +65,12 @@ class Panel:
         return max(MIN_SCALE, min(self.ppi / REFERENCE_PPI, self.fit))
 
     def describe(self) -> str:
-        return (f"{self.width_px}x{self.height_px} px, {self.diagonal_in:g}\" "
-                f"({self.width_mm:.0f}x{self.height_mm:.0f} mm, {self.ppi:.1f} ppi, UI scale {self.scale:.2f})")
+        return (
+            f'{self.width_px}x{self.height_px} px, {self.diagonal_in:g}" '
+            f"({self.width_mm:.0f}x{self.height_mm:.0f} mm, {self.ppi:.1f} ppi, UI scale {self.scale:.2f})"
+        )
 
 
-def from_config(cfg) -> Panel:
+def from_config(cfg: Mapping[str, Mapping[str, Any]]) -> Panel:
     ui = cfg["ui"]
     return Panel(int(ui["width"]), int(ui["height"]), float(ui["diagonal_inches"]))

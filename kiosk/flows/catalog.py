@@ -367,7 +367,7 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
         if value is not True:
             raise ck.fail(vlabel, f"expected true, got {value!r}")
     if scheme is not None and name != "min_contribution_years":
-        raise ck.fail(f"{label}.scheme", f"only min_contribution_years takes a scheme")
+        raise ck.fail(f"{label}.scheme", "only min_contribution_years takes a scheme")
     applies_to = raw.get("applies_to")
     if applies_to is not None and field_names.get(applies_to) != "id_number":
         raise ck.fail(f"{label}.applies_to", f"{applies_to!r} is not an id_number field of this item")

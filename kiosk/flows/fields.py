@@ -139,12 +139,12 @@ def validate(f: FormField, raw: Any, today: _dt.date) -> tuple[Any, str | None]:
     if t == "digits":
         if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True, int("²") raises
             return None, f"{f.label}只能填数字。"
-        n = int(text)
-        if f.min is not None and n < f.min:
+        value = int(text)
+        if f.min is not None and value < f.min:
             return None, f"{f.label}不能小于{f.min}。"
-        if f.max is not None and n > f.max:
+        if f.max is not None and value > f.max:
             return None, f"{f.label}不能大于{f.max}。"
-        return n, None
+        return value, None
     if t == "money":
         s = text.replace(",", "").replace("元", "")
         if not _MONEY.match(s):

@@ -144,10 +144,15 @@ class _Syllables:
     index: tuple[int, ...]
 
 
+def _each_char(s: str) -> Any:
+    """pypinyin's ``errors`` hook: one entry per non-Han character (a list; its stubs say str)."""
+    return list(s)
+
+
 def _syllables(text: str) -> _Syllables:
     readings: list[tuple[str, ...]] = []
     index: list[int] = []
-    raw = pinyin(text, style=Style.NORMAL, heteronym=True, errors=lambda s: list(s))
+    raw = pinyin(text, style=Style.NORMAL, heteronym=True, errors=_each_char)
     for i, (ch, rs) in enumerate(zip(text, raw)):
         if _HAN.match(ch):
             readings.append(tuple(dict.fromkeys(r.lower() for r in rs if r)))
@@ -165,7 +170,7 @@ def _flat_pinyin(text: str) -> tuple[str, frozenset[int], list[int]]:
     starts: list[int] = []
     owner: list[int] = []
     pos = 0
-    raw = pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))
+    raw = pinyin(text, style=Style.NORMAL, errors=_each_char)
     for i, (ch, rs) in enumerate(zip(text, raw)):
         if not (_HAN.match(ch) or (ch.isascii() and ch.isalnum())):
             continue

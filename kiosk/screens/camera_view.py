@@ -109,7 +109,7 @@ class CameraView(Widget):
             self._rect.texture = tex
             self._update_tex_coords()
             self._layout()
-        tex.blit_buffer(memoryview(np.ascontiguousarray(rgb)).cast("B"), colorfmt="rgb", bufferfmt="ubyte")
+        tex.blit_buffer(np.ascontiguousarray(rgb).data.cast("B"), colorfmt="rgb", bufferfmt="ubyte")
         self._last_image = image
         self.frames_shown += 1
         self.canvas.ask_update()

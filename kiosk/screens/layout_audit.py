@@ -169,7 +169,7 @@ def _long_person(person):
 
 def _long_table():
     """A 20-row payment table with the longest values a page shows."""
-    from kiosk.platform.adapter import Column, EnquiryResult
+    from kiosk.flows.engine import Column, EnquiryResult  # the engine's own table types (screens stay above flows)
 
     cols = [Column("month", "月份"), Column("amount", "金额（元）"), Column("status", "状态"),
             Column("reason", "说明")]

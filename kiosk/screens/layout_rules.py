@@ -126,17 +126,21 @@ def _footprint(e: Element) -> Rect | None:
     return shape.intersect(e.view)
 
 
-def overlaps(elements: list[Element]) -> list[tuple[Element, Element]]:
-    """Pairs of unrelated elements drawn on top of each other (a key row over another, a caption over the clock)."""
-    shapes = [(e, _footprint(e)) for e in elements]
-    shapes = [(e, s) for e, s in shapes if s is not None]
+def overlaps(elements: list[Element]) -> list[tuple[Element, Element, Rect, Rect]]:
+    """Pairs of unrelated elements drawn on top of each other (a key row over another, a caption over the clock),
+    with the footprints that collide."""
+    shapes: list[tuple[Element, Rect]] = []
+    for e in elements:
+        shape = _footprint(e)
+        if shape is not None:
+            shapes.append((e, shape))
     out = []
     for i, (a, ra) in enumerate(shapes):
         for b, rb in shapes[i + 1:]:
             if a.uid in b.lineage or b.uid in a.lineage:
                 continue
             if ra.overlaps(rb):
-                out.append((a, b))
+                out.append((a, b, ra, rb))
     return out
 
 
@@ -191,7 +195,7 @@ def check(elements: list[Element], *, screen: str, px_per_mm: float, elder: bool
             if missing:
                 add("missing-glyph", e, f"{Path(e.font_file).name} has no glyph for "
                     + " ".join(f"U+{ord(c):04X}" for c in missing))
-    for a, b in overlaps(elements):
+    for a, b, ra, rb in overlaps(elements):
         kind = "touch-overlap" if a.touch and b.touch else "covered"
-        add(kind, a, f"overlaps {b.name} {_shown(b.text)!r} ({_footprint(a).short()} / {_footprint(b).short()})")
+        add(kind, a, f"overlaps {b.name} {_shown(b.text)!r} ({ra.short()} / {rb.short()})")
     return found
