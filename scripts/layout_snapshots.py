@@ -21,13 +21,15 @@ def shoot(app):
     out, tag = os.environ["KIOSK_SHOT_DIR"], os.environ["KIOSK_SHOT_TAG"]
 
     def snap(name):
-        yield 0.6
+        from kiosk.screens.layout_audit import settle
+
+        yield from settle(app)  # until text fitting and wrapping stop moving
         f = Window.screenshot(name=os.path.join(out, "tmp%(counter)04d.png"))
         shutil.move(f, os.path.join(out, f"{tag}-{'elder' if app.theme.elder else 'standard'}-{name}.png"))
 
     yield lambda: app.sm.current == "attract"
     yield lambda: app.devices.wait_started(0)
-    yield 1.0
+    yield 4.0  # the pinyin dictionary loads on a worker thread a few seconds after start
     for elder in (False, True):
         if app.theme.elder != elder:
             app.toggle_elder()

@@ -184,7 +184,7 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
 
     def look(name: str):
         yield from settle(app)
-        sink(("elder " if app.theme.elder else "standard ") + name, audit(app, name))
+        sink(name, audit(app, name))
 
     def close_popups():
         for w in list(Window.children):
@@ -200,7 +200,8 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
     person = _long_person(app.sessions.current.person)
     app.devices.sim_remove("idcard")
     for elder in modes:
-        app.logout("layout audit: next mode") if app.logged_in else None
+        if app.logged_in:
+            app.logout("layout audit: next mode")
         app.go_attract()
         yield lambda: app.sm.current == "attract"
         if app.theme.elder != elder:
