@@ -102,9 +102,11 @@ def snapshot(args: argparse.Namespace) -> int:
     cfg["ui"]["fullscreen"] = False
     if args.size:
         w, h, diag = parse_size(args.size)
-        cfg["ui"]["width"], cfg["ui"]["height"] = w, h
+        # the same range checks as the settings file
+        cfg["ui"]["width"] = config_mod._check("ui", "width", w, "--size")
+        cfg["ui"]["height"] = config_mod._check("ui", "height", h, "--size")
         if diag is not None:
-            cfg["ui"]["diagonal_inches"] = diag
+            cfg["ui"]["diagonal_inches"] = config_mod._check("ui", "diagonal_inches", diag, "--size")
     os.environ.setdefault("KIOSK_SNAPSHOT", "1")
     from kiosk.runner import start_kiosk
 
