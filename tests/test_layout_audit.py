@@ -34,6 +34,7 @@ def _audit(tmp_path: Path, size: str, mode: str = "both") -> tuple[subprocess.Co
     return proc, findings
 
 
+@pytest.mark.ui  # its own Xvfb per panel (not the session display), so not marked by the fixtures
 @pytest.mark.parametrize("size", PANELS)
 def test_every_screen_passes_the_layout_audit(tmp_path, size):
     proc, findings = _audit(tmp_path, size)
