@@ -18,6 +18,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk import gpu_check
+from kiosk.core import panel
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -75,7 +76,8 @@ class KioskApp(App):
             from kiosk.app_fleet import AppFleetActions
 
             fleet.actions = AppFleetActions(self)
-        self.theme = Theme()
+        self.panel = panel.from_config(cfg)
+        self.theme = Theme(scale=self.panel.scale)
         self.site_name = cfg["site"]["name"]
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login

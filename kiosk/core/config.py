@@ -42,6 +42,7 @@ SCHEMA: dict[str, _Spec] = {
         "elder_idle_timeout": (int, 120, None),
         "width": (int, 1280, None),
         "height": (int, 800, None),
+        "diagonal_inches": ((int, float), 15.6, None),
         "volume": ((int, float), 0.8, None),
     },
     "platform": {
@@ -127,6 +128,9 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
     ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "volume"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
+    ("ui", "width"): (lambda v: 640 <= v <= 7680, "between 640 and 7680 pixels"),
+    ("ui", "height"): (lambda v: 480 <= v <= 7680, "between 480 and 7680 pixels"),
+    ("ui", "diagonal_inches"): (lambda v: 7 <= v <= 100, "between 7 and 100 inches (the panel's visible diagonal)"),
     ("platform", "url"): (lambda v: v.startswith(("http://", "https://")), "an http:// or https:// URL"),
     ("platform", "connect_timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("platform", "read_timeout"): (lambda v: 0 < v <= 120, "between 0 and 120 seconds"),

@@ -47,6 +47,7 @@ class UiSettings:
     elder_idle_timeout: int
     width: int
     height: int
+    diagonal_inches: float  # with width and height: the panel's ppi (kiosk.core.panel)
     volume: float
 
     def idle_timeout_for(self, elder: bool) -> int:
