@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from kiosk.core.errors import DeviceError
-from kiosk.core.supervised import run_loop
+from kiosk.hardware.motion import DECODE_RESCUE, DecodeGate
 
 log = logging.getLogger("kiosk.qr")
 
@@ -104,6 +104,45 @@ class PyzbarDecoder:
         return _unique([r.data.decode("utf-8", errors="replace") for r in results])
 
 
+def rescue_image(frame: np.ndarray, scale: float = 2.0, sigma: float = 3.0, amount: float = 2.0) -> np.ndarray:
+    """The frame made easier for a decoder: greyscale, upscaled (cubic) and unsharp-masked.
+
+    Small and slightly blurred codes have modules of 1-2 pixels; doubling
+    them and steepening their edges lets zxing-cpp find the finder patterns.
+    sigma and amount were picked on bench/qr_decoders.py's set (docs/benchmarks.md).
+    """
+    big = cv2.resize(to_gray(frame), None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    soft = cv2.GaussianBlur(big, (0, 0), sigma)
+    return cv2.addWeighted(big, 1.0 + amount, soft, -amount, 0)
+
+
+class RescuingDecoder:
+    """A decoder plus one bounded rescue pass (``rescue_image``) on frames where it finds nothing.
+
+    The rescue pass costs ~10x a plain decode, so it runs at most once every
+    ``every`` seconds (0 = on every empty frame, as the benchmark measures it).
+    """
+
+    def __init__(self, inner: QrDecoder, every: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner
+        self.name = f"{inner.name}+rescue"
+        self.every = every
+        self._clock = clock
+        self._last = float("-inf")
+        self.rescues = 0
+
+    def decode(self, frame: np.ndarray, allow_rescue: bool = True) -> list[str]:
+        texts = self.inner.decode(frame)
+        if texts or not allow_rescue:
+            return texts
+        now = self._clock()
+        if now - self._last < self.every:
+            return texts
+        self._last = now
+        self.rescues += 1
+        return self.inner.decode(rescue_image(frame))
+
+
 def make_decoder(name: str = DEFAULT_DECODER) -> QrDecoder:
     """"zxing" or "pyzbar" (``[devices.camera] decoder``)."""
     if name == "zxing":
@@ -163,8 +202,7 @@ _RUNNING: "weakref.WeakSet[DecoderWorker]" = weakref.WeakSet()
 
 
 def close_all_workers() -> None:
-    """Stop every running decoder (at app exit: a daemon thread inside zxing-cpp while the
-    interpreter shuts down aborts the process with "terminate called without an active exception")."""
+    """Stop every running decoder (at app exit, so no daemon thread is inside zxing-cpp at shutdown)."""
     for worker in list(_RUNNING):
         worker.close()
 
@@ -176,12 +214,22 @@ class DecoderWorker:
     with ``wait_frame``) or by calling ``submit(frame_image)`` from anywhere
     (only the newest submitted frame is kept). New codes (see Deduplicator)
     go to ``when_code(text)``, called on the worker thread.
+
+    With a ``gate`` (kiosk.hardware.motion.DecodeGate; ``gated=True`` makes
+    one with the defaults) only frames where
+    something changed are decoded, plus one every few seconds on a still
+    scene; ``rescue_every`` (seconds) adds the bounded rescue pass
+    (RescuingDecoder) on empty frames, on those the gate allows it for.
     """
 
     def __init__(self, decoder: QrDecoder | str = DEFAULT_DECODER, source=None,
                  when_code: Callable[[str], None] | None = None, max_rate: float = 5.0,
-                 dedup: Deduplicator | None = None) -> None:
-        self.decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
+                 dedup: Deduplicator | None = None, gate: DecodeGate | None = None, gated: bool = False,
+                 rescue_every: float | None = None) -> None:
+        decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
+        self.decoder: QrDecoder = RescuingDecoder(decoder, rescue_every) if rescue_every is not None else decoder
+        self.gate = gate if gate is not None or not gated else DecodeGate()
+        self.frames_skipped = 0
         self.source = source
         self.when_code = when_code
         self.max_rate = max_rate
@@ -203,6 +251,8 @@ class DecoderWorker:
             return
         self._stop.clear()
         self.dedup.reset()
+        if self.gate is not None:
+            self.gate.reset()
         self._thread = threading.Thread(target=self._run, name="qr-decode", daemon=True)
         self._thread.start()
         _RUNNING.add(self)
@@ -212,7 +262,6 @@ class DecoderWorker:
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        _RUNNING.discard(self)
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
@@ -235,33 +284,43 @@ class DecoderWorker:
         return image, last_seq
 
     def _run(self) -> None:
-        # Supervised (kiosk/core/supervised.py): a decoder failure is logged once (not on every
-        # frame) and backed off; a decode stuck for good stops the watchdog's pings.
-        self._last_seq = 0
+        last_seq = 0
         min_gap = 1.0 / self.max_rate if self.max_rate > 0 else 0.0
-        run_loop("qr-decode", self._step, self._stop, max_silence=30.0, backoff_base=max(min_gap, 0.1),
-                 backoff_cap=5.0, logger=log)
-
-    def _step(self) -> float:
-        min_gap = 1.0 / self.max_rate if self.max_rate > 0 else 0.0
-        t0 = time.monotonic()
-        image, self._last_seq = self._next_image(self._last_seq)
-        if image is None:
-            return 0.05  # a closed camera answers wait_frame at once: don't spin
-        if self._stop.is_set():
-            return 0.0
-        t1 = time.monotonic()
-        try:
-            texts = self.decoder.decode(image)
-        finally:
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            image, last_seq = self._next_image(last_seq)
+            if image is None:
+                # A closed camera answers wait_frame at once: don't spin.
+                self._stop.wait(0.05)
+                continue
+            if self._stop.is_set():
+                break
+            verdict = self.gate.decide(image) if self.gate is not None else DECODE_RESCUE
+            if not verdict:
+                self.frames_skipped += 1  # nothing changed in front of the camera
+                continue
+            t1 = time.monotonic()
+            try:
+                if isinstance(self.decoder, RescuingDecoder):
+                    rescues = self.decoder.rescues
+                    texts = self.decoder.decode(image, allow_rescue=verdict == DECODE_RESCUE)
+                    if not texts and self.decoder.rescues > rescues and self.gate is not None:
+                        self.gate.barren()  # searched hard, nothing there: not again for this scene
+                else:
+                    texts = self.decoder.decode(image)
+            except Exception:
+                log.exception("qr: %s failed on a frame", self.decoder.name)
+                texts = []
             self.decode_seconds += time.monotonic() - t1
             self.frames_decoded += 1
-        for text in self.dedup.feed(texts):
-            log.info("qr: code read (%d chars) by %s", len(text), self.decoder.name)
-            cb = self.when_code
-            if cb is not None:
-                try:
-                    cb(text)
-                except Exception:
-                    log.exception("qr: when_code callback failed")
-        return max(0.0, min_gap - (time.monotonic() - t0))
+            for text in self.dedup.feed(texts):
+                log.info("qr: code read (%d chars) by %s", len(text), self.decoder.name)
+                cb = self.when_code
+                if cb is not None:
+                    try:
+                        cb(text)
+                    except Exception:
+                        log.exception("qr: when_code callback failed")
+            wait = min_gap - (time.monotonic() - t0)
+            if wait > 0:
+                self._stop.wait(wait)
