@@ -148,6 +148,8 @@ def run_loop(name: str, step: Callable[[], float | None], stop: threading.Event,
             try:
                 delay = step() or 0.0
             except Exception as exc:  # noqa: BLE001 - the point of the loop
+                if stop.is_set():
+                    break  # close() raced the step (e.g. a client closed under it): not a failure
                 failures += 1
                 what = f"{type(exc).__name__}: {exc}"
                 delay = backoff_delay(failures, backoff_base, backoff_cap)
