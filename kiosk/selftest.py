@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk import IMAGES_DIR, ROOT, __version__
+from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.core.idnumber import mask_id
 
@@ -368,7 +369,7 @@ def test_page_bytes(cfg: Config) -> bytes:
     from kiosk.hardware import escpos_commands as cmd
 
     lines = ["自检测试页", f"设备：{cfg['site']['device_id']}", f"站点：{cfg['site']['name']}",
-             f"时间：{_dt.datetime.now():%Y-%m-%d %H:%M:%S}", "如能看清本页文字，打印机正常。"]
+             f"时间：{clock.now():%Y-%m-%d %H:%M:%S}", "如能看清本页文字，打印机正常。"]
     body = b"".join(line.encode("gb18030") + cmd.LF for line in lines)
     return cmd.INIT + cmd.CHINESE_ON + body + cmd.CHINESE_OFF + cmd.feed(3) + cmd.cut()
 
@@ -511,7 +512,7 @@ def _check_disk(ctx: _Context) -> _Outcome:
 
 def _check_clock(ctx: _Context, now: Callable[[], float] = time.time) -> _Outcome:
     t = now()
-    local = _dt.datetime.fromtimestamp(t).astimezone()
+    local = clock.from_timestamp(t)
     facts: dict[str, Any] = {"local_time": local.isoformat(timespec="seconds")}
     if not CLOCK_YEARS[0] <= local.year <= CLOCK_YEARS[1]:
         return _Outcome(FAIL, f"本机时间明显错误（{local:%Y-%m-%d %H:%M}）：请检查主板电池，连上网络后重启本机自动对时。",
@@ -526,7 +527,7 @@ def _check_clock(ctx: _Context, now: Callable[[], float] = time.time) -> _Outcom
         return _Outcome(OK, f"本机时间 {local:%Y-%m-%d %H:%M}；平台时间格式无法识别。",
                         f"unparseable server time {ack.server_time!r}", facts)
     if server.tzinfo is None:
-        server = server.astimezone()
+        server = server.replace(tzinfo=clock.tz())
     skew = t - server.timestamp()
     if abs(skew) < 2 and ctx.heartbeat_sent:
         skew = 0.0

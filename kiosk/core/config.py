@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import CONFIG_DIR, ROOT
+from kiosk.core import clock
 from kiosk.core.errors import ConfigError
 
 DEFAULT_PATH = CONFIG_DIR / "kiosk.toml"
@@ -31,6 +32,7 @@ SCHEMA: dict[str, _Spec] = {
         "office_name": (str, "", None),
         "office_address": (str, "", None),
         "tracking_url": (str, "", None),
+        "time_zone": (str, "Asia/Shanghai", None),
     },
     "ui": {
         "fullscreen": (bool, True, None),
@@ -38,6 +40,7 @@ SCHEMA: dict[str, _Spec] = {
         "idle_timeout": (int, 60, None),
         "idle_warning": (int, 10, None),
         "elder_idle_timeout": (int, 120, None),
+        "notice_seconds": ((int, float), 12, None),
         "width": (int, 1280, None),
         "height": (int, 800, None),
         "volume": ((int, float), 0.8, None),
@@ -108,6 +111,7 @@ _RANGES = {
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
     ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "volume"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
+    ("ui", "notice_seconds"): (lambda v: 1 <= v <= 120, "between 1 and 120 seconds"),
     ("platform", "url"): (lambda v: v.startswith(("http://", "https://")), "an http:// or https:// URL"),
     ("platform", "connect_timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("platform", "read_timeout"): (lambda v: 0 < v <= 120, "between 0 and 120 seconds"),
@@ -115,7 +119,16 @@ _RANGES = {
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
     ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
+    ("site", "time_zone"): (lambda v: _known_zone(v), "an IANA time zone such as Asia/Shanghai"),
 }
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        clock.zone(name)
+    except ValueError:
+        return False
+    return True
 
 
 class Config(dict):
@@ -227,4 +240,5 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     if cfg["ui"]["idle_warning"] >= cfg["ui"]["idle_timeout"]:
         raise ConfigError("[ui] idle_warning must be shorter than [ui] idle_timeout")
     cfg.source = chosen if chosen.exists() else None
+    clock.configure(cfg["site"]["time_zone"])  # every date the kiosk shows or sends uses this zone
     return cfg

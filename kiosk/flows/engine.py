@@ -27,6 +27,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from kiosk.core import clock as kiosk_clock
 from kiosk.core.errors import KioskError
 from kiosk.flows import fields as fieldmod
 from kiosk.flows import payload
@@ -202,7 +203,7 @@ class ServiceFlow:
 
     def __init__(self, item: ServiceItem, person: Person, platform: Platform, outbox: Any, *, site: Site,
                  today: _dt.date | None = None, page_size: int = PAGE_SIZE, submit_wait: float = SUBMIT_WAIT_S,
-                 clock: Callable[[], _dt.datetime] = _dt.datetime.now) -> None:
+                 clock: Callable[[], _dt.datetime] = kiosk_clock.now) -> None:
         self.item = item
         self.person = person
         self.platform = platform
