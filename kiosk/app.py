@@ -29,7 +29,7 @@ from kiosk.screens.item_list import ItemListScreen
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
-from kiosk.screens.widgets import IdleWarning
+from kiosk.screens.widgets import IdleWarning, SwitchPersonPopup
 from kiosk.watchdog import Watchdog, block_after_from_env
 
 log = logging.getLogger("kiosk.app")
@@ -52,6 +52,14 @@ KEY_ESCAPE = 27
 KEY_F = {n: 281 + n for n in range(1, 13)}  # F1 = 282 ... F12 = 293
 
 
+# Why a visit ended -> (written notice on the attract screen, voice prompt key).
+FAREWELL = {
+    "resident pressed logout": ("已安全退出，欢迎下次使用。", "logged_out"),
+    "idle timeout": ("长时间没有操作，已自动退出，您的信息已清除。", "timed_out"),
+    "social-security card removed": ("社保卡已取出，本次办理已结束，您的信息已清除。", "card_removed"),
+}
+
+
 class KioskApp(App):
     title = "自助服务终端"
     theme = ObjectProperty(None)
@@ -71,10 +79,12 @@ class KioskApp(App):
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login
         self.sessions.when_logout = self._on_logout
+        self.sessions.when_other_person = self._on_other_person
         self.idle = IdleTimer(cfg["ui"]["idle_timeout"], cfg["ui"]["idle_warning"])
         self.voice = Voice(volume=float(cfg["ui"]["volume"]))
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
+        self._switch_popup: SwitchPersonPopup | None = None
         self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
 
@@ -157,7 +167,7 @@ class KioskApp(App):
     def go_attract(self) -> None:
         self.history.clear()
         self._dismiss_idle()
-        self.sm.get_screen("attract").show()
+        self.sm.get_screen("attract").show()  # clears what the last visitor left there
         self.sm.current = "attract"
 
     def browse(self) -> None:
@@ -200,8 +210,6 @@ class KioskApp(App):
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
         self.who_text = ""
-        if reason != "kiosk stopping":
-            self.voice.say("logged_out")
         if self.theme.elder:
             self.toggle_elder()
         for screen in self.sm.screens:
@@ -212,15 +220,56 @@ class KioskApp(App):
         for widget in list(Window.children):
             if isinstance(widget, ModalView) and widget is not self._idle_popup:
                 widget.dismiss(animation=False)
+        self._switch_popup = None
         self.last_print = None
         self.go_attract()
+        if reason not in ("kiosk stopping", "another resident identified"):
+            self._farewell(reason)
+
+    def _farewell(self, reason: str) -> None:
+        """Say (and show) why the visit ended, and remind of an ID card left on the reader."""
+        text, key = FAREWELL.get(reason, FAREWELL["resident pressed logout"])
+        if self.devices.idcard_present():
+            text, key = text + "\n请取走感应区上的身份证。", "take_id_card"
+        self.sm.get_screen("attract").notice(text, error=False)
+        self.voice.say(key)
 
     def logout(self, reason: str) -> None:
         self.sessions.logout(reason)
 
+    def _on_other_person(self, person: Person) -> None:
+        """Another resident's card mid-visit: ask; never switch silently (a form may be half-filled)."""
+        current = self.sessions.current.person
+        if self._switch_popup is not None:
+            self._switch_popup.dismiss(animation=False)
+        popup = SwitchPersonPopup(current_name=current.masked_name if current else "",
+                                  new_name=person.masked_name, new_source=person.source)
+        popup.on_keep = lambda: self._keep_visit(person)
+        popup.on_switch = lambda: self._switch_visit(person)
+        self._switch_popup = popup
+        popup.open(animation=False)
+        self.voice.say("other_card")
+        self.idle.touch()
+
+    def _keep_visit(self, person: Person) -> None:
+        log.info("another resident's %s ignored: the current visit goes on", person.source)
+        self._close_switch_popup()
+
+    def _switch_visit(self, person: Person) -> None:
+        self._close_switch_popup()
+        self.sessions.switch_to(person)
+
+    def _close_switch_popup(self) -> None:
+        if self._switch_popup is not None:
+            self._switch_popup.dismiss(animation=False)
+            self._switch_popup = None
+
     def _on_card_removed(self, source: str) -> None:
         # A social-security card stays in its slot for the whole visit, so taking it
         # out ends the visit. The ID card is only laid on the reader to be read.
+        popup = self._switch_popup
+        if popup is not None and popup.new_source == source:
+            self._close_switch_popup()  # the other resident took their card back: nothing to ask
         person = self.sessions.current.person
         if source == "sscard" and person is not None and person.source == "sscard":
             self.logout("social-security card removed")
@@ -228,7 +277,7 @@ class KioskApp(App):
     def show_error(self, err: KioskError) -> None:
         log.warning("device error shown to resident: %s", err)
         if self.sm.current == "attract":
-            self.sm.get_screen("attract").message = err.message_zh
+            self.sm.get_screen("attract").notice(err.message_zh)
 
     # -- idle timeout ---------------------------------------------------------
     def _on_any_touch(self, *_args) -> None:

@@ -85,7 +85,7 @@ class QrLogin:
 
     def _refused(self, exc: KioskError) -> None:
         attract = self.app.sm.get_screen("attract")
-        attract.message = exc.message_zh
+        attract.notice(exc.message_zh)
         self.app.voice.say("error_retry")
 
 

@@ -47,3 +47,16 @@ class KioskScreen(Screen):
 
 class IdleWarning(ModalView):
     seconds = NumericProperty(10)
+
+
+class SwitchPersonPopup(ModalView):
+    """Another resident's card during a visit: keep the visit, or end it and start theirs."""
+
+    current_name = StringProperty("")
+    new_name = StringProperty("")
+    new_source = StringProperty("")
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.on_keep = lambda: None
+        self.on_switch = lambda: None
