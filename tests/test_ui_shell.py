@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 SEED_GUIDES = ROOT.parent / "shared" / "seeds" / "002_5c165d75777034b1.txt"
-ATTRACT_PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
+ATTRACT_PROMPT = "请把身份证放在感应区，或插入社保卡，\n或出示电子社保卡二维码"
 
 
 def _press(key: int) -> None:
@@ -134,6 +134,7 @@ def test_attract_screen_renders_chinese(run_kiosk, tmp_path):
 
 def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
     from kiosk.flows.catalog import load_catalog
+    from kiosk.flows.wording import plain_zh
 
     proc = run_kiosk("tests.test_ui_shell:scenario_login_to_item26")
     got = _read(tmp_path, "nav")
@@ -144,7 +145,7 @@ def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
     seed = "".join(SEED_GUIDES.read_text(encoding="utf-8").split())
     assert got["sections"], "the guide screen shows no guide text"
     for key, shown in got["sections"].items():
-        assert shown == getattr(item.guide, key).strip()
+        assert shown == plain_zh(getattr(item.guide, key).strip())
         # What the resident reads is the seed's own wording (PDF line breaks aside).
         assert "".join(shown.split())[:30] in seed, f"guide {key} text not found in seed 002"
     # The full ID number never reaches the log.
