@@ -18,6 +18,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import plugins
+from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -29,7 +30,7 @@ from kiosk.screens.item_list import ItemListScreen
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
-from kiosk.screens.widgets import IdleWarning, SwitchPersonPopup
+from kiosk.screens.widgets import AskPopup, IdleWarning
 from kiosk.watchdog import Watchdog, block_after_from_env
 
 log = logging.getLogger("kiosk.app")
@@ -52,6 +53,8 @@ KEY_ESCAPE = 27
 KEY_F = {n: 281 + n for n in range(1, 13)}  # F1 = 282 ... F12 = 293
 
 
+ELDER_OFFER_AGE = 60  # residents this old are offered elder mode at login
+
 # Why a visit ended -> (written notice on the attract screen, voice prompt key).
 FAREWELL = {
     "resident pressed logout": ("已安全退出，欢迎下次使用。", "logged_out"),
@@ -64,6 +67,7 @@ class KioskApp(App):
     title = "自助服务终端"
     theme = ObjectProperty(None)
     logged_in = BooleanProperty(False)
+    elder_offer = BooleanProperty(False)  # show the "switch to elder mode" banner on the menu
     who_text = StringProperty("")
     site_name = StringProperty("")
     disclosure_title = StringProperty("")
@@ -84,7 +88,7 @@ class KioskApp(App):
         self.voice = Voice(volume=float(cfg["ui"]["volume"]))
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
-        self._switch_popup: SwitchPersonPopup | None = None
+        self._switch_popup: AskPopup | None = None
         self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
 
@@ -176,6 +180,7 @@ class KioskApp(App):
 
     def toggle_elder(self) -> None:
         self.theme.elder = not self.theme.elder
+        self.elder_offer = False  # answered
         if self.theme.elder:
             self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
@@ -206,9 +211,16 @@ class KioskApp(App):
         self.who_text = f"您好，{person.masked_name}"
         self.history.clear()
         self.go("menu", _push=False)
+        # Residents aged 60+ are offered elder mode on the menu (a banner, not a popup:
+        # it must not stand between them and the service they came for).
+        age = person.age_on(clock.today())
+        self.elder_offer = age is not None and age >= ELDER_OFFER_AGE and not self.theme.elder
+        if self.elder_offer:
+            self.voice.say("elder_offer")
 
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
+        self.elder_offer = False
         self.who_text = ""
         if self.theme.elder:
             self.toggle_elder()
@@ -242,10 +254,13 @@ class KioskApp(App):
         current = self.sessions.current.person
         if self._switch_popup is not None:
             self._switch_popup.dismiss(animation=False)
-        popup = SwitchPersonPopup(current_name=current.masked_name if current else "",
-                                  new_name=person.masked_name, new_source=person.source)
+        popup = AskPopup(title="检测到另一位居民的证件",
+                         text=f"正在为 {current.masked_name if current else ''} 办理。\n"
+                              f"要结束当前办理、换 {person.masked_name} 办理吗？\n结束后当前填写的内容不会保留。",
+                         keep_text="继续当前办理", change_text="结束，换新的人", change_danger=True)
+        popup.source = person.source
         popup.on_keep = lambda: self._keep_visit(person)
-        popup.on_switch = lambda: self._switch_visit(person)
+        popup.on_change = lambda: self._switch_visit(person)
         self._switch_popup = popup
         popup.open(animation=False)
         self.voice.say("other_card")
@@ -268,7 +283,7 @@ class KioskApp(App):
         # A social-security card stays in its slot for the whole visit, so taking it
         # out ends the visit. The ID card is only laid on the reader to be read.
         popup = self._switch_popup
-        if popup is not None and popup.new_source == source:
+        if popup is not None and popup.source == source:
             self._close_switch_popup()  # the other resident took their card back: nothing to ask
         person = self.sessions.current.person
         if source == "sscard" and person is not None and person.source == "sscard":

@@ -193,3 +193,42 @@ def test_every_visit_starts_from_a_clean_attract_screen(run_kiosk, tmp_path):
     after = got["after_logout"]
     assert after["message"].startswith("已安全退出") and after["error"] is False
     assert after["voice"] in ("logged_out", "take_id_card")
+
+
+def scenario_elder_offer(app):
+    from tests.ui_helpers import report, texts
+
+    t = Touches()
+    yield lambda: app.sm.current == "attract"
+    yield lambda: app.devices.wait_started(0)
+    _press(F2)  # a resident aged 60+
+    yield lambda: app.sm.current == "menu"
+    yield 0.3
+    menu = app.sm.get_screen("menu")
+    offered = {"texts": texts(menu), "voice": app.voice.last_key, "elder": app.theme.elder}
+    yield from t.press("换成长辈模式")
+    yield 0.3
+    switched = {"elder": app.theme.elder, "offer_shown": menu.ids.elder_offer.opacity > 0, "texts": texts(menu)}
+    yield from t.press("标准模式")  # the toggle stays reachable after login
+    back = {"elder": app.theme.elder}
+    yield from t.press("退出")
+    yield lambda: app.sm.current == "attract"
+    _press(F6)  # the first resident takes the ID card
+    yield lambda: not app.devices.idcard_present()
+    _press(F3)  # aged 49
+    yield lambda: app.sm.current == "menu"
+    yield 0.3
+    younger = {"offer_shown": menu.ids.elder_offer.opacity > 0, "toggle": "长辈模式（大字）" in texts(menu)}
+    report("elder", {"offered": offered, "switched": switched, "back": back, "younger": younger, "touches": t.n})
+
+
+def test_resident_aged_60_is_offered_elder_mode_and_the_toggle_stays_after_login(run_kiosk, tmp_path):
+    run_kiosk("tests.test_ui_journeys_session:scenario_elder_offer", timeout=240)
+    got = _read(tmp_path, "elder")
+    assert "您已年满60岁，可以换成字更大、时间更长的长辈模式。" in got["offered"]["texts"]
+    assert got["offered"]["voice"] == "elder_offer" and got["offered"]["elder"] is False
+    assert got["switched"]["elder"] is True and got["switched"]["offer_shown"] is False
+    assert "标准模式" in got["switched"]["texts"]
+    assert got["back"] == {"elder": False}
+    assert got["younger"] == {"offer_shown": False, "toggle": True}
+    assert got["touches"] == 3
