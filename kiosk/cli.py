@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "kiosk.commands.flow",
     "kiosk.commands.selftest",
     "kiosk.commands.control",
+    "kiosk.commands.tech",
 ]
 
 GROUPS = {
