@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from tests.test_ui_shell import _press
+from tests.test_ui_technician import platform_sim  # noqa: F401 - fixture
 
 F1, F2, F3, F6, F7, F8, F10 = 282, 283, 284, 287, 288, 289, 291
 
@@ -232,3 +233,126 @@ def test_resident_aged_60_is_offered_elder_mode_and_the_toggle_stays_after_login
     assert got["back"] == {"elder": False}
     assert got["younger"] == {"offer_shown": False, "toggle": True}
     assert got["touches"] == 3
+
+
+# ---------------------------------------------------------------- technician by touches
+
+def _open_tech_login(app):
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    yield lambda: app.sm.current == "attract"
+    yield lambda: app.devices.wait_started(0) and app.devices.camera is not None
+    yield 0.5
+    for _ in range(5):  # the hidden gesture: 5 taps in the top-left corner
+        t = UnitTestTouch(40, Window.height - 40)
+        t.touch_down()
+        t.touch_up()
+    yield lambda: app.sm.current == "tech_login"
+
+
+def _box(w):
+    x, y = w.to_window(*w.pos)
+    return [x, y, x + w.width, y + w.height]
+
+
+def scenario_technician_by_touches(app):
+    from kivy.core.window import Window
+
+    from tests.test_ui_technician import PIN
+    from tests.ui_helpers import find_button, report, tap
+
+    t = Touches()
+    yield from _open_tech_login(app)
+    app.devices.printer_sim.set_state("paper_out")  # the fault the technician will find and report
+    yield 0.5
+    login = app.sm.current_screen
+    camera_open = bool(app.devices.camera.is_open)
+    tap(login.ids.account)  # no physical keyboard: touching the field opens the on-screen one
+    t.n += 1
+    yield 0.3
+    for key in "T0012":
+        yield from t.press(key)
+    yield from t.press("确定")
+    account = login.ids.account.text
+    for digit in "135790":  # a wrong PIN
+        yield from t.press(digit)
+    yield from t.press("登录")
+    yield lambda: "不正确" in login.pin_message
+    yield 0.3
+    wrong = {"text": login.pin_message, "msg": _box(login.ids.pin_message), "keypad": _box(login.ids.keypad),
+             "login": _box(login.ids.pin_login), "qr_message": login.message}
+    for digit in PIN:
+        yield from t.press(digit)
+    yield from t.press("登录")
+    yield lambda: app.sm.current == "tech_home"
+    yield from t.press("设备自检")
+    yield lambda: app.sm.current == "tech_selftest"
+    st = app.sm.current_screen
+    yield lambda: not st.running and len(st.rows) == 9
+    yield from t.press("反映问题")
+    yield lambda: app.sm.current == "tech_fault"
+    yield 0.3
+    form = app.sm.current_screen
+    yield from t.press("打印机不出纸或缺纸")
+    yield from t.press("请更换故障部件")
+    yield 0.3
+    choices = list(form.phrase_buttons.values()) + list(form.sugg_buttons.values()) + list(form.cat_buttons.values())
+    spill = [b.text for b in choices if b.texture_size[1] > b.height or b.texture_size[0] > b.width]
+    submit = find_button(form, "提交问题")
+    lowest_choice = min(_box(b)[1] for b in choices)
+    order = {"submit_top": _box(submit)[3], "lowest_choice_bottom": lowest_choice}
+    shot = Window.screenshot(name=str(__import__("pathlib").Path(__import__("os").environ["KIOSK_TEST_OUT"])
+                                      / "fault%(counter)04d.png"))
+    yield from t.press("提交问题")
+    yield lambda: form.msg.text.startswith("已提交")
+    report("tech_touch", {"camera_open": camera_open, "account": account, "wrong": wrong, "spill": spill,
+                          "order": order, "done": form.msg.text, "touches": t.n, "shot": shot})
+
+
+def scenario_technician_qr_on_login_screen(app):
+    import httpx
+
+    from kiosk.hardware.qr_render import phone_scene
+    from tests.ui_helpers import report
+
+    from kiosk.core import clock
+    from kiosk.flows.staff_auth import is_dormant
+
+    yield from _open_tech_login(app)
+    yield lambda: app.backend is not None and app.backend.platform is not None
+    yield 1.0
+    url = app.cfg["platform"]["url"].rstrip("/")
+    staff = httpx.get(url + "/admin/staff", timeout=5).json()["staff"]
+    tech = next(s for s in staff if "technician" in s["roles"] and not s["locked"]
+                and not is_dormant(__import__("datetime").date.fromisoformat(s["last_login"]), clock.today()))
+    code = httpx.post(url + "/admin/essc/issue", json={"username": tech["username"]}, timeout=5).json()["qr_text"]
+    camera_open = bool(app.devices.camera.is_open)
+    app.devices.camera.show(phone_scene(code))  # the technician holds the phone up to the camera
+    yield lambda: app.sm.current == "tech_home"
+    report("tech_qr", {"camera_open": camera_open, "screen": app.sm.current, "who": app.plugins_tech.who})
+
+
+def test_technician_logs_in_by_on_screen_keys_then_selftest_and_fault_report(run_kiosk, tmp_path, platform_sim):
+    from tests.test_ui_technician import _technician_kiosk
+
+    run_kiosk("tests.test_ui_journeys_session:scenario_technician_by_touches",
+              _technician_kiosk(tmp_path, platform_sim), timeout=240)
+    got = _read(tmp_path, "tech_touch")
+    assert got["account"] == "T0012"
+    w = got["wrong"]
+    assert "不正确" in w["text"] and "还可以再试 4 次" in w["text"] and w["qr_message"] == ""
+    # The answer sits right under the keypad, beside 登录 (not in the far column).
+    assert w["keypad"][1] - 40 <= w["msg"][3] <= w["keypad"][1] + 1
+    assert w["msg"][0] >= w["keypad"][0] - 1 and w["msg"][2] <= w["login"][0] + 1
+    assert got["spill"] == []
+    assert got["order"]["submit_top"] <= got["order"]["lowest_choice_bottom"]  # 提交问题 below the choices
+    assert got["done"].startswith("已提交，问题编号 GZ")
+    assert got["touches"] == 26
+
+
+def test_technician_login_screen_reads_the_staff_qr_code(run_kiosk, tmp_path):
+    # The kiosk's own platform simulator (live clock), so staff accounts are not dormant.
+    run_kiosk("tests.test_ui_journeys_session:scenario_technician_qr_on_login_screen", timeout=240)
+    got = _read(tmp_path, "tech_qr")
+    assert got["camera_open"] is True and got["screen"] == "tech_home"

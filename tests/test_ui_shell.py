@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 SEED_GUIDES = ROOT.parent / "shared" / "seeds" / "002_5c165d75777034b1.txt"
-ATTRACT_PROMPT = "请把身份证放在感应区，或插入社保卡，\n或出示电子社保卡二维码"
+ATTRACT_PROMPT = "请把身份证放在感应区，\n或插入社保卡，\n或出示电子社保卡二维码"
 
 
 def _press(key: int) -> None:

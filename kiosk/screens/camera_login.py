@@ -48,13 +48,18 @@ class QrLogin:
             return
         self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"])
         self.worker.start()
+        _camera_users(self.app).add(self)
 
     def stop(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.close()
+        users = _camera_users(self.app)
+        users.discard(self)
         cam = self.app.devices.camera
-        if cam is not None and not getattr(self.app, "_camera_needed_elsewhere", False):
+        # Kivy enters the next screen before it leaves the last one: the technician
+        # login's scanner may already be using the camera the attract screen lets go.
+        if cam is not None and not users and not getattr(self.app, "_camera_needed_elsewhere", False):
             cam.close()
 
     def _code(self, text: str) -> None:  # decoder thread
@@ -87,6 +92,13 @@ class QrLogin:
         attract = self.app.sm.get_screen("attract")
         attract.notice(exc.message_zh)
         self.app.voice.say("error_retry")
+
+
+def _camera_users(app) -> set:
+    """The QR scanners currently reading the (shared) camera."""
+    if not hasattr(app, "_camera_users"):
+        app._camera_users = set()
+    return app._camera_users
 
 
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
@@ -311,8 +323,24 @@ def photo_thresholds(cfg):
 
 def _attach_to_tech_login(app, screen) -> None:
     """Staff show their e-SSC code to the same camera to enter technician mode."""
+    from kiosk.screens.camera_view import CameraView
+
     qr = QrLogin(app, on_code=screen.submit_qr)
-    screen.bind(on_enter=lambda *_a: qr.start(), on_leave=lambda *_a: qr.stop())
+    preview = CameraView(fps=10)
+    screen.ids.camera_area.add_widget(preview)
+    screen.qr_preview = preview
+
+    def entered(*_a) -> None:
+        qr.start()
+        preview.camera = app.devices.camera
+        preview.start()
+
+    def left(*_a) -> None:
+        preview.stop()
+        preview.clear()
+        qr.stop()
+
+    screen.bind(on_enter=entered, on_leave=left)
 
 
 def register(app, sm):
