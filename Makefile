@@ -1,10 +1,11 @@
-# The two commands a newcomer needs (see README.md):
+# The commands a newcomer needs (see README.md):
 #   make run    set up (idempotent) and start the kiosk on simulated devices
 #   make test   set up (idempotent) and run the test suite
+#   make check  set up (idempotent) and run the checkers: ruff (lint; format on kiosk/core) and mypy
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: run test setup bench
+.PHONY: run test check setup bench
 
 setup:
 	@VENV=$(VENV) bash scripts/setup.sh
@@ -14,6 +15,12 @@ run: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]) and kiosk/core/ruff.toml.
+check: setup
+	$(VENV)/bin/ruff check kiosk tests scripts bench
+	$(VENV)/bin/ruff format --check kiosk/core
+	$(VENV)/bin/mypy
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done

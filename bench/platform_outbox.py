@@ -86,13 +86,17 @@ def main() -> int:
         # 3. adapter latency ---------------------------------------------------
         lat: dict[str, list[float]] = {k: [] for k in ("raw_enq", "ad_enq", "raw_sub", "ad_sub")}
         for i in range(args.samples):
-            t = time.perf_counter(); raw_post(raw, "/v1/enquiries/12", {"id_number": None, "params": {}}).json()
+            t = time.perf_counter()
+            raw_post(raw, "/v1/enquiries/12", {"id_number": None, "params": {}}).json()
             lat["raw_enq"].append(time.perf_counter() - t)
-            t = time.perf_counter(); platform.enquiry(12, None)
+            t = time.perf_counter()
+            platform.enquiry(12, None)
             lat["ad_enq"].append(time.perf_counter() - t)
-            t = time.perf_counter(); raw_post(raw, "/v1/applications/1", {"id_number": ids[0], "fields": {}}, uuid.uuid4().hex).json()
+            t = time.perf_counter()
+            raw_post(raw, "/v1/applications/1", {"id_number": ids[0], "fields": {}}, uuid.uuid4().hex).json()
             lat["raw_sub"].append(time.perf_counter() - t)
-            t = time.perf_counter(); platform.submit(1, ids[0], {}, uuid.uuid4().hex)
+            t = time.perf_counter()
+            platform.submit(1, ids[0], {}, uuid.uuid4().hex)
             lat["ad_sub"].append(time.perf_counter() - t)
         print("== adapter latency over a raw httpx round trip (same run, interleaved)")
         for kind, a, b in (("enquiry", "raw_enq", "ad_enq"), ("submit", "raw_sub", "ad_sub")):

@@ -17,13 +17,14 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk import plugins
 from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
 from kiosk.core.person import Person
 from kiosk.flows.session import IdleTimer, SessionManager
+from kiosk.screens import camera_login, disclosure, search, technician
+from kiosk.screens import flow as flow_screens
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.guide import GuideScreen
 from kiosk.screens.item_list import ItemListScreen
@@ -37,16 +38,16 @@ log = logging.getLogger("kiosk.app")
 
 KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
 
-# Screen modules that plug in more screens. Each exposes ``register(app, sm)``
-# (loading its own kv file and adding its screens); a module that is not there
-# is skipped, so areas land independently.
-SCREEN_MODULES = [
-    "kiosk.screens.flow",          # forms, confirm, results, receipts (issue: all 40 services)
-    "kiosk.screens.technician",    # technician mode, self-test, fault reports
-    "kiosk.screens.camera_login",  # e-SSC QR login (attract and technician login), certification photo
-    "kiosk.screens.disclosure",    # public-disclosure browser
-    "kiosk.screens.search",        # service search by characters and pinyin
-]
+# Screen modules that add more screens. Each exposes ``register(app, sm)``
+# (loading its own kv file and adding its screens); plain imports, so a
+# missing one fails the start instead of silently dropping its screens.
+SCREEN_MODULES = (
+    flow_screens,   # forms, confirm, results, receipts (all 40 services)
+    technician,     # technician mode, self-test, fault reports
+    camera_login,   # e-SSC QR login (attract and technician login), certification photo
+    disclosure,     # public-disclosure browser
+    search,         # service search by characters and pinyin
+)
 
 # SDL2 key codes
 KEY_ESCAPE = 27
@@ -91,6 +92,8 @@ class KioskApp(App):
         self._switch_popup: AskPopup | None = None
         self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
+        #: (item no, monotonic time) chosen while browsing without a card: started right after login
+        self.pending_item: tuple[int, float] | None = None
 
     # -- build -------------------------------------------------------------
     def build(self):
@@ -100,7 +103,7 @@ class KioskApp(App):
                        ItemListScreen(name="items"), GuideScreen(name="guide")):
             self.sm.add_widget(screen)
         self.plugins = {}
-        for module in plugins.present(SCREEN_MODULES):
+        for module in SCREEN_MODULES:
             self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
@@ -184,8 +187,8 @@ class KioskApp(App):
         if self.theme.elder:
             self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
-        timeout = self.cfg["ui"]["elder_idle_timeout" if self.theme.elder else "idle_timeout"]
-        self.idle = IdleTimer(timeout, self.cfg["ui"]["idle_warning"])
+        ui = self.cfg.settings.ui  # validated: the warning is shorter than both timeouts
+        self.idle = IdleTimer(ui.idle_timeout_for(self.theme.elder), ui.idle_warning)
 
     def open_technician(self) -> None:
         """The hidden corner gesture on the attract screen lands here."""
@@ -217,6 +220,22 @@ class KioskApp(App):
         self.elder_offer = age is not None and age >= ELDER_OFFER_AGE and not self.theme.elder
         if self.elder_offer:
             self.voice.say("elder_offer")
+        item_no = self.take_pending_item()
+        if item_no is not None:
+            log.info("service %s chosen before login: started", item_no)
+            self.start_service(item_no)
+
+    def remember_item(self, item_no: int) -> None:
+        """An item chosen before laying a card: the login that follows goes straight to it."""
+        self.pending_item = (item_no, time.monotonic())
+
+    def take_pending_item(self) -> int | None:
+        # Only for the person who chose it: a choice older than the idle timeout belongs to
+        # someone who walked away.
+        pending, self.pending_item = self.pending_item, None
+        if pending is None or time.monotonic() - pending[1] > self.idle.timeout:
+            return None
+        return pending[0]
 
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
@@ -234,6 +253,7 @@ class KioskApp(App):
                 widget.dismiss(animation=False)
         self._switch_popup = None
         self.last_print = None
+        self.pending_item = None
         self.go_attract()
         if reason not in ("kiosk stopping", "another resident identified"):
             self._farewell(reason)

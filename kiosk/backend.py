@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.core.config import Config
 from kiosk.core.errors import KioskError, PlatformError
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
+
+if TYPE_CHECKING:
+    from kiosk.platform.simulator.launcher import SimulatorHandle
 
 log = logging.getLogger("kiosk.backend")
 
@@ -24,13 +27,15 @@ HEARTBEAT_EVERY = 60.0
 
 class Backend:
     def __init__(self, cfg: Config, *, status: Callable[[], dict[str, Any]] | None = None) -> None:
-        p = cfg["platform"]
-        self.cfg = cfg
-        self.platform = HttpPlatform(p["url"], cfg["site"]["device_id"], p["device_secret"],
-                                     p["connect_timeout"], p["read_timeout"], ca_bundle=p["ca_bundle"] or None)
-        cfg.storage_dir.mkdir(parents=True, exist_ok=True)
-        self.outbox = Outbox(cfg.storage_dir / "outbox.json", self.platform)
-        self.simulator = None
+        settings = cfg.settings
+        self.settings = settings.platform
+        self.storage_dir = settings.storage.dir
+        p = self.settings
+        self.platform = HttpPlatform(p.url, settings.site.device_id, p.device_secret,
+                                     p.connect_timeout, p.read_timeout, ca_bundle=p.ca_bundle or None)
+        self.storage_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox = Outbox(self.storage_dir / "outbox.json", self.platform)
+        self.simulator: SimulatorHandle | None = None
         self.ready = threading.Event()   # set once the platform side is settled (simulator up or not ours)
         self._status = status or (lambda: {})
         self._stop = threading.Event()
@@ -41,20 +46,25 @@ class Backend:
         return self
 
     def _run(self) -> None:
-        p = self.cfg["platform"]
-        if p["start_simulator"]:
+        p = self.settings
+        if p.start_simulator:
             from kiosk.platform.simulator.launcher import ensure_simulator
 
             try:
-                self.simulator = ensure_simulator(p["url"], p["simulator_seed"], device_secret=p["device_secret"],
-                                                  state_path=str(self.cfg.storage_dir / "platform-sim.jsonl"))
+                self.simulator = ensure_simulator(p.url, p.simulator_seed, device_secret=p.device_secret,
+                                                  state_path=str(self.storage_dir / "platform-sim.jsonl"))
                 if self.simulator is not None:
-                    log.info("platform simulator started at %s (seed %s)", p["url"], p["simulator_seed"])
+                    log.info("platform simulator started at %s (seed %s)", p.url, p.simulator_seed)
             except KioskError as exc:
                 log.error("platform simulator did not start: %s", exc)
         self.ready.set()
         while not self._stop.is_set():
-            self.heartbeat()
+            try:
+                self.heartbeat()
+            except Exception:  # the worker survives anything; close() racing a heartbeat ends here
+                if self._stop.is_set():
+                    break
+                log.exception("heartbeat failed; next try in %.0f s", HEARTBEAT_EVERY)
             self._stop.wait(HEARTBEAT_EVERY)
 
     def heartbeat(self) -> bool:

@@ -13,25 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk import logsetup, plugins
+from kiosk import logsetup
+from kiosk.commands import camera, catalog, flow, idcard, platform, printer, run, selftest, snapshot, sscard, tech
 from kiosk.core.errors import KioskError
 
-# Modules that may register subcommands. A module that does not exist yet is
-# skipped, so areas can land independently.
-COMMAND_MODULES = [
-    "kiosk.commands.run",
-    "kiosk.commands.catalog",
-    "kiosk.commands.snapshot",
-    "kiosk.commands.idcard",
-    "kiosk.commands.sscard",
-    "kiosk.commands.camera",
-    "kiosk.commands.printer",
-    "kiosk.commands.platform",
-    "kiosk.commands.flow",
-    "kiosk.commands.selftest",
-    "kiosk.commands.control",
-    "kiosk.commands.tech",
-]
+# The subcommand modules, in the order of `kiosk --help`. Plain imports: a
+# missing or broken module fails loudly at start, never silently drops a command.
+COMMAND_MODULES = (run, catalog, snapshot, idcard, sscard, camera, printer, platform, flow, selftest, tech)
 
 GROUPS = {
     "sim": "run a device simulator on a real transport",
@@ -48,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in GROUPS.items():
         gp = sub.add_parser(name, help=help_text)
         groups[name] = gp.add_subparsers(dest=f"{name}_command", metavar="DEVICE", required=True)
-    for module in plugins.present(COMMAND_MODULES):
+    for module in COMMAND_MODULES:
         module.register(sub, groups)
     return parser
 

@@ -18,11 +18,20 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.core.config import Config
 from kiosk.core.errors import DeviceError, KioskError
 from kiosk.core.person import Person
+
+if TYPE_CHECKING:  # the drivers are imported when started, after the first frame
+    from kiosk.hardware.camera import CameraSource
+    from kiosk.hardware.idcard_reader import IdCardReader
+    from kiosk.hardware.idcard_sim import IdCardSimulator
+    from kiosk.hardware.printer import ReceiptPrinter
+    from kiosk.hardware.printer_sim import PrinterSimulator
+    from kiosk.hardware.sscard_reader import SsCardReader
+    from kiosk.hardware.sscard_sim import VirtualSsCard
 
 log = logging.getLogger("kiosk.devices")
 
@@ -49,10 +58,13 @@ class DeviceHub:
         self.when_card_removed: Callable[[str], None] | None = None
         self.when_error: Callable[[KioskError], None] | None = None
         self.when_status: Callable[[DeviceState], None] | None = None
-        self.idcard = self.idcard_sim = None
-        self.sscard = self.sscard_sim = None
-        self.printer = self.printer_sim = None
-        self.camera = None  # opened only while a screen needs it
+        self.idcard: IdCardReader | None = None
+        self.idcard_sim: IdCardSimulator | None = None
+        self.sscard: SsCardReader | None = None
+        self.sscard_sim: VirtualSsCard | None = None
+        self.printer: ReceiptPrinter | None = None
+        self.printer_sim: PrinterSimulator | None = None
+        self.camera: CameraSource | None = None  # opened only while a screen needs it
         self._states: dict[str, DeviceState] = {}
         # The app plugs in the systemd watchdog's deadline(name, seconds) here, so a
         # device call stuck past its deadline stops the watchdog pings (and systemd

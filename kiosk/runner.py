@@ -15,7 +15,7 @@ import os
 import sys
 import time
 import traceback
-from typing import Callable, Generator, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 from kiosk.core.config import Config
 from kiosk.display import ensure_display
@@ -30,7 +30,7 @@ def _drive(app, script: Script, outcome: dict) -> None:
     from kivy.clock import Clock
 
     gen: Iterator = script(app)
-    state = {"until": None, "deadline": 0.0}
+    state: dict[str, Any] = {"until": None, "deadline": 0.0}
 
     def step(_dt: float) -> None:
         try:
@@ -77,7 +77,7 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
     """Run the kiosk until it stops. Returns the process exit code."""
     t0 = time.monotonic()
     # On a watchdog abort (SIGABRT from systemd) every thread's stack goes to the journal.
-    faulthandler.enable(file=sys.__stderr__)  # Kivy may have wrapped sys.stderr
+    faulthandler.enable(file=sys.__stderr__ or sys.stderr)  # Kivy may have wrapped sys.stderr
     ui = cfg["ui"]
     display = ensure_display(ui["width"], ui["height"])
     try:

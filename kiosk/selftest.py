@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from kiosk import IMAGES_DIR, ROOT, __version__
 from kiosk.core import clock
+from kiosk import IMAGES_DIR, ROOT, __version__
 from kiosk.core.config import Config
 from kiosk.core.idnumber import mask_id
 
@@ -145,7 +145,8 @@ class _Context:
             owned, self._owned = self._owned[::-1], []
         for thing in owned:
             try:
-                (getattr(thing, "stop", None) if hasattr(thing, "process") else thing.close)()
+                stop = thing.stop if hasattr(thing, "process") else thing.close
+                stop()
             except Exception as exc:  # noqa: BLE001 - cleanup goes on for the rest
                 log.warning("selftest cleanup of %r: %s", thing, exc)
 
@@ -462,7 +463,8 @@ def _outbox_counts_from_file(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     recs = list((data.get("outbox") or {}).values())
-    counts = {s: sum(1 for r in recs if r.get("state") == s) for s in ("pending", "delivered", "refused", "failed")}
+    counts: dict[str, Any] = {s: sum(1 for r in recs if r.get("state") == s)
+                              for s in ("pending", "delivered", "refused", "failed")}
     pend = [r.get("created_mono", 0) for r in recs if r.get("state") == "pending"]
     counts["oldest_pending_age_s"] = max(0.0, time.time() - min(pend)) if pend else None
     return counts
@@ -471,16 +473,17 @@ def _outbox_counts_from_file(path: Path) -> dict[str, Any] | None:
 def _check_outbox(ctx: _Context) -> _Outcome:
     if ctx.outbox is not None:
         s = ctx.outbox.status()
-        counts = {"pending": s.pending, "delivered": s.delivered, "refused": s.refused, "failed": s.failed,
+        counts: dict[str, Any] = {"pending": s.pending, "delivered": s.delivered, "refused": s.refused, "failed": s.failed,
                   "oldest_pending_age_s": s.oldest_pending_age_s}
     else:
         path = ctx.cfg.storage_dir / OUTBOX_FILE
         try:
-            counts = _outbox_counts_from_file(path)
+            from_file = _outbox_counts_from_file(path)
         except ValueError as exc:
             return _Outcome(FAIL, "暂存业务数据文件损坏：请不要关机，反映系统问题。", f"outbox {path}: {exc}")
-        if counts is None:
+        if from_file is None:
             return _Outcome(OK, "没有暂存的业务。", f"no outbox file at {path}", {"pending": 0})
+        counts = from_file
     pending, failed = counts["pending"], counts["failed"]
     age = counts.get("oldest_pending_age_s")
     en = (f"outbox pending={pending} failed={failed} delivered={counts['delivered']} refused={counts['refused']}"
@@ -512,7 +515,7 @@ def _check_disk(ctx: _Context) -> _Outcome:
 
 def _check_clock(ctx: _Context, now: Callable[[], float] = time.time) -> _Outcome:
     t = now()
-    local = clock.from_timestamp(t)
+    local = _dt.datetime.fromtimestamp(t, clock.timezone())
     facts: dict[str, Any] = {"local_time": local.isoformat(timespec="seconds")}
     if not CLOCK_YEARS[0] <= local.year <= CLOCK_YEARS[1]:
         return _Outcome(FAIL, f"本机时间明显错误（{local:%Y-%m-%d %H:%M}）：请检查主板电池，连上网络后重启本机自动对时。",
@@ -527,7 +530,7 @@ def _check_clock(ctx: _Context, now: Callable[[], float] = time.time) -> _Outcom
         return _Outcome(OK, f"本机时间 {local:%Y-%m-%d %H:%M}；平台时间格式无法识别。",
                         f"unparseable server time {ack.server_time!r}", facts)
     if server.tzinfo is None:
-        server = server.replace(tzinfo=clock.tz())
+        server = server.replace(tzinfo=clock.timezone())
     skew = t - server.timestamp()
     if abs(skew) < 2 and ctx.heartbeat_sent:
         skew = 0.0

@@ -12,6 +12,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# The original seed documents live outside the repository (shared/seeds beside the
+# clone, or $KIOSK_SEEDS_DIR). Only tests that compare the repository's derived data
+# with them read this, and they skip when it is absent: the suite runs on any clone.
+SEEDS = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
+
+
+# Tests that need a window are marked `ui` here, from the fixtures they use (directly or
+# through run_kiosk), so no test can forget the marker. `slow` is set by hand on tests
+# that take seconds without a window (see README "Tests"). A developer's fast subset:
+#   .venv/bin/python -m pytest -m "not ui and not slow"
+UI_FIXTURES = {"xdisplay", "run_kiosk"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if UI_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.ui)
+
 
 @pytest.fixture(scope="session")
 def xdisplay():

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,13 +18,14 @@ from kiosk.flows.catalog import (
     load_catalog,
 )
 
+from tests.conftest import SEEDS
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = ROOT / "config" / "catalog.json"
-SEEDS = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 LIST_SEED = SEEDS / "004_0db79a21b1251fb6.txt"
 GUIDE_SEED = SEEDS / "002_5c165d75777034b1.txt"
 
-needs_seeds = pytest.mark.skipif(not LIST_SEED.exists(), reason=f"seed documents not found in {SEEDS}")
+needs_seeds = pytest.mark.skipif(not LIST_SEED.exists(), reason=f"seed documents not found in {SEEDS} (set KIOSK_SEEDS_DIR)")
 
 # Read by hand from seed 004's 服务渠道 column: the rows saying 柜面、自助机.
 KIOSK_ITEMS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 22, 23, 25, 26, 27, 33, 36}
@@ -90,6 +89,20 @@ def test_category_counts(catalog):
 def test_kiosk_channel_items_literal(catalog):
     assert {item.no for item in catalog.items if item.is_kiosk_channel} == KIOSK_ITEMS
     assert all("counter" in item.channels for item in catalog.items)  # every item is also at the counter
+
+
+def test_items_the_kiosk_completes_are_catalog_data(catalog):
+    """One source of truth: ``kiosk_mode`` says what the kiosk does; labels and the engine read it."""
+    from kiosk.flows.engine import mode_of
+    from kiosk.screens.item_list import where_zh
+
+    done_here = {item.no for item in catalog.items if item.completes_on_kiosk}
+    assert done_here == KIOSK_ITEMS | {21, 38, 39, 40}
+    assert {i.no for i in catalog.kiosk_items()} == done_here
+    for item in catalog.items:
+        assert mode_of(item) == item.kiosk_mode
+        assert (where_zh(item) == "自助机可办") == (item.no in done_here), item.no
+    assert catalog.by_no(39).kiosk_mode == "enquiry" and catalog.by_no(21).kiosk_mode == "application"
 
 
 @needs_seeds
@@ -249,6 +262,9 @@ BREAKAGES = [
     ("duplicate no", lambda d: _item(d, 9).__setitem__("no", 8), "item 8", "no"),
     ("number range", lambda d: _item(d, 40).__setitem__("no", 41), "item 41", "no"),
     ("missing item", lambda d: d["items"].pop(), "", "items"),
+    ("kiosk mode", lambda d: _item(d, 21).__setitem__("kiosk_mode", "maybe"), "item 21", "kiosk_mode"),
+    ("no kiosk mode", lambda d: _item(d, 21).pop("kiosk_mode"), "item 21", "kiosk_mode"),
+    ("kiosk item at counter", lambda d: _item(d, 3).__setitem__("kiosk_mode", "counter"), "item 3", "kiosk_mode"),
 ]
 
 
@@ -313,7 +329,7 @@ def test_cli_table_item_and_errors():
     lines = proc.stdout.splitlines()
     row21 = next(line for line in lines if line.startswith("21 "))
     assert "社会保险待遇领取资格认证" in row21 and "自助机" not in row21 and "3个工作日" in row21
-    assert "自助机可办 22 项" in proc.stdout
+    assert "自助机可办 26 项" in proc.stdout  # the list's 22 plus 21, 38-40 (kiosk_mode)
 
     proc = _kiosk("--item", "26")
     assert proc.returncode == 0

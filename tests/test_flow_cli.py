@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from kiosk.core.idnumber import mask_id
 

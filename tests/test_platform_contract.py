@@ -11,7 +11,7 @@ from kiosk import ROOT
 from kiosk.commands.platform import CONTRACT_PATH, contract_text
 from kiosk.platform.adapter import AuthError, Refused
 from kiosk.platform.http_client import HttpPlatform
-from tests.openapi_check import errors, find_operation
+from tests.openapi_contract import find_template, load, request_errors, response_errors
 from tests.platform_support import DEVICE, SECRET, admin, sample, sim  # noqa: F401
 
 
@@ -27,11 +27,12 @@ class Recording(HttpPlatform):
 
     def __init__(self, *a, **kw) -> None:
         super().__init__(*a, **kw)
-        self.exchanges: list[tuple[str, str, str, bytes, int, bytes]] = []
+        self.exchanges: list[tuple[str, str, dict, dict, bytes, int, bytes]] = []
 
     def _send_once(self, method, path, body, headers, params):
         status, raw, request = super()._send_once(method, path, body, headers, params)
-        self.exchanges.append((method, request.url.path, headers.get("Content-Type", ""), body, status, raw))
+        self.exchanges.append((method, request.url.path, dict(request.headers), dict(request.url.params), body,
+                               status, raw))
         return status, raw, request
 
 
@@ -81,33 +82,39 @@ def test_traffic_both_ways_conforms_to_the_contract(sim):
     finally:
         p.close()
         bad.close()
+    api = load(doc)  # openapi-core checks the document itself here
     problems, covered = [], set()
-    for method, path, ctype, body, status, raw in p.exchanges + bad.exchanges:
-        found = find_operation(doc, method, path)
-        assert found, f"{method} {path} is not in the contract"
-        template, op = found
+    for method, path, headers, query, body, status, raw in p.exchanges + bad.exchanges:
+        template = find_template(doc, method, path)
+        assert template, f"{method} {path} is not in the contract"
         covered.add((method, template))
-        if body:
-            content = op["requestBody"]["content"]
-            assert ctype in content, f"{method} {template}: request content-type {ctype} not in contract"
-            if ctype == "application/json":
-                problems += [f"request {method} {template}: {e}" for e in errors(doc, content[ctype]["schema"], json.loads(body))]
-        spec = op["responses"].get(str(status))
-        assert spec is not None, f"{method} {template}: status {status} not in contract"
-        schema = spec["content"]["application/json"]["schema"]
-        problems += [f"response {status} {method} {template}: {e}" for e in errors(doc, schema, json.loads(raw))]
+        ctype = headers.get("content-type", "application/json")
+        problems += [f"request {method} {path}: {e}"
+                     for e in request_errors(api, method, path, body, content_type=ctype, headers=headers, query=query)]
+        problems += [f"response {status} {method} {path}: {e}"
+                     for e in response_errors(api, method, path, status, raw, request_body=body,
+                                              request_content_type=ctype, headers=headers, query=query)]
     assert problems == []
     every = {(m.upper(), t) for t, ops in doc["paths"].items() for m in ops if t != "/v1/health"}
     assert every - covered == set()
 
 
 def test_validator_catches_violations():
-    doc = json.loads((ROOT / CONTRACT_PATH).read_text(encoding="utf-8"))
-    schema = {"$ref": "#/components/schemas/AcceptanceOut"}
+    """The same checks on one 201 answer to a submission: a good one passes, each fault is named."""
+    api = load(json.loads((ROOT / CONTRACT_PATH).read_text(encoding="utf-8")))
+    headers = {"Idempotency-Key": "k" * 16}
     good = {"acceptance_no": "SX1", "item_no": 1, "status": "accepted", "status_zh": "已受理",
             "expected_completion": "2026-06-17", "accepted_at": "t", "message_zh": "m"}
-    assert errors(doc, schema, good) == []
-    assert errors(doc, schema, {**good, "item_no": "1"})
-    assert errors(doc, schema, {**good, "status": "lost"})
-    assert errors(doc, schema, {**good, "expected_completion": "soon"})
-    assert errors(doc, schema, {k: v for k, v in good.items() if k != "acceptance_no"})
+
+    def check(answer: dict, status: int = 201) -> list[str]:
+        return response_errors(api, "POST", "/v1/applications/1", status, json.dumps(answer).encode(),
+                               request_body=b'{"id_number": "x", "fields": {}}', headers=headers)
+
+    assert check(good) == []
+    assert "item_no" in " ".join(check({**good, "item_no": "1"}))
+    assert "lost" in " ".join(check({**good, "status": "lost"}))
+    assert "soon" in " ".join(check({**good, "expected_completion": "soon"}))
+    assert "acceptance_no" in " ".join(check({k: v for k, v in good.items() if k != "acceptance_no"}))
+    assert check(good, status=418)  # a status the contract does not list
+    # and on the request side: a submission without its Idempotency-Key
+    assert request_errors(api, "POST", "/v1/applications/1", b'{"id_number": "x", "fields": {}}')

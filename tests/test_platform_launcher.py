@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import subprocess
+import sys
+
+import pytest
 
 from kiosk.cli import main
 from kiosk.platform.simulator.launcher import answers, ensure_simulator, is_local_default
@@ -81,3 +85,37 @@ def test_simulator_dies_with_the_process_that_started_it(tmp_path):
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_production_modules_run_without_the_sim_extra():
+    """FastAPI and uvicorn are the `sim` extra: the kiosk's own modules (and `kiosk --help`)
+    must not import them; only starting the simulator does."""
+    code = (
+        "import sys\n"
+        "from kiosk.cli import build_parser; build_parser()\n"
+        "import kiosk.backend, kiosk.devices, kiosk.selftest, kiosk.platform.http_client, kiosk.platform.outbox\n"
+        "import kiosk.platform.simulator.launcher\n"
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_missing_sim_extra_is_a_named_error_not_a_crash(monkeypatch, tmp_path):
+    from kiosk.backend import Backend
+    from kiosk.core import config
+    from kiosk.core.errors import PlatformError
+    from kiosk.platform.simulator import launcher
+
+    monkeypatch.setattr(launcher, "SIM_EXTRA_MODULES", ("fastapi", "kiosk_no_such_module"))
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(PlatformError, match=r"needs kiosk_no_such_module: install the 'sim' extra"):
+        ensure_simulator(url)
+    # The backend's worker logs it and goes on (submissions wait in the outbox).
+    cfg = config.load(config.DEFAULT_PATH, env={"KIOSK__PLATFORM__URL": url,
+                                                 "KIOSK__STORAGE__DIR": str(tmp_path)})
+    backend = Backend(cfg).start()
+    try:
+        assert backend.ready.wait(10) and backend.simulator is None
+    finally:
+        backend.close()

@@ -13,7 +13,6 @@ import datetime as _dt
 import io
 import logging
 
-import pytest
 from PIL import Image
 
 from kiosk.flows.catalog import load_catalog

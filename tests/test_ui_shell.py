@@ -2,7 +2,7 @@
 
 Each scenario runs inside a fresh kiosk process (see conftest.run_kiosk) and
 reports what the screen showed; the assertions on the pytest side compare it
-with the catalog and the seed documents.
+with the catalog and the settings.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
 
-SEED_GUIDES = ROOT.parent / "shared" / "seeds" / "002_5c165d75777034b1.txt"
 ATTRACT_PROMPT = "请把身份证放在感应区，\n或插入社保卡，\n或出示电子社保卡二维码"
 
 
@@ -72,7 +71,7 @@ def scenario_login_to_item26(app):
 
 
 def scenario_idle_timeout(app):
-    from tests.ui_helpers import report, texts, walk
+    from tests.ui_helpers import report, texts
 
     yield lambda: app.sm.current == "attract"
     _press(283)  # F2: resident 2
@@ -104,6 +103,18 @@ def scenario_escape_and_close(app):
     refused = Window.dispatch("on_request_close")
     yield 0.3
     report("escape", {"screen": app.sm.current, "close_refused": bool(refused)})
+
+
+def scenario_elder_mode_idle_timer(app):
+    from tests.ui_helpers import report
+
+    yield lambda: app.sm.current == "attract"
+    app.toggle_elder()  # the resident turns elder mode on (the button calls this)
+    yield 0.2
+    on = {"elder": app.theme.elder, "timeout": app.idle.timeout, "warning": app.idle.warning}
+    app.toggle_elder()
+    yield 0.2
+    report("elder", {"on": on, "off": {"elder": app.theme.elder, "timeout": app.idle.timeout}})
 
 
 # ---------------------------------------------------------------- tests
@@ -142,12 +153,11 @@ def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
     assert got["who"].startswith("您好，") and got["who"].endswith("*")
     assert any(t.startswith("26. " + item.name) for t in got["items"])
     assert got["title"] == f"26. {item.name}"
-    seed = "".join(SEED_GUIDES.read_text(encoding="utf-8").split())
     assert got["sections"], "the guide screen shows no guide text"
     for key, shown in got["sections"].items():
+        # The screen shows the catalog's guide text (in plain words: no "APP"); that it is
+        # seed 002's own wording is checked against the seed, when present, in tests/test_catalog.py.
         assert shown == plain_zh(getattr(item.guide, key).strip())
-        # What the resident reads is the seed's own wording (PDF line breaks aside).
-        assert "".join(shown.split())[:30] in seed, f"guide {key} text not found in seed 002"
     # The full ID number never reaches the log.
     assert got["person"] not in proc.stderr + proc.stdout
 
@@ -162,6 +172,17 @@ def test_idle_timeout_wipes_session(run_kiosk, tmp_path):
     assert got["id_number"] not in proc.stderr
 
 
+@pytest.mark.parametrize("ui, on, off", [
+    ("", 120, 60),                                    # shipped: elder mode gives two minutes
+    ("[ui]\nidle_timeout = 300\n", 300, 300),          # never less time than standard mode
+])
+def test_elder_mode_builds_its_idle_timer_from_the_typed_settings(run_kiosk, tmp_path, ui, on, off):
+    run_kiosk("tests.test_ui_shell:scenario_elder_mode_idle_timer", ui)
+    got = _read(tmp_path, "elder")
+    assert got["on"] == {"elder": True, "timeout": on, "warning": 10}
+    assert got["off"] == {"elder": False, "timeout": off}
+
+
 def test_escape_and_close_do_not_leave_kiosk(run_kiosk, tmp_path):
     run_kiosk("tests.test_ui_shell:scenario_escape_and_close")
     got = _read(tmp_path, "escape")
@@ -173,7 +194,7 @@ def scenario_idle_timeout_mid_form(app):
     from kivy.core.window import Window
     from kivy.uix.modalview import ModalView
 
-    from tests.ui_helpers import flow_step, press, report, texts
+    from tests.ui_helpers import flow_step, press, press_field, report, texts
 
     yield lambda: app.sm.current == "attract"
     yield lambda: app.devices.wait_started(0)
@@ -181,7 +202,7 @@ def scenario_idle_timeout_mid_form(app):
     yield lambda: app.sm.current == "menu"
     app.start_service(1)
     yield flow_step(app, "form")
-    yield from press("点此输入")
+    yield from press_field(app, "job_type")
     for ch in "DIANGONG":
         yield from press(ch)
     yield from press("电工")  # typed but not confirmed: sits in the open keyboard

@@ -80,7 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def register(sub, groups) -> None:
-    from kiosk.platform.simulator.server import add_arguments
+    from kiosk.platform.simulator.launcher import add_arguments
 
     p = sub.add_parser("platform-sim", help="run the provincial-platform simulator (and its test helpers)")
     add_arguments(p)
@@ -120,7 +120,7 @@ CONTRACT_PATH = "docs/platform-openapi.json"
 
 def contract_text() -> str:
     """The contract as the committed file must read."""
-    from kiosk.platform.simulator import openapi_document
+    from kiosk.platform.simulator.app import openapi_document
 
     return json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 

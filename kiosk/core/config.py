@@ -10,19 +10,22 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk import CONFIG_DIR, ROOT
 from kiosk.core import clock
 from kiosk.core.errors import ConfigError
+from kiosk.core.settings import Settings, check_schema_version
 
 DEFAULT_PATH = CONFIG_DIR / "kiosk.toml"
 ENV_PATH = "KIOSK_CONFIG"
 ENV_PREFIX = "KIOSK__"
 
 # section -> key -> (type, default, allowed values or None)
-_Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple | None]]
+_Spec = dict[str, tuple[type | tuple[type, ...], Any, tuple[Any, ...] | None]]
 SCHEMA: dict[str, _Spec] = {
     "site": {
         "name": (str, "示范村便民服务站", None),
@@ -106,38 +109,46 @@ SCHEMA: dict[str, _Spec] = {
 }
 
 # Extra range checks: (section, key) -> (predicate, description)
-_RANGES = {
+_RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("ui", "idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
     ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "volume"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
-    ("ui", "notice_seconds"): (lambda v: 1 <= v <= 120, "between 1 and 120 seconds"),
     ("platform", "url"): (lambda v: v.startswith(("http://", "https://")), "an http:// or https:// URL"),
     ("platform", "connect_timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("platform", "read_timeout"): (lambda v: 0 < v <= 120, "between 0 and 120 seconds"),
     ("devices.idcard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
-    ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
     ("site", "time_zone"): (lambda v: _known_zone(v), "an IANA time zone such as Asia/Shanghai"),
+    ("ui", "notice_seconds"): (lambda v: 1 <= v <= 120, "between 1 and 120 seconds"),
+    ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
 }
 
 
 def _known_zone(name: str) -> bool:
     try:
-        clock.zone(name)
-    except ValueError:
-        return False
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return name == clock.DEFAULT_TZ  # a host without tz data still has China's fixed offset
     return True
 
 
-class Config(dict):
-    """Validated settings: ``cfg["devices.idcard"]["port"]``, plus helpers."""
+class Config(dict[str, dict[str, Any]]):
+    """Validated settings: ``cfg["devices.idcard"]["port"]``, plus helpers.
+
+    New readers take the typed view, ``cfg.settings`` (kiosk.core.settings).
+    """
 
     source: Path | None = None
 
     def section(self, name: str) -> dict[str, Any]:
         return self[name]
+
+    @property
+    def settings(self) -> Settings:
+        """Typed, cross-checked settings, built from the current values."""
+        return Settings.from_config(self)
 
     @property
     def storage_dir(self) -> Path:
@@ -206,7 +217,7 @@ def _parse_env_value(section: str, key: str, text: str) -> Any:
     return text
 
 
-def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
     """Defaults, then the file, then ``KIOSK__SECTION__KEY`` variables."""
     env = dict(os.environ if env is None else env)
     cfg = defaults()
@@ -216,6 +227,8 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
             raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
+        if "schema_version" in raw:
+            check_schema_version(raw.pop("schema_version"), str(chosen))
         for section, table in _flatten(raw).items():
             if section not in SCHEMA:
                 raise ConfigError(f"{chosen}: unknown section [{section}]; known: {sorted(SCHEMA)}")
@@ -230,15 +243,14 @@ def load(path: str | os.PathLike | None = None, env: dict[str, str] | None = Non
     for name, text in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
         if len(parts) < 2:
             raise ConfigError(f"environment {name}: expected KIOSK__SECTION__KEY")
         section, key = ".".join(parts[:-1]), parts[-1]
         if section not in SCHEMA or key not in SCHEMA[section]:
             raise ConfigError(f"environment {name}: unknown key [{section}] {key}")
         cfg[section][key] = _check(section, key, _parse_env_value(section, key, text), f"environment {name}")
-    if cfg["ui"]["idle_warning"] >= cfg["ui"]["idle_timeout"]:
-        raise ConfigError("[ui] idle_warning must be shorter than [ui] idle_timeout")
+    Settings.from_config(cfg)  # the rules relating several keys (kiosk.core.settings.check)
     cfg.source = chosen if chosen.exists() else None
-    clock.configure(cfg["site"]["time_zone"])  # every date the kiosk shows or sends uses this zone
+    clock.set_timezone(cfg["site"]["time_zone"])  # every date the kiosk shows or sends uses this zone
     return cfg

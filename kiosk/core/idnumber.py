@@ -21,7 +21,7 @@ def check_char(first17: str) -> str:
     """Check character for the first 17 digits of an ID number."""
     if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError("need exactly 17 digits")
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 
 

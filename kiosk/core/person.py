@@ -25,7 +25,7 @@ class Person:
     nation: str = ""
     birth_date: _dt.date | None = None
     address: str = ""
-    card_number: str = ""          # social-security card number, if any
+    card_number: str = ""  # social-security card number, if any
     roles: list[str] = field(default_factory=list)  # staff roles from e-SSC login
     document: str = "resident_id"  # resident_id, foreign_permanent, hmt_permit, sscard, essc
 

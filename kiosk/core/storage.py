@@ -23,6 +23,7 @@ for inspection. Files are UTF-8 regardless of the locale (systemd's C locale).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -31,12 +32,13 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from kiosk.core.errors import KioskError
 
@@ -55,7 +57,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = None) -> None:
+def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
     """Replace ``path`` with ``text`` (UTF-8) so a crash leaves the old or the new file, never a mix.
 
     Temp file in the same directory → fsync → ``os.replace`` → fsync the
@@ -75,10 +77,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = Non
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(path.parent)
 
@@ -86,7 +86,7 @@ def write_text_atomic(path: str | os.PathLike, text: str, mode: int | None = Non
 class AtomicJSONStorage(Storage):
     """TinyDB storage: temp file → fsync → os.replace → fsync dir."""
 
-    def __init__(self, path: str | os.PathLike, *, lock_file: bool = True, fsync: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, lock_file: bool = True, fsync: bool = True) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_path = self.path.with_name(self.path.name + ".tmp")
@@ -136,8 +136,12 @@ class AtomicJSONStorage(Storage):
         if exists:
             aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
             os.replace(self.path, aside)
-            log.warning("database %s was torn; kept aside as %s; %s", self.path, aside.name,
-                        "restored the last good copy" if bak is not None else "starting empty")
+            log.warning(
+                "database %s was torn; kept aside as %s; %s",
+                self.path,
+                aside.name,
+                "restored the last good copy" if bak is not None else "starting empty",
+            )
         elif bak is not None:
             log.warning("database %s missing or empty; restored the last good copy", self.path)
         if bak is not None:
@@ -151,7 +155,8 @@ class AtomicJSONStorage(Storage):
                 return None
             # Fresh objects every time: TinyDB mutates what it reads before
             # writing, and a failed write must not corrupt the cached state.
-            return json.loads(self._text)
+            data: dict[str, dict[str, Any]] = json.loads(self._text)
+            return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -179,14 +184,11 @@ class AtomicJSONStorage(Storage):
 
     def _link_backup(self) -> None:
         """``.bak`` := the current file (a hard link: no copy)."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.bak_path)
-        except FileNotFoundError:
-            pass
-        try:
+        # Filesystems without hard links: no backup rather than a stale one.
+        with contextlib.suppress(OSError):
             os.link(self.path, self.bak_path)
-        except OSError:  # filesystems without hard links: no backup rather than a stale one
-            pass
 
     def forget_previous(self) -> None:
         """Make ``.bak`` a copy of the current state, dropping the previous one.
@@ -208,25 +210,48 @@ class AtomicJSONStorage(Storage):
                 self._lock_fd = None
 
 
-def _locked(method):
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._storage.lock:
+    def wrapper(self: Table, *args: Any, **kwargs: Any) -> Any:
+        with _lock_of(self.storage):
             return method(self, *args, **kwargs)
-    return wrapper
+
+    return cast(_F, wrapper)
+
+
+def _lock_of(storage: Storage) -> threading.RLock:
+    """The lock of an ``AtomicJSONStorage`` (the only storage a KioskDB is built on)."""
+    return cast(AtomicJSONStorage, storage).lock
 
 
 class LockedTable(Table):
     """A Table whose every operation holds the storage's lock (thread-safe)."""
 
-    def __iter__(self):
-        with self._storage.lock:
+    def __iter__(self) -> Iterator[Document]:
+        with _lock_of(self.storage):
             docs = list(super().__iter__())
         return iter(docs)
 
 
-for _name in ("insert", "insert_multiple", "all", "search", "get", "contains", "update",
-              "update_multiple", "upsert", "remove", "truncate", "count", "clear_cache", "__len__"):
+for _name in (
+    "insert",
+    "insert_multiple",
+    "all",
+    "search",
+    "get",
+    "contains",
+    "update",
+    "update_multiple",
+    "upsert",
+    "remove",
+    "truncate",
+    "count",
+    "clear_cache",
+    "__len__",
+):
     setattr(LockedTable, _name, _locked(getattr(Table, _name)))
 
 
@@ -237,9 +262,13 @@ class KioskDB(TinyDB):
 
     @property
     def lock(self) -> threading.RLock:
-        return self.storage.lock
+        return _lock_of(self.storage)
 
-    def table(self, name: str, **kwargs) -> Table:
+    def forget_previous(self) -> None:
+        """Drop the ``.bak`` copy (after a write that must not survive in it)."""
+        cast(AtomicJSONStorage, self.storage).forget_previous()
+
+    def table(self, name: str, **kwargs: Any) -> Table:
         with self.lock:
             return super().table(name, **kwargs)
 
@@ -252,7 +281,7 @@ class KioskDB(TinyDB):
             super().drop_tables()
 
 
-def open_db(path: str | os.PathLike, *, fsync: bool = True) -> KioskDB:
+def open_db(path: str | os.PathLike[str], *, fsync: bool = True) -> KioskDB:
     """Open (creating if needed) a crash-safe TinyDB owned by this process.
 
     ``fsync=False`` is only for throwaway data (tests of other areas, caches).

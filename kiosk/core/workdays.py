@@ -81,6 +81,8 @@ def expected_completion(
         log.warning(
             "working-day count %s + %d reached %s outside chinese-calendar data; "
             "counted Monday-Friday only (approximate)",
-            apply_date, working_days, day,
+            apply_date,
+            working_days,
+            day,
         )
     return CompletionDate(day, apply_date, working_days, approximate)

@@ -30,8 +30,8 @@ from typing import Any, Iterable
 
 from tinydb import Query
 
-from kiosk import __version__
 from kiosk.core import clock
+from kiosk import __version__
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import mask_name, scrub
 from kiosk.core.storage import open_db

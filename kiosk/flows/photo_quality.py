@@ -118,7 +118,7 @@ def detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
     clf = _face_cascade()
     with _cascade_lock:  # one classifier object is not safe for concurrent detectMultiScale
         found = clf.detectMultiScale(eq, scaleFactor=1.05, minNeighbors=5, minSize=(min_side, min_side))
-    faces = [tuple(int(v) for v in f) for f in (found if len(found) else [])]
+    faces = [(int(x), int(y), int(w), int(h)) for x, y, w, h in (found if len(found) else [])]
     return sorted(faces, key=lambda f: f[2] * f[3], reverse=True)
 
 

@@ -210,7 +210,7 @@ def raster(image: Image.Image) -> bytes:
 
 # ---------------------------------------------------------------- raster text
 @lru_cache(maxsize=8)
-def font(px: int) -> ImageFont.FreeTypeFont:
+def font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
         return ImageFont.truetype(str(FONT_PATH), px, index=FONT_INDEX_SC)
     except OSError:

@@ -147,7 +147,7 @@ class DeviceOfflineError(IdCardError):
 
 
 # ---------------------------------------------------------------- frames
-def checksum(data: bytes) -> int:
+def checksum(data: bytes | bytearray) -> int:
     c = 0
     for b in data:
         c ^= b

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from typing import Any
 from dataclasses import dataclass, field
 
 from kiosk.core import idnumber
@@ -192,7 +193,7 @@ def parse_text(block: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Id
     gender = _gender(f["gender"])
     _check_gender(number, gender)
     valid_from, valid_until = _validity(f["valid_from"], f["valid_until"])
-    common = dict(name=f["name"], gender=gender, birth_date=birth, id_number=number,
+    common: dict[str, Any] = dict(name=f["name"], gender=gender, birth_date=birth, id_number=number,
                   authority=f["authority"], valid_from=valid_from, valid_until=valid_until,
                   address=f["address"], photo=photo, fingerprint=fingerprint)
     if kind == HMT:

@@ -154,7 +154,7 @@ def _check_installed() -> str:
 
 
 def _has_vpcd(readers: list[str] | None) -> bool:
-    return bool(readers) and any(r.startswith(VPCD_READER_PREFIX) for r in readers)
+    return any(r.startswith(VPCD_READER_PREFIX) for r in readers or ())
 
 
 def ensure_pcscd(timeout: float = 10.0, require_vpcd: bool = True) -> list[str]:

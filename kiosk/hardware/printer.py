@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kiosk.core.errors import ConfigError, DeviceError
 from kiosk.hardware import escpos_commands as cmd
@@ -204,7 +205,7 @@ class ReceiptPrinter:
         #: Called from the thread that runs print_job/status (a worker thread).
         self.when_near_end: Callable[[PrinterStatus], None] | None = None
         self.when_status_changed: Callable[[PrinterStatus], None] | None = None
-        self._conn = None
+        self._conn: Any = None  # the python-escpos connection object, untyped
         self._lock = threading.RLock()
         self._jobs: list[JobRecord] = []
         self._status: PrinterStatus = UNKNOWN

@@ -14,6 +14,7 @@ the middle of a job. ``DLE DC4 8`` (clear buffers) drops a pending job.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import select
@@ -294,7 +295,7 @@ class PrinterSimulator:
             except OSError:
                 return
             self._conns.append(conn)
-            self._spawn(lambda c=conn: self._serve(c), "printer-sim-conn")
+            self._spawn(functools.partial(self._serve, conn), "printer-sim-conn")
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.2)

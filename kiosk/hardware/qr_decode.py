@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import cv2
 import numpy as np
@@ -73,8 +73,8 @@ class ZxingDecoder:
         except ImportError as exc:  # pragma: no cover - dependency missing
             raise DecoderError(f"zxing-cpp is not installed: {exc}") from exc
         self._z = zxingcpp
-        self._formats = zxingcpp.BarcodeFormat.QRCode
-        self._opts = dict(try_rotate=try_rotate, try_downscale=try_downscale, try_invert=try_invert,
+        self._formats: Any = zxingcpp.BarcodeFormat.QRCode
+        self._opts: dict[str, Any] = dict(try_rotate=try_rotate, try_downscale=try_downscale, try_invert=try_invert,
                           text_mode=zxingcpp.TextMode.Plain)
 
     def decode(self, frame: np.ndarray) -> list[str]:

@@ -297,6 +297,7 @@ class SsCardReader:
         # read on a helper thread and give up after read_timeout.
         result: list[object] = []
         reader, ctx = self._reader_name, self._ctx
+        assert reader is not None and ctx is not None, "read only after a reader was found"
         abandoned = threading.Event()
 
         def work() -> None:

@@ -29,6 +29,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any, Callable, TypeVar
 from urllib.parse import quote
 
@@ -102,12 +103,15 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
         self._dl = dl
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None) -> httpcore.NetworkStream:
         stream = self._inner.connect_tcp(host, port, self._dl.bound(timeout, httpcore.ConnectTimeout),
                                          local_address, socket_options)
         return _DeadlineStream(stream, self._dl)
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                            ) -> httpcore.NetworkStream:  # pragma: no cover
         return _DeadlineStream(self._inner.connect_unix_socket(path, timeout, socket_options), self._dl)
 
     def sleep(self, seconds: float) -> None:  # pragma: no cover
@@ -200,7 +204,7 @@ class HttpPlatform:
     def __init__(self, base_url: str, device_id: str, device_secret: str, connect_timeout: float = 3.0,
                  read_timeout: float = 8.0, *, max_attempts: int = 3, backoff_base: float = 0.2,
                  backoff_cap: float = 2.0, ca_bundle: str | None = None,
-                 event_hooks: dict[str, list[Callable]] | None = None) -> None:
+                 event_hooks: dict[str, list[Callable[..., Any]]] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.device_id = device_id
         self._secret = device_secret
@@ -402,7 +406,7 @@ class HttpPlatform:
     def items(self) -> list[dict[str, Any]]:
         """The platform's item list (item_no, title_zh, kind, time_limit_days)."""
         def parse(d: Any) -> list[dict[str, Any]]:
-            out = _get(d, "items", list)
+            out: list[dict[str, Any]] = _get(d, "items", list)
             for it in out:
                 _get(it, "item_no", int), _get(it, "kind", str)
             return out
@@ -414,5 +418,5 @@ class HttpPlatform:
     def __enter__(self) -> "HttpPlatform":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

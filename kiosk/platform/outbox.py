@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tinydb import Query
+from tinydb.table import Document
 
 from kiosk.core import clock
 from kiosk.core.idnumber import id_problem, mask_id
@@ -133,7 +134,7 @@ def _is_transient(exc: Exception) -> bool:
 
 
 class Outbox:
-    def __init__(self, path: str | os.PathLike, platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
+    def __init__(self, path: str | os.PathLike[str], platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
                  backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True) -> None:
         self.path = Path(path)
         self.platform = platform
@@ -234,7 +235,7 @@ class Outbox:
 
     def get(self, ref: str) -> Outcome | None:
         rec = self._table.get(Query().ref == ref)
-        return self._outcome(rec) if rec else None  # type: ignore[arg-type]
+        return self._outcome(rec) if rec else None
 
     def pending(self) -> list[Outcome]:
         return [self._outcome(r) for r in self._table.search(Query().state == "pending")]
@@ -299,7 +300,7 @@ class Outbox:
             now = time.time()
             due = [r for r in pend if r["next_try"] <= now]
             if not due:
-                return max(0.05, min(r["next_try"] for r in pend) - now)
+                return max(0.05, min(float(r["next_try"]) for r in pend) - now)
             for rec in due:  # one read of the queue per batch, not per record
                 if self._stop.is_set():
                     return 0.0
@@ -309,7 +310,7 @@ class Outbox:
                     return max(0.05, min((r["next_try"] for r in left), default=time.time() + 1) - time.time())
         return 0.0
 
-    def _deliver(self, rec: dict[str, Any]) -> bool:
+    def _deliver(self, rec: Document) -> bool:
         ref = rec["ref"]
         attempts = rec["attempts"] + 1
         try:
@@ -338,7 +339,7 @@ class Outbox:
         self._finish(rec, "delivered", attempts, acceptance=acc)
         return True
 
-    def _finish(self, rec: dict[str, Any], state: str, attempts: int, *, acceptance: Acceptance | None = None,
+    def _finish(self, rec: Document, state: str, attempts: int, *, acceptance: Acceptance | None = None,
                 refusal: Refused | None = None, error: str = "") -> None:
         update: dict[str, Any] = {"state": state, "attempts": attempts, "finished_at": _now_iso(), "last_error": error,
                                   "id_number": mask_id(rec["id_number"]), "fields": {}}
@@ -359,7 +360,7 @@ class Outbox:
             self._table.update(update, doc_ids=[rec.doc_id])
             if state != "failed":
                 # The backup still holds the unmasked record: refresh it.
-                self._db.storage.forget_previous()
+                self._db.forget_previous()
         self._finished += 1
         if self._finished % 50 == 0:
             self._prune()

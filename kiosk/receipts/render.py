@@ -170,12 +170,12 @@ def table_lines(columns: list[str], rows: list[list[str]], width: int) -> list[s
     for i in range(ncol):
         cells = [str(r[i]).strip() for r in body if str(r[i]).strip()]
         aligns.append("right" if cells and all(_is_number(c) for c in cells) else "left")
-    out = []
+    out: list[str] = []
     for ri, r in enumerate(all_rows):
-        cells = [cmd.wrap(str(c), w) for c, w in zip(r, widths)]
-        height = max(len(c) for c in cells)
+        wrapped = [cmd.wrap(str(c), w) for c, w in zip(r, widths)]
+        height = max(len(c) for c in wrapped)
         for k in range(height):
-            out.append(cmd.pad_columns([c[k] if k < len(c) else "" for c in cells], widths, aligns))
+            out.append(cmd.pad_columns([c[k] if k < len(c) else "" for c in wrapped], widths, aligns))
         if ri == 0 and columns:
             out.append("-" * min(width, sum(widths) + ncol - 1))
     return out

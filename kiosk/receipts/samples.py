@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Any
 
 from kiosk.core.idnumber import make_id
 from kiosk.core.workdays import expected_completion
@@ -14,7 +15,7 @@ SAMPLE_TIME = _dt.datetime(2026, 2, 12, 10, 30)
 
 
 def sample_receipt(kind: str = "acceptance") -> Receipt:
-    common = dict(
+    common: dict[str, Any] = dict(
         site_name="示范村便民服务站", device_id="SX-DEMO-0001", name=SAMPLE_NAME,
         id_number=SAMPLE_ID, time=SAMPLE_TIME, office_phone="0358-4466038",
     )

@@ -9,7 +9,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.core import clock
+from kiosk.core import clock as kclock
 from kiosk.screens.widgets import KioskScreen
 
 # Technician entry: this many taps in the top-left corner within this many seconds.
@@ -28,11 +28,6 @@ WEEKDAYS = "一二三四五六日"
 
 def clock_text(now: dt.datetime) -> str:
     return f"{now:%Y年%m月%d日} 星期{WEEKDAYS[now.weekday()]}  {now:%H:%M}"
-
-
-def now_text() -> str:
-    """The attract screen's clock, in the kiosk's time zone (not the host's)."""
-    return clock_text(clock.now())
 
 
 class AttractScreen(KioskScreen):
@@ -89,4 +84,4 @@ class AttractScreen(KioskScreen):
         return True
 
     def _tick(self, _dt: float) -> None:
-        self.clock_text = now_text()
+        self.clock_text = clock_text(kclock.now())

@@ -18,7 +18,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.flows import pinyin_ime
-from kiosk.screens.widgets import KButton, KKey
+from kiosk.screens.widgets import KKey
 
 Builder.load_string("""
 <InputPopup>:

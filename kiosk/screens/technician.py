@@ -32,8 +32,8 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
-from kiosk import __version__, logbuffer
 from kiosk.core import clock
+from kiosk import __version__, logbuffer
 from kiosk.core.errors import KioskError
 from kiosk.flows import fault_report as fr
 from kiosk.flows.tech_mode import SAFE_SETTINGS, TechMode

@@ -6,6 +6,8 @@ elder mode is bigger and starker (body >= 48 px, contrast >= 7:1).
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 
@@ -15,13 +17,13 @@ def hex_rgba(h: str) -> list[float]:
     return [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0]
 
 
-STANDARD = {
+STANDARD: dict[str, Any] = {
     "body": 32, "title": 44, "button": 36, "huge": 56,
     "bg": "#F4F6FA", "fg": "#1A1A1A", "header_bg": "#0B4F8A", "header_fg": "#FFFFFF",
     "button_bg": "#1565C0", "button_fg": "#FFFFFF", "accent": "#C62828", "muted": "#3D4652",
     "card_bg": "#FFFFFF", "ok": "#1B5E20",
 }
-ELDER = {
+ELDER: dict[str, Any] = {
     "body": 48, "title": 60, "button": 52, "huge": 72,
     "bg": "#FFFFFF", "fg": "#000000", "header_bg": "#002B55", "header_fg": "#FFFFFF",
     "button_bg": "#0D3C78", "button_fg": "#FFFFFF", "accent": "#8E0000", "muted": "#1F1F1F",

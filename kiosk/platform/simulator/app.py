@@ -220,7 +220,7 @@ class HealthResponse(BaseModel):
     today: _dt.date
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "request does not match the contract"},
     401: {"model": ErrorResponse, "description": "bad, stale or missing device signature"},
     404: {"model": ErrorResponse, "description": "resident, item or record not found"},
@@ -546,7 +546,7 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
             raise ApiError(status, exc.refusal.code, f"enquiry {item_no} refused: {exc.refusal.code}", exc.refusal.reason_zh) from None
         return page_of(item_no, item.title, table, page, page_size)
 
-    R = dict(responses=ERRORS)
+    R: dict[str, Any] = dict(responses=ERRORS)
 
     @app.get("/v1/health", response_model=HealthResponse, tags=["kiosk"])
     async def health():
@@ -672,9 +672,11 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
                            expected_completion=_dt.date.fromisoformat(sub["expected_completion"]), history=history)
 
     @app.post("/v1/photos", response_model=PhotoOut, tags=["applications"],
+              # OpenAPI 3.1 names a raw binary body by its media type; 3.0's `format: binary`
+              # string is wrong in 3.1 (openapi-core rejects the bytes as "not a string").
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                  "image/png": {"schema": {"type": "string", "format": "binary"}}}}},
+                  "image/jpeg": {"schema": {"contentMediaType": "image/jpeg"}},
+                  "image/png": {"schema": {"contentMediaType": "image/png"}}}}},
               responses={**ERRORS, 413: {"model": ErrorResponse, "description": "photo larger than 5 MB"}})
     async def upload_photo(request: Request):
         """Upload an eligibility-certification photo (raw JPEG/PNG body). Content-addressed, so idempotent."""
@@ -730,7 +732,7 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
         return HeartbeatResponse(server_time=state.now_iso(), ok=True)
 
     # -- admin (simulator only, not part of the contract) ---------------------
-    admin = dict(include_in_schema=False)
+    admin: dict[str, Any] = dict(include_in_schema=False)
 
     @app.get("/admin/submissions", **admin)
     async def admin_submissions():

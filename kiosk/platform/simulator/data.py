@@ -329,7 +329,7 @@ def generate(seed: int, today: _dt.date, n_residents: int = 3000) -> World:
         gig_jobs.append({"gig_id": f"G{i + 1:05d}", "title": rng.choice(GIG_TITLES), "county": county,
                          "pay": f"{rng.choice([120, 150, 180, 200, 260])}元/天", "days": rng.randint(1, 30),
                          "contact": rng.choice(SURNAMES) + "先生", "published": str(today - _dt.timedelta(days=rng.randint(0, 20)))})
-    gig_seekers = []
+    gig_seekers: list[dict[str, Any]] = []
     for r in residents.values():
         if "gig_seeker" in r.registrations and len(gig_seekers) < 200:
             gig_seekers.append({"seeker_id": f"S{len(gig_seekers) + 1:05d}", "name": r.name[0] + "**", "gender": r.gender,
@@ -342,7 +342,7 @@ def generate(seed: int, today: _dt.date, n_residents: int = 3000) -> World:
         fairs.append({"fair_id": f"F{i + 1:03d}", "name": f"{county}{rng.choice(['春风行动', '就业援助月', '民营企业', '金秋'])}专场招聘会",
                       "date": str(day), "place": f"{county}人力资源市场", "audience": rng.choice(["所有求职者", "高校毕业生", "农村转移劳动力", "就业困难人员"]),
                       "employers": rng.randint(20, 120)})
-    fairs.sort(key=lambda f: f["date"])
+    fairs.sort(key=lambda f: str(f["date"]))
     institutions = []
     for i, name in enumerate(INSTITUTIONS):
         _code, county = COUNTIES[i % len(COUNTIES)]

@@ -13,8 +13,11 @@ configured.
 
 from __future__ import annotations
 
+import argparse
 import atexit
+import datetime as _dt
 import ctypes
+import importlib.util
 import logging
 import os
 import selectors
@@ -29,7 +32,12 @@ import httpx
 
 from kiosk import ROOT
 from kiosk.core.errors import PlatformError
-from kiosk.platform.simulator.server import READY_PREFIX
+
+# The simulator's own packages come with the `sim` extra (pyproject.toml); a
+# production install has neither, and the launcher is the one place that says so.
+SIM_EXTRA_MODULES = ("fastapi", "uvicorn")
+#: What the simulator process prints once it serves (kiosk.platform.simulator.server).
+READY_PREFIX = "PLATFORM-SIM READY "
 
 log = logging.getLogger("kiosk.platform")
 
@@ -96,10 +104,35 @@ class SimulatorHandle:
             self.process.stdout.close()
 
 
+# The simulator's command line (`kiosk platform-sim`, `python -m ...server`); here, not in
+# the server module, so `kiosk --help` works without the sim extra.
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 = any free port (printed on the READY line)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--state", help="JSON-lines journal of submissions (survives restarts)")
+    p.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
+    p.add_argument("--error-rate", type=float, default=0.0, metavar="R", help="share of 5xx answers (0..1)")
+    p.add_argument("--drop-rate", type=float, default=0.0, metavar="R", help="share of dropped connections (0..1)")
+    p.add_argument("--outage", action="store_true", help="drop every /v1 connection (full outage)")
+    p.add_argument("--device-secret", default="dev-secret-change-me")
+    p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
+    p.add_argument("--access-log", action="store_true")
+
+
+def require_sim_extra() -> None:
+    """Raise ``PlatformError`` naming the extra when the simulator's packages are missing."""
+    missing = [m for m in SIM_EXTRA_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise PlatformError(f"the platform simulator needs {', '.join(missing)}: install the 'sim' extra "
+                            "(pip install -c constraints.txt '.[sim]'), or set [platform] start_simulator = false")
+
+
 def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
                     state_path: str | None = None, extra_args: list[str] | None = None,
                     startup_timeout: float = 20.0) -> SimulatorHandle:
     """Start a simulator subprocess (``port=0``: any free port) and wait until it serves."""
+    require_sim_extra()
     cmd = [sys.executable, "-m", "kiosk.platform.simulator.server", "--host", host, "--port", str(port),
            "--seed", str(seed), "--device-secret", device_secret]
     if state_path:

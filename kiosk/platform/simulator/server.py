@@ -15,8 +15,7 @@ import sys
 import uvicorn
 
 from kiosk.platform.simulator.app import create_app
-
-READY_PREFIX = "PLATFORM-SIM READY "
+from kiosk.platform.simulator.launcher import READY_PREFIX, add_arguments, die_with_parent
 
 
 class _Server(uvicorn.Server):
@@ -48,23 +47,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, *, state_pa
     _Server(config, url).run(sockets=[sock])
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765, help="0 = any free port (printed on the READY line)")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--state", help="JSON-lines journal of submissions (survives restarts)")
-    p.add_argument("--latency", type=int, default=0, metavar="MS", help="added latency per request")
-    p.add_argument("--error-rate", type=float, default=0.0, metavar="R", help="share of 5xx answers (0..1)")
-    p.add_argument("--drop-rate", type=float, default=0.0, metavar="R", help="share of dropped connections (0..1)")
-    p.add_argument("--outage", action="store_true", help="drop every /v1 connection (full outage)")
-    p.add_argument("--device-secret", default="dev-secret-change-me")
-    p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
-    p.add_argument("--access-log", action="store_true")
-
-
 def run_from_args(args: argparse.Namespace) -> int:
-    from kiosk.platform.simulator.launcher import die_with_parent
-
     die_with_parent()
     serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,
           drop_rate=args.drop_rate, outage=args.outage, device_secret=args.device_secret, today=args.today,
