@@ -303,7 +303,7 @@ def scenario_technician_by_touches(app):
     lowest_choice = min(_box(b)[1] for b in choices)
     order = {"submit_top": _box(submit)[3], "lowest_choice_bottom": lowest_choice}
     shot = Window.screenshot(name=str(__import__("pathlib").Path(__import__("os").environ["KIOSK_TEST_OUT"])
-                                      / "fault{:04d}.png"))
+                                      / "fault%(counter)04d.png"))
     yield from t.press("提交问题")
     yield lambda: form.msg.text.startswith("已提交")
     report("tech_touch", {"camera_open": camera_open, "account": account, "wrong": wrong, "spill": spill,
