@@ -18,7 +18,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk import gpu_check
-from kiosk.core import panel
+from kiosk.core import clock, panel
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -33,7 +33,7 @@ from kiosk.screens.lazy import LazyScreenManager
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
-from kiosk.screens.widgets import IdleWarning
+from kiosk.screens.widgets import AskPopup, IdleWarning
 from kiosk.watchdog import Watchdog, block_after_from_env
 
 log = logging.getLogger("kiosk.app")
@@ -56,12 +56,23 @@ KEY_ESCAPE = 27
 KEY_F = {n: 281 + n for n in range(1, 13)}  # F1 = 282 ... F12 = 293
 
 
+ELDER_OFFER_AGE = 60  # residents this old are offered elder mode at login
+
+# Why a visit ended -> (written notice on the attract screen, voice prompt key).
+FAREWELL = {
+    "resident pressed logout": ("已安全退出，欢迎下次使用。", "logged_out"),
+    "idle timeout": ("长时间没有操作，已自动退出，您的信息已清除。", "timed_out"),
+    "social-security card removed": ("社保卡已取出，本次办理已结束，您的信息已清除。", "card_removed"),
+}
+
+
 class KioskApp(App):
     title = "自助服务终端"
     # F1 would open Kivy's settings panel, whose changes persist in config.ini: never.
     use_kivy_settings = False
     theme = ObjectProperty(None)
     logged_in = BooleanProperty(False)
+    elder_offer = BooleanProperty(False)  # show the "switch to elder mode" banner on the menu
     who_text = StringProperty("")
     site_name = StringProperty("")
     disclosure_title = StringProperty("")
@@ -84,10 +95,12 @@ class KioskApp(App):
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login
         self.sessions.when_logout = self._on_logout
+        self.sessions.when_other_person = self._on_other_person
         self.idle = IdleTimer(cfg["ui"]["idle_timeout"], cfg["ui"]["idle_warning"])
         self.voice = Voice(volume=float(cfg["ui"]["volume"]))
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
+        self._switch_popup: AskPopup | None = None
         self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
         #: (item no, monotonic time) chosen while browsing without a card: started right after login
@@ -209,7 +222,7 @@ class KioskApp(App):
     def go_attract(self) -> None:
         self.history.clear()
         self._dismiss_idle()
-        self.sm.get_screen("attract").show()
+        self.sm.get_screen("attract").show()  # clears what the last visitor left there
         self.sm.current = "attract"
 
     def browse(self) -> None:
@@ -218,6 +231,7 @@ class KioskApp(App):
 
     def toggle_elder(self) -> None:
         self.theme.elder = not self.theme.elder
+        self.elder_offer = False  # answered
         if self.theme.elder:
             self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
@@ -250,6 +264,12 @@ class KioskApp(App):
         self.who_text = f"您好，{person.masked_name}"
         self.history.clear()
         self.go("menu", _push=False)
+        # Residents aged 60+ are offered elder mode on the menu (a banner, not a popup:
+        # it must not stand between them and the service they came for).
+        age = person.age_on(clock.today())
+        self.elder_offer = age is not None and age >= ELDER_OFFER_AGE and not self.theme.elder
+        if self.elder_offer:
+            self.voice.say("elder_offer")
         item_no = self.take_pending_item()
         if item_no is not None:
             log.info("service %s chosen before login: started", item_no)
@@ -269,9 +289,8 @@ class KioskApp(App):
 
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
+        self.elder_offer = False
         self.who_text = ""
-        if reason != "kiosk stopping":
-            self.voice.say("logged_out")
         if self.theme.elder:
             self.toggle_elder()
         for screen in self.sm.screens:
@@ -282,16 +301,60 @@ class KioskApp(App):
         for widget in list(Window.children):
             if isinstance(widget, ModalView) and widget is not self._idle_popup:
                 widget.dismiss(animation=False)
+        self._switch_popup = None
         self.last_print = None
         self.pending_item = None
         self.go_attract()
+        if reason not in ("kiosk stopping", "another resident identified"):
+            self._farewell(reason)
+
+    def _farewell(self, reason: str) -> None:
+        """Say (and show) why the visit ended, and remind of an ID card left on the reader."""
+        text, key = FAREWELL.get(reason, FAREWELL["resident pressed logout"])
+        if self.devices.idcard_present():
+            text, key = text + "\n请取走感应区上的身份证。", "take_id_card"
+        self.sm.get_screen("attract").notice(text, error=False)
+        self.voice.say(key)
 
     def logout(self, reason: str) -> None:
         self.sessions.logout(reason)
 
+    def _on_other_person(self, person: Person) -> None:
+        """Another resident's card mid-visit: ask; never switch silently (a form may be half-filled)."""
+        current = self.sessions.current.person
+        if self._switch_popup is not None:
+            self._switch_popup.dismiss(animation=False)
+        popup = AskPopup(title="检测到另一位居民的证件",
+                         text=f"正在为 {current.masked_name if current else ''} 办理。\n"
+                              f"要结束当前办理、换 {person.masked_name} 办理吗？\n结束后当前填写的内容不会保留。",
+                         keep_text="继续当前办理", change_text="结束，换新的人", change_danger=True)
+        popup.source = person.source
+        popup.on_keep = lambda: self._keep_visit(person)
+        popup.on_change = lambda: self._switch_visit(person)
+        self._switch_popup = popup
+        popup.open(animation=False)
+        self.voice.say("other_card")
+        self.idle.touch()
+
+    def _keep_visit(self, person: Person) -> None:
+        log.info("another resident's %s ignored: the current visit goes on", person.source)
+        self._close_switch_popup()
+
+    def _switch_visit(self, person: Person) -> None:
+        self._close_switch_popup()
+        self.sessions.switch_to(person)
+
+    def _close_switch_popup(self) -> None:
+        if self._switch_popup is not None:
+            self._switch_popup.dismiss(animation=False)
+            self._switch_popup = None
+
     def _on_card_removed(self, source: str) -> None:
         # A social-security card stays in its slot for the whole visit, so taking it
         # out ends the visit. The ID card is only laid on the reader to be read.
+        popup = self._switch_popup
+        if popup is not None and popup.source == source:
+            self._close_switch_popup()  # the other resident took their card back: nothing to ask
         person = self.sessions.current.person
         if source == "sscard" and person is not None and person.source == "sscard":
             self.logout("social-security card removed")
@@ -312,7 +375,7 @@ class KioskApp(App):
     def show_error(self, err: KioskError) -> None:
         log.warning("device error shown to resident: %s", err)
         if self.sm.current == "attract":
-            self.sm.get_screen("attract").message = err.message_zh
+            self.sm.get_screen("attract").notice(err.message_zh)
 
     # -- idle timeout ---------------------------------------------------------
     def _on_any_touch(self, *_args) -> None:

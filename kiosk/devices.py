@@ -118,6 +118,11 @@ class DeviceHub:
                 except Exception as exc:  # closing must go on for the others
                     log.warning("closing %r: %s", dev, exc)
 
+    def idcard_present(self) -> bool:
+        """Whether an ID card lies on the reader now (the driver polls for it)."""
+        reader = self.idcard
+        return bool(reader is not None and reader.card_present)
+
     def status(self) -> dict[str, DeviceState]:
         return dict(self._states)
 

@@ -515,7 +515,7 @@ def _check_disk(ctx: _Context) -> _Outcome:
 
 def _check_clock(ctx: _Context, now: Callable[[], float] = time.time) -> _Outcome:
     t = now()
-    local = _dt.datetime.fromtimestamp(t).astimezone()
+    local = _dt.datetime.fromtimestamp(t, clock.timezone())
     facts: dict[str, Any] = {"local_time": local.isoformat(timespec="seconds")}
     if not CLOCK_YEARS[0] <= local.year <= CLOCK_YEARS[1]:
         return _Outcome(FAIL, f"本机时间明显错误（{local:%Y-%m-%d %H:%M}）：请检查主板电池，连上网络后重启本机自动对时。",
@@ -530,7 +530,7 @@ def _check_clock(ctx: _Context, now: Callable[[], float] = time.time) -> _Outcom
         return _Outcome(OK, f"本机时间 {local:%Y-%m-%d %H:%M}；平台时间格式无法识别。",
                         f"unparseable server time {ack.server_time!r}", facts)
     if server.tzinfo is None:
-        server = server.astimezone()
+        server = server.replace(tzinfo=clock.timezone())
     skew = t - server.timestamp()
     if abs(skew) < 2 and ctx.heartbeat_sent:
         skew = 0.0

@@ -57,3 +57,25 @@ def test_unknown_zone_is_refused():
         raise AssertionError("accepted an unknown zone")
     finally:
         clock.set_timezone(clock.DEFAULT_TZ)
+
+
+def test_time_zone_is_configured_in_site_settings(tmp_path):
+    """[site] time_zone sets the kiosk's clock (a county kiosk abroad, or a test site)."""
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[site]\ntime_zone = "Pacific/Kiritimati"\n', encoding="utf-8")  # UTC+14
+    script = f"from kiosk.core import config, clock\nconfig.load({str(cfg)!r})\nprint(clock.today())\n"
+    out = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    assert out == [_dt.datetime.now(_dt.timezone(_dt.timedelta(hours=14))).date().isoformat()]
+
+
+def test_unknown_time_zone_in_config_is_named(tmp_path):
+    import pytest
+
+    from kiosk.core import config
+    from kiosk.core.errors import ConfigError
+
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text('[site]\ntime_zone = "Mars/Olympus"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[site\] time_zone"):
+        config.load(cfg, env={})

@@ -8,7 +8,6 @@ and on paper. No key of a USB keyboard leaves the kiosk UI.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys

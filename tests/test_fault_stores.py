@@ -17,7 +17,7 @@ import pytest
 from kiosk.audit import AuditLog
 from kiosk.core import alerts, config
 from kiosk.core.idnumber import make_id
-from kiosk.core.storage import open_db, sweep_set_aside
+from kiosk.core.storage import sweep_set_aside
 from kiosk.flows.fault_report import FaultLedger
 from kiosk.flows.tech_mode import TechMode
 from kiosk.platform.http_client import HttpPlatform

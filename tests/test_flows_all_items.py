@@ -202,9 +202,17 @@ def test_item_qualifying_resident(item_no, sim, platform, outbox, pick):
         for f in item.fields:
             assert f.name in rec_["fields"]
         assert last.reference in text
-        assert "已受理" in text or "认证信息已受理" in text
         confirm = next(s for s in steps if s.kind == "confirm")
         assert ("身份证号", mask_id(rid)) in confirm.summary
+        # The status line agrees with the platform's message (an instant item is 已办结, not 已受理).
+        result = next(s for s in steps if s.kind == "result")
+        status = dict(result.summary)["办理状态"]
+        assert status == ("已办结" if "即时办结" in result.message_zh else "已受理"), (status, result.message_zh)
+        assert status in text or "认证信息已受理" in text
+        # The phone number is masked on the confirm page and the receipt (middle four digits).
+        if "phone" in answers:
+            assert PHONE[:3] + "****" + PHONE[-4:] in dict(confirm.summary).values()
+            assert all(PHONE not in v for _k, v in confirm.summary) and PHONE not in text
         if item.requires_photo:
             assert rec_["photo_id"]
     elif mode == ENQUIRY:

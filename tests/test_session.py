@@ -60,3 +60,28 @@ def test_idle_timer_phases():
 def test_person_repr_never_leaks():
     p = synthetic_people()[0]
     assert p.id_number not in repr(p) and p.name not in repr(p)
+
+def test_other_person_is_asked_about_not_switched_silently():
+    sm = SessionManager()
+    a, b = synthetic_people()[:2]
+    asked = []
+    sm.when_other_person = asked.append
+    sm.login(a)
+    sm.current.flow_state["phone"] = "13800138000"
+    sm.login(b)
+    # The visit and its half-filled form are untouched until the resident decides.
+    assert asked == [b] and sm.current.person is a and sm.current.flow_state == {"phone": "13800138000"}
+    sm.switch_to(b)
+    assert sm.current.person is b and sm.current.flow_state == {}
+
+
+def test_age_from_birth_date_or_id_number():
+    import datetime as dt
+    from dataclasses import replace
+
+    p = synthetic_people()[0]
+    born = p.birth_date
+    assert p.age_on(dt.date(born.year + 60, born.month, born.day)) == 60
+    assert p.age_on(dt.date(born.year + 60, born.month, born.day) - dt.timedelta(days=1)) == 59
+    assert replace(p, birth_date=None).age_on(dt.date(born.year + 60, born.month, born.day)) == 60
+    assert replace(p, birth_date=None, id_number="bad").age_on(dt.date(2026, 1, 1)) is None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ATTRACT_PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
+ATTRACT_PROMPT = "请把身份证放在感应区，\n或插入社保卡，\n或出示电子社保卡二维码"
 
 
 def _press(key: int) -> None:
@@ -145,6 +145,7 @@ def test_attract_screen_renders_chinese(run_kiosk, tmp_path):
 
 def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
     from kiosk.flows.catalog import load_catalog
+    from kiosk.flows.wording import plain_zh
 
     proc = run_kiosk("tests.test_ui_shell:scenario_login_to_item26")
     got = _read(tmp_path, "nav")
@@ -154,9 +155,9 @@ def test_login_and_navigate_to_item_26_guide(run_kiosk, tmp_path):
     assert got["title"] == f"26. {item.name}"
     assert got["sections"], "the guide screen shows no guide text"
     for key, shown in got["sections"].items():
-        # The screen shows the catalog's guide text; that it is seed 002's own wording is
-        # checked against the seed, when present, in tests/test_catalog.py.
-        assert shown == getattr(item.guide, key).strip()
+        # The screen shows the catalog's guide text (in plain words: no "APP"); that it is
+        # seed 002's own wording is checked against the seed, when present, in tests/test_catalog.py.
+        assert shown == plain_zh(getattr(item.guide, key).strip())
     # The full ID number never reaches the log.
     assert got["person"] not in proc.stderr + proc.stdout
 

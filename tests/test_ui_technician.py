@@ -42,8 +42,8 @@ def scenario_technician(app):
     for digit in "000000":  # a wrong PIN first: refused and audited
         tap(find_button(login, digit))
     tap(find_button(login, "登录"))
-    yield lambda: login.message and "不正确" in login.message
-    wrong_message = login.message
+    yield lambda: login.pin_message and "不正确" in login.pin_message
+    wrong_message = login.pin_message
     for digit in PIN:
         tap(find_button(login, digit))
     pin_dots = login.ids.pin_dots.text
@@ -73,6 +73,8 @@ def scenario_technician(app):
         yield 0.2
         tap(find_button(form, text))
     chosen = (list(form.phrases), form.suggestion)
+    reveal(find_button(form, "提交问题"))
+    yield 0.2
     tap(find_button(form, "提交问题"))
     yield lambda: form.msg.text.startswith("已提交")
     fault_message = form.msg.text

@@ -20,8 +20,10 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk import CONFIG_DIR, ROOT
+from kiosk.core import clock
 from kiosk.core.errors import ConfigError
 from kiosk.core.settings import Settings, check_schema_version
 
@@ -43,6 +45,7 @@ SCHEMA: dict[str, _Spec] = {
         "office_name": (str, "", None),
         "office_address": (str, "", None),
         "tracking_url": (str, "", None),
+        "time_zone": (str, "Asia/Shanghai", None),
     },
     "ui": {
         "fullscreen": (bool, True, None),
@@ -50,6 +53,7 @@ SCHEMA: dict[str, _Spec] = {
         "idle_timeout": (int, 60, None),
         "idle_warning": (int, 10, None),
         "elder_idle_timeout": (int, 120, None),
+        "notice_seconds": ((int, float), 12, None),
         "width": (int, 1280, None),
         "height": (int, 800, None),
         "diagonal_inches": ((int, float), 15.6, None),
@@ -138,7 +142,7 @@ DEFAULT_SECRET = "dev-secret-change-me"
 #: ProtectSystem=strict, unlike the config directory) and override the config file.
 SETTINGS_FILE = "settings.toml"
 SETTINGS_KEYS = {("ui", "idle_timeout"), ("ui", "volume"), ("devices.printer", "paper_width")}
-MAX_TEXT = 200      # any string value (a site name, a path, a URL) is shorter than this
+MAX_TEXT = 200  # any string value (a site name, a path, a URL) is shorter than this
 
 
 def _printable(v: str) -> bool:
@@ -166,8 +170,10 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
     ("site", "device_id"): (_identifier, "not empty: 1-64 ASCII letters, digits, '-', '_' or '.'"),
-    ("platform", "device_secret"): (lambda v: bool(v.strip()) and v.isprintable() and len(v) <= 256,
-                                    "a non-empty printable secret"),
+    ("platform", "device_secret"): (
+        lambda v: bool(v.strip()) and v.isprintable() and len(v) <= 256,
+        "a non-empty printable secret",
+    ),
     ("devices.sscard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
     ("devices.sscard", "read_timeout"): (lambda v: 0.5 <= v <= 60, "between 0.5 and 60 seconds"),
     ("devices.idcard", "baudrate"): (lambda v: 1200 <= v <= 4_000_000, "a serial speed between 1200 and 4000000"),
@@ -183,9 +189,9 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("photo", "min_face_width"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
     ("photo", "max_jpeg_kb"): (lambda v: 10 <= v <= 10_000, "between 10 and 10000"),
     ("photo", "max_side"): (lambda v: 64 <= v <= 8192, "between 64 and 8192 pixels"),
-    ("ui", "width"): (lambda v: 320 <= v <= 8192, "between 320 and 8192 pixels"),
-    ("ui", "height"): (lambda v: 240 <= v <= 8192, "between 240 and 8192 pixels"),
     ("storage", "dir"): (lambda v: bool(v.strip()), "not empty"),
+    ("site", "time_zone"): (lambda v: _known_zone(v), "an IANA time zone such as Asia/Shanghai"),
+    ("ui", "notice_seconds"): (lambda v: 1 <= v <= 120, "between 1 and 120 seconds"),
     ("site", "county"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),
     ("fleet", "broker"): (
         lambda v: v.split("://", 1)[0] in ("mqtt", "mqtts", "tcp", "ssl") and "://" in v,
@@ -195,6 +201,14 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("fleet", "keepalive"): (lambda v: 10 <= v <= 1200, "between 10 and 1200 seconds"),
     ("fleet", "reconnect_max"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
 }
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return name == clock.DEFAULT_TZ  # a host without tz data still has China's fixed offset
+    return True
 
 
 class Config(dict[str, dict[str, Any]]):
@@ -210,7 +224,7 @@ class Config(dict[str, dict[str, Any]]):
 
     @property
     def mode(self) -> str:
-        return self.get("kiosk", {}).get("mode", "demo")
+        return str(self.get("kiosk", {}).get("mode", "demo"))
 
     @property
     def demo(self) -> bool:
@@ -260,12 +274,16 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     if isinstance(value, bool) and typ is not bool and bool not in (typ if isinstance(typ, tuple) else (typ,)):
         raise ConfigError(f"{where}: [{section}] {key} must be {_typename(typ)}, got a boolean")
     if not isinstance(value, typ):
-        raise ConfigError(f"{where}: [{section}] {key} must be {_typename(typ)}, got {type(value).__name__} "
-                          f"{_short(value)}")
-    if isinstance(value, str) and (len(value) > MAX_TEXT * (2 if key == "device_secret" else 1)
-                                   or (key != "device_secret" and not _printable(value))):
-        raise ConfigError(f"{where}: [{section}] {key} must be printable text of at most {MAX_TEXT} characters, "
-                          f"got {_short(value)}")
+        raise ConfigError(
+            f"{where}: [{section}] {key} must be {_typename(typ)}, got {type(value).__name__} {_short(value)}"
+        )
+    if isinstance(value, str) and (
+        len(value) > MAX_TEXT * (2 if key == "device_secret" else 1)
+        or (key != "device_secret" and not _printable(value))
+    ):
+        raise ConfigError(
+            f"{where}: [{section}] {key} must be printable text of at most {MAX_TEXT} characters, got {_short(value)}"
+        )
     if isinstance(value, float) and value != value:
         raise ConfigError(f"{where}: [{section}] {key} must be a number, got nan")
     if allowed is not None and value not in allowed:
@@ -290,18 +308,20 @@ def _name(text: str) -> str:
     return text if len(text) <= 60 and _printable(text) else _short(text)
 
 
-def production_problems(cfg: "Config") -> list[str]:
+def production_problems(cfg: Config) -> list[str]:
     """Why ``cfg`` may not run as a production kiosk ([] when it may)."""
     problems = []
     p = cfg["platform"]
     if p["device_secret"] == DEFAULT_SECRET or not p["device_secret"].strip():
-        problems.append("[platform] device_secret is the shipped default or empty: set the secret the province "
-                        "issued (e.g. KIOSK__PLATFORM__DEVICE_SECRET in /etc/default/kiosk, mode 0600)")
+        problems.append(
+            "[platform] device_secret is the shipped default or empty: set the secret the province "
+            "issued (e.g. KIOSK__PLATFORM__DEVICE_SECRET in /etc/default/kiosk, mode 0600)"
+        )
     if p["start_simulator"]:
         problems.append("[platform] start_simulator must be false (the simulator never runs in production)")
     sims = [name.split(".", 1)[1] for name in SCHEMA if name.startswith("devices.") and cfg[name]["driver"] == "sim"]
     if sims:
-        problems.append(f"simulated devices {sims}: set a real driver or \"none\"")
+        problems.append(f'simulated devices {sims}: set a real driver or "none"')
     return problems
 
 
@@ -339,11 +359,11 @@ def _parse_env_value(section: str, key: str, text: str) -> Any:
 MAX_CONFIG_BYTES = 256 * 1024
 
 
-def settings_path(cfg: "Config") -> Path:
+def settings_path(cfg: Config) -> Path:
     return cfg.storage_dir / SETTINGS_FILE
 
 
-def _apply_settings(cfg: "Config", env_keys: set[tuple[str, str]]) -> None:
+def _apply_settings(cfg: Config, env_keys: set[tuple[str, str]]) -> None:
     """Technicians' saved settings (state directory); a bad file or value is logged and skipped, never fatal."""
     import logging
 
@@ -407,8 +427,9 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
                 raise ConfigError(f"{chosen}: [{section}] must be a table")
             for key, value in table.items():
                 if key not in SCHEMA[section]:
-                    raise ConfigError(f"{chosen}: unknown key [{section}] {_name(key)}; "
-                                      f"known: {sorted(SCHEMA[section])}")
+                    raise ConfigError(
+                        f"{chosen}: unknown key [{section}] {_name(key)}; known: {sorted(SCHEMA[section])}"
+                    )
                 cfg[section][key] = _check(section, key, value, str(chosen))
     elif path or env.get(ENV_PATH):
         raise ConfigError(f"config file {chosen} does not exist")
@@ -433,4 +454,5 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
         if problems:
             raise ConfigError("production mode refused: " + "; ".join(problems))
     cfg.source = chosen if chosen.exists() else None
+    clock.set_timezone(cfg["site"]["time_zone"])  # every date the kiosk shows or sends uses this zone
     return cfg

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
+from kiosk.core import idnumber
 from kiosk.core.idnumber import mask_id, mask_name
 
 
@@ -27,6 +28,16 @@ class Person:
     card_number: str = ""  # social-security card number, if any
     roles: list[str] = field(default_factory=list)  # staff roles from e-SSC login
     document: str = "resident_id"  # resident_id, foreign_permanent(_2023), hmt_permit, sscard, essc
+
+    def age_on(self, today: _dt.date) -> int | None:
+        """Age in whole years, from the card's birth date or the ID number; None if unknown."""
+        born = self.birth_date
+        if born is None:
+            try:
+                born = idnumber.birth_date(self.id_number)
+            except (ValueError, TypeError, IndexError):
+                return None
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     @property
     def masked_id(self) -> str:

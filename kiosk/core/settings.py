@@ -36,6 +36,7 @@ class SiteSettings:
     office_name: str
     office_address: str
     tracking_url: str
+    time_zone: str = "Asia/Shanghai"  # kiosk.core.clock: every date shown, printed or sent
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class UiSettings:
     height: int
     diagonal_inches: float  # with width and height: the panel's ppi (kiosk.core.panel)
     volume: float
+    notice_seconds: float = 12.0  # how long a notice stays on the attract screen
 
     def idle_timeout_for(self, elder: bool) -> int:
         """Seconds without a touch before the session ends.

@@ -36,10 +36,10 @@ import functools
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,9 +107,9 @@ class Recovery:
     """What recovery at open did: for the technician alert and the audit entry (no personal data)."""
 
     path: Path
-    reason: str                      # English, one line
-    kept: int = 0                    # records in the recovered state
-    lost: int = 0                    # records (or fragments) that could not be kept
+    reason: str  # English, one line
+    kept: int = 0  # records in the recovered state
+    lost: int = 0  # records (or fragments) that could not be kept
     set_aside: Path | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -135,7 +135,7 @@ def _shape(data: Any, validators: dict[str, Validator], dropped: list[str]) -> d
             if ok and valid is not None:
                 try:
                     ok = bool(valid(doc))
-                except Exception:  # noqa: BLE001 - a validator bug means "not valid"
+                except Exception:
                     ok = False
             if ok:
                 docs[doc_id] = doc
@@ -175,7 +175,7 @@ def _salvage(text: str, tables: set[str]) -> tuple[dict[str, dict[str, Any]], in
     return found, failed
 
 
-def sweep_set_aside(directory: str | os.PathLike, max_age_s: float, now: float | None = None) -> int:
+def sweep_set_aside(directory: str | os.PathLike[str], max_age_s: float, now: float | None = None) -> int:
     """Delete set-aside ``*.corrupt-*`` files older than ``max_age_s``; returns how many."""
     now = time.time() if now is None else now
     removed = 0
@@ -192,8 +192,14 @@ def sweep_set_aside(directory: str | os.PathLike, max_age_s: float, now: float |
 class AtomicJSONStorage(Storage):
     """TinyDB storage: temp file → fsync → os.replace → fsync dir."""
 
-    def __init__(self, path: str | os.PathLike[str], *, lock_file: bool = True, fsync: bool = True,
-                 validators: dict[str, Validator] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lock_file: bool = True,
+        fsync: bool = True,
+        validators: dict[str, Validator] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.validators = dict(validators or {})
         self.recovery: Recovery | None = None
@@ -266,14 +272,20 @@ class AtomicJSONStorage(Storage):
             dropped.append(f"{failed} record(s) torn beyond reading")
         return self._finish_recovery(state, dropped, failed, "torn (not valid JSON)", torn_text=text)
 
-    def _finish_recovery(self, state: dict[str, dict[str, Any]], dropped: list[str], torn: int, reason: str,
-                         torn_text: str | None = None) -> str:
+    def _finish_recovery(
+        self, state: dict[str, dict[str, Any]], dropped: list[str], torn: int, reason: str, torn_text: str | None = None
+    ) -> str:
         lost = len(dropped) - (1 if torn else 0) + torn
         kept = sum(len(t) for t in state.values())
         aside = self.path.with_name(f"{self.path.name}{SET_ASIDE_MARK}{int(time.time())}")
         # Only what could not be kept, ID numbers masked: never a second copy of personal data.
-        record = {"file": self.path.name, "reason": reason, "kept": kept, "lost": lost,
-                  "fragments": [scrub(d) for d in dropped][:200]}
+        record = {
+            "file": self.path.name,
+            "reason": reason,
+            "kept": kept,
+            "lost": lost,
+            "fragments": [scrub(d) for d in dropped][:200],
+        }
         if torn_text is not None:
             record["tail"] = scrub(torn_text[-400:])
         try:
@@ -282,8 +294,14 @@ class AtomicJSONStorage(Storage):
             log.error("could not set aside what was lost from %s: %s", self.path, exc)
             aside = None  # type: ignore[assignment]
         self.recovery = Recovery(self.path, reason, kept, lost, aside)
-        log.error("database %s was %s: kept %d record(s), could not keep %d%s", self.path, reason, kept, lost,
-                  f"; set aside as {aside.name}" if aside else "")
+        log.error(
+            "database %s was %s: kept %d record(s), could not keep %d%s",
+            self.path,
+            reason,
+            kept,
+            lost,
+            f"; set aside as {aside.name}" if aside else "",
+        )
         text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
         self._write_text(text, keep_backup=False)
         return text
@@ -404,6 +422,11 @@ class KioskDB(TinyDB):
     def lock(self) -> threading.RLock:
         return _lock_of(self.storage)
 
+    @property
+    def recovery(self) -> Recovery | None:
+        """What recovery at open could not keep (None when the file was intact)."""
+        return cast(AtomicJSONStorage, self.storage).recovery
+
     def forget_previous(self) -> None:
         """Drop the ``.bak`` copy (after a write that must not survive in it)."""
         cast(AtomicJSONStorage, self.storage).forget_previous()
@@ -421,8 +444,9 @@ class KioskDB(TinyDB):
             super().drop_tables()
 
 
-def open_db(path: str | os.PathLike[str], *, fsync: bool = True,
-            validators: dict[str, Validator] | None = None) -> KioskDB:
+def open_db(
+    path: str | os.PathLike[str], *, fsync: bool = True, validators: dict[str, Validator] | None = None
+) -> KioskDB:
     """Open (creating if needed) a crash-safe TinyDB owned by this process.
 
     ``fsync=False`` is only for throwaway data (tests of other areas, caches).

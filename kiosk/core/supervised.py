@@ -27,8 +27,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 log = logging.getLogger("kiosk.core.supervised")
 
@@ -42,7 +43,7 @@ class Silent:
 
     name: str
     thread: str
-    overdue: float      # seconds past its expected beat (0 for a dead thread)
+    overdue: float  # seconds past its expected beat (0 for a dead thread)
     dead: bool = False  # its thread ended without being asked to stop
 
     def describe(self) -> str:
@@ -54,7 +55,7 @@ class Silent:
 class Heartbeat:
     """Liveness of one loop, registered in a :class:`Liveness`."""
 
-    def __init__(self, registry: "Liveness", name: str, max_silence: float) -> None:
+    def __init__(self, registry: Liveness, name: str, max_silence: float) -> None:
         self.registry = registry
         self.name = name
         self.max_silence = float(max_silence)
@@ -98,8 +99,9 @@ class Liveness:
         now = self.clock() if now is None else now
         with self._lock:
             beats = list(self._beats)
-        return tuple(Silent(b.name, b.thread, 0.0 if b.dead else now - b.due, b.dead)
-                     for b in beats if b.dead or now > b.due)
+        return tuple(
+            Silent(b.name, b.thread, 0.0 if b.dead else now - b.due, b.dead) for b in beats if b.dead or now > b.due
+        )
 
     def names(self) -> list[str]:
         with self._lock:
@@ -125,10 +127,18 @@ def backoff_delay(failures: int, base: float, cap: float) -> float:
     return random.uniform(d / 2, d)
 
 
-def run_loop(name: str, step: Callable[[], float | None], stop: threading.Event, *,
-             wait: Callable[[float], object] | None = None, max_silence: float = DEFAULT_MAX_SILENCE,
-             backoff_base: float = 0.5, backoff_cap: float = 30.0, registry: Liveness | None = None,
-             logger: logging.Logger | None = None) -> None:
+def run_loop(
+    name: str,
+    step: Callable[[], float | None],
+    stop: threading.Event,
+    *,
+    wait: Callable[[float], object] | None = None,
+    max_silence: float = DEFAULT_MAX_SILENCE,
+    backoff_base: float = 0.5,
+    backoff_cap: float = 30.0,
+    registry: Liveness | None = None,
+    logger: logging.Logger | None = None,
+) -> None:
     """Run ``step`` until ``stop`` is set, surviving any exception (use as a thread target).
 
     ``wait(seconds)`` sleeps between steps (default ``stop.wait``; pass e.g. an
@@ -147,7 +157,7 @@ def run_loop(name: str, step: Callable[[], float | None], stop: threading.Event,
             hb.beat()
             try:
                 delay = step() or 0.0
-            except Exception as exc:  # noqa: BLE001 - the point of the loop
+            except Exception as exc:
                 if stop.is_set():
                     break  # close() raced the step (e.g. a client closed under it): not a failure
                 failures += 1
@@ -176,7 +186,7 @@ def run_loop(name: str, step: Callable[[], float | None], stop: threading.Event,
             logger.error("%s thread ended unexpectedly", name)
 
 
-def start_loop(name: str, step: Callable[[], float | None], stop: threading.Event, **kw) -> threading.Thread:
+def start_loop(name: str, step: Callable[[], float | None], stop: threading.Event, **kw: Any) -> threading.Thread:
     """``run_loop`` on a new daemon thread named ``name``; returns the started thread."""
     t = threading.Thread(target=run_loop, args=(name, step, stop), kwargs=kw, name=name, daemon=True)
     t.start()

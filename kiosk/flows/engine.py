@@ -41,7 +41,7 @@ from kiosk.flows.rules import (
 )
 from kiosk.core.workdays import CompletionDate, expected_completion
 from kiosk.platform.adapter import TRANSIENT_ERRORS, Column, EnquiryResult, Platform, Refused, Resident
-from kiosk.receipts.model import STATUS_ACCEPTED, STATUS_QUEUED, Receipt
+from kiosk.receipts.model import STATUS_ACCEPTED, STATUS_COMPLETED, STATUS_QUEUED, Receipt
 
 log = logging.getLogger("kiosk.flows")
 
@@ -582,8 +582,10 @@ class ServiceFlow:
         else:
             completion = None
         notes = self._result_notes(queued)
-        receipt = self._receipt_for_submission(queued, reference, completion, notes)
-        status = STATUS_QUEUED if queued else STATUS_ACCEPTED
+        # The platform completes instant items at once: say 已办结, as its message does.
+        completed = not queued and acc is not None and acc.status == "completed"
+        status = STATUS_QUEUED if queued else STATUS_COMPLETED if completed else STATUS_ACCEPTED
+        receipt = self._receipt_for_submission(queued, reference, completion, notes, completed)
         msg = status if queued else (acc.message_zh or f"{STATUS_ACCEPTED}，受理编号{reference}。")
         summary = [("办理状态", status), ("受理编号" if not queued else "本机暂存编号", reference)]
         if completion is not None:
@@ -602,7 +604,7 @@ class ServiceFlow:
         if self.item.no == 38:
             notes.append("本业务仅指社会保障卡社保功能的启用，不包括金融功能的启用。")
         if self.item.no == 21:
-            notes.append("认证结果由县级社保经办机构审核后反馈，可通过民生山西APP查询。")
+            notes.append("认证结果由县级社保经办机构审核后反馈，可通过“民生山西”手机软件查询。")
         return notes
 
     def _card_loss_notes(self) -> list[str]:
@@ -628,7 +630,8 @@ class ServiceFlow:
                 out.append((fieldmod.field_label(f), fieldmod.display_value(f, v)))
         return out
 
-    def _receipt_for_submission(self, queued: bool, reference: str, completion: Any, notes: list[str]) -> Receipt:
+    def _receipt_for_submission(self, queued: bool, reference: str, completion: Any, notes: list[str],
+                                completed: bool = False) -> Receipt:
         kind = "certification" if self.item.receipt == "certification" else "acceptance"
         extra = self._receipt_fields()
         if queued:
@@ -637,7 +640,8 @@ class ServiceFlow:
                        service_name=self.item.name, service_no=str(self.item.no), name=self.name,
                        id_number=self.id_number, time=self._clock(),
                        acceptance_no="" if queued else reference, expected_completion=completion,
-                       status=STATUS_QUEUED if queued else (STATUS_ACCEPTED if kind == "acceptance" else "认证信息已受理"),
+                       status=STATUS_QUEUED if queued else STATUS_COMPLETED if completed
+                       else (STATUS_ACCEPTED if kind == "acceptance" else "认证信息已受理"),
                        tracking_url=self._tracking(reference) if not queued else "",
                        office_phone=self.site.office_phone, fields=extra, notes=notes)
 

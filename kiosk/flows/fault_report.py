@@ -243,7 +243,7 @@ class FaultLedger:
         self.device_id = device_id
         self.site = site
         self._db = open_db(path, fsync=fsync, validators={"faults": _readable})
-        self.recovery = self._db.storage.recovery  # damaged file repaired at open (None when intact)
+        self.recovery = self._db.recovery  # damaged file repaired at open (None when intact)
         self._table = self._db.table("faults")
         self._send_lock = threading.Lock()
 

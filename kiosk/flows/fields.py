@@ -195,4 +195,9 @@ def display_value(f: FormField, value: Any) -> str:
         from kiosk.core.idnumber import mask_id
 
         return mask_id(str(value))
+    if f.type == "phone":
+        # Confirm pages stand in a public room: the middle four digits stay hidden.
+        from kiosk.core.idnumber import mask_phone
+
+        return mask_phone(str(value))
     return str(value)

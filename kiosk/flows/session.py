@@ -44,6 +44,9 @@ class SessionManager:
         self.current = Session()
         self.when_login: Callable[[Person], None] | None = None
         self.when_logout: Callable[[str], None] | None = None
+        # Another resident's card during a visit: asked before the visit ends
+        # (the app shows a popup and calls switch_to() or keeps the visit).
+        self.when_other_person: Callable[[Person], None] | None = None
 
     def login(self, person: Person) -> None:
         if self.current.person is not None:
@@ -51,7 +54,20 @@ class SessionManager:
                 # Same resident presented a second credential: keep the visit.
                 log.info("session: %s presented %s as well", person.masked_id, person.source)
                 return
+            if self.when_other_person is not None:
+                log.info("session: %s presented by another resident during the visit of %s; asking",
+                         person.source, self.current.person.masked_id)
+                self.when_other_person(person)
+                return
             self.logout("another resident identified")
+        self._start(person)
+
+    def switch_to(self, person: Person) -> None:
+        """End the current visit and start ``person``'s (confirmed at the screen)."""
+        self.logout("another resident identified")
+        self._start(person)
+
+    def _start(self, person: Person) -> None:
         elder = self.current.elder_mode  # chosen on the attract screen before login
         self.current = Session(person=person, elder_mode=elder, started_at=self._clock())
         log.info("session: login %s via %s", person.masked_id, person.source)

@@ -162,7 +162,7 @@ class Outbox:
         self.photo_dir.mkdir(parents=True, exist_ok=True)
         self._db = open_db(self.path, fsync=fsync, validators={"outbox": valid_record})
         #: what recovery at open could not keep (None when the file was intact); the backend reports it
-        self.recovery = self._db.storage.recovery
+        self.recovery = self._db.recovery
         self._fsync = fsync
         self._table = self._db.table("outbox")
         self._cond = threading.Condition()

@@ -11,6 +11,7 @@ from kiosk.core.workdays import CompletionDate
 KINDS = ("acceptance", "enquiry", "checklist", "certification")
 
 STATUS_ACCEPTED = "已受理"
+STATUS_COMPLETED = "已办结"  # an item the platform completes at once (即时办结)
 STATUS_QUEUED = "已暂存，网络恢复后自动提交"
 DEMO_MARK = "演示"
 DEMO_NOTICE = "【演示】本回执仅供演示，不作办事凭证"

@@ -7,7 +7,7 @@ import time
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.core import clock as kclock
 from kiosk.screens.widgets import KioskScreen
@@ -17,7 +17,12 @@ SECRET_TAPS = 5
 SECRET_WINDOW = 4.0
 SECRET_CORNER = 120  # px square
 
-PROMPT = "请插入身份证或社保卡，\n或出示电子社保卡二维码"
+# A second-generation ID card is read contactless: it is laid on the reader, not inserted.
+PROMPT = "请把身份证放在感应区，\n或插入社保卡，\n或出示电子社保卡二维码"
+# A message left for the person who just acted (an unreadable card, a refused QR
+# code, "logged out, take your ID card") goes away after this long, so the next
+# visitor always finds a clean attract screen.
+NOTICE_SECONDS = 12.0
 WEEKDAYS = "一二三四五六日"
 
 
@@ -28,7 +33,32 @@ def clock_text(now: dt.datetime) -> str:
 class AttractScreen(KioskScreen):
     prompt_text = StringProperty(PROMPT)
     clock_text = StringProperty("")
-    message = StringProperty("")  # last error, e.g. a card that could not be read
+    message = StringProperty("")  # last notice, e.g. a card that could not be read
+    message_is_error = BooleanProperty(True)  # red for errors, green for "logged out" notices
+
+    def show(self, **_params) -> None:
+        """Every visit starts from a clean attract screen."""
+        self.clear_notice()
+
+    def notice(self, text: str, error: bool = True, seconds: float | None = None) -> None:
+        """Show ``text`` under the prompt for a while (spoken separately by the caller)."""
+        self.message, self.message_is_error = text, error
+        ev = getattr(self, "_notice_ev", None)
+        if ev is not None:
+            ev.cancel()
+        if seconds is None:
+            seconds = App.get_running_app().cfg["ui"]["notice_seconds"]
+        self._notice_ev = Clock.schedule_once(lambda _dt: self.clear_notice(), seconds)
+
+    def clear_notice(self) -> None:
+        ev = getattr(self, "_notice_ev", None)
+        if ev is not None:
+            ev.cancel()
+            self._notice_ev = None
+        self.message = ""
+
+    def wipe(self) -> None:
+        self.clear_notice()
 
     def on_pre_enter(self, *args) -> None:
         self._tick(0)
@@ -36,7 +66,7 @@ class AttractScreen(KioskScreen):
 
     def on_leave(self, *args) -> None:
         self._clock_ev.cancel()
-        self.message = ""
+        self.clear_notice()
 
     def on_touch_down(self, touch) -> bool:
         # A hidden gesture, invisible to residents: taps in the top-left corner.

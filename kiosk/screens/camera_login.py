@@ -94,7 +94,7 @@ class QrLogin:
 
     def _refused(self, exc: KioskError) -> None:
         attract = self.app.sm.get_screen("attract")
-        attract.message = exc.message_zh
+        attract.notice(exc.message_zh)
         self.app.voice.say("error_retry")
 
 
@@ -368,8 +368,24 @@ def photo_thresholds(cfg):
 
 def _attach_to_tech_login(app, screen) -> None:
     """Staff show their e-SSC code to the same camera to enter technician mode."""
+    from kiosk.screens.camera_view import CameraView
+
     qr = QrLogin(app, on_code=screen.submit_qr)
-    screen.bind(on_enter=lambda *_a: qr.start(), on_leave=lambda *_a: qr.stop())
+    preview = CameraView(fps=10)
+    screen.ids.camera_area.add_widget(preview)
+    screen.qr_preview = preview
+
+    def entered(*_a) -> None:
+        qr.start()
+        preview.camera = app.devices.camera
+        preview.start()
+
+    def left(*_a) -> None:
+        preview.stop()
+        preview.clear()
+        qr.stop()
+
+    screen.bind(on_enter=entered, on_leave=left)
 
 
 def register(app, sm):

@@ -6,6 +6,7 @@ from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import NumericProperty, StringProperty
 
+from kiosk.flows.wording import plain_zh
 from kiosk.screens.widgets import KioskScreen
 
 # (guide field, heading shown) in the order a resident reads them.
@@ -28,7 +29,7 @@ def guide_sections(item) -> list[tuple[str, str, str]]:
     for key, heading in SECTIONS:
         text = getattr(item.guide, key, "") or ""
         if text.strip():
-            out.append((key, heading, text.strip()))
+            out.append((key, heading, plain_zh(text.strip())))
     return out
 
 

@@ -56,7 +56,7 @@ def install(app) -> LastResort:
         if args.exc_type is SystemExit:
             return
         log.error("unhandled exception in thread %s", args.thread.name if args.thread else "?",
-                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+                  exc_info=args.exc_value if args.exc_value is not None else True)
 
     threading.excepthook = thread_hook
     return handler

@@ -149,6 +149,14 @@ def button(text: str, on: Callable[[], None], *, danger: bool = False, **kw: Any
     return b
 
 
+def choice(text: str, on: Callable[[], None]) -> KButton:
+    """A choice button that grows with its wrapped text, so a mark and two lines stay inside it."""
+    b = button(text, on)
+    base = b.height
+    b.bind(texture_size=lambda w, ts: setattr(w, "height", max(base, ts[1] + 32)))
+    return b
+
+
 class TechBase(KioskScreen):
     controller = ObjectProperty(None, allownone=True)
     who = StringProperty("")
@@ -189,8 +197,20 @@ class TechPage(TechBase):
 
 
 class TechLoginScreen(TechBase):
-    message = StringProperty("")
+    message = StringProperty("")      # QR login (left column)
+    pin_message = StringProperty("")  # offline PIN login: right under the keypad
     pin = StringProperty("")
+
+    def account_touched(self, field, touch) -> bool:
+        if not field.collide_point(*touch.pos):
+            return False
+        from kiosk.screens.keyboards import open_keyboard
+
+        def done(text: str) -> None:
+            field.text = text.strip()
+
+        open_keyboard("alnum", "账号", field.text, done, hint="请输入本人账号（字母和数字）")
+        return True
 
     def on_kv_post(self, _base: Any) -> None:
         pad = self.ids.keypad
@@ -201,6 +221,7 @@ class TechLoginScreen(TechBase):
 
     def fill(self, **_params: Any) -> None:
         self.message = ""
+        self.pin_message = ""
         self.pin = ""
 
     def key(self, k: str) -> None:
@@ -215,6 +236,7 @@ class TechLoginScreen(TechBase):
         super().wipe()
         self.pin = ""
         self.message = ""
+        self.pin_message = ""
         if self.ids:
             self.ids.qr.text = ""
             self.ids.account.text = ""
@@ -230,14 +252,16 @@ class TechLoginScreen(TechBase):
 
     def submit_pin(self, account: str, pin: str) -> None:
         if not account.strip() or not pin:
-            self.message = "请输入账号和密码。"
+            self.pin_message = "请先点“账号”输入本人账号，再用数字键输入密码。" if not account.strip() \
+                else "请用上面的数字键输入密码。"
             return
-        self.message = "正在核对……"
+        self.pin_message = "正在核对……"
         ctl = self.controller
         ctl.background(lambda: ctl.mode.login_pin(account, pin), self._done)
 
     def _done(self, result: Any) -> None:
         self.pin = ""
+        pin_login = getattr(result, "method", "") == "offline_pin"
         if isinstance(result, KioskError):  # platform down during QR verification
             self.message = (result.message_zh or "") + "\n平台不通时，请用右边的离线密码登录。"
             return
@@ -245,12 +269,23 @@ class TechLoginScreen(TechBase):
             self.message = "登录出错，请重试。"
             return
         if not result.ok:
-            self.message = result.message_zh
+            if pin_login:
+                self.pin_message = result.message_zh + self._tries_left()
+            else:
+                self.message = result.message_zh
             return
         self.ids.qr.text = ""
         self.ids.account.text = ""
-        self.message = ""
+        self.message = self.pin_message = ""
         self.controller.logged_in(result)
+
+    def _tries_left(self) -> str:
+        """How many wrong PINs are left before logins lock (said beside the keypad)."""
+        throttle = self.controller.mode.throttle
+        if throttle.retry_after() > 0:
+            return ""  # the lockout message already says how long to wait
+        left = throttle.remaining_attempts()
+        return f"还可以再试 {left} 次。" if left else ""
 
 
 # (feature, button text, screen)
@@ -614,7 +649,7 @@ class TechFaultScreen(TechPage):
         self.cat_row.bind(minimum_height=self.cat_row.setter("height"))
         self.cat_buttons = {}
         for key, cat in fr.CATEGORIES.items():
-            b = button(cat.name_zh, lambda k=key: self.choose_category(k))
+            b = choice(cat.name_zh, lambda k=key: self.choose_category(k))
             self.cat_buttons[key] = b
             self.cat_row.add_widget(b)
         body.add_widget(self.cat_row)
@@ -629,16 +664,17 @@ class TechFaultScreen(TechPage):
         self.sugg_grid.bind(minimum_height=self.sugg_grid.setter("height"))
         self.sugg_buttons = {}
         for s in fr.PRESET_SUGGESTIONS:
-            b = button(s, lambda s=s: self.choose_suggestion(s))
+            b = choice(s, lambda s=s: self.choose_suggestion(s))
             self.sugg_buttons[s] = b
             self.sugg_grid.add_widget(b)
         body.add_widget(self.sugg_grid)
         last = self.controller.mode.last_selftest
         body.add_widget(label("将附上：设备编号、服务点、" + ("本次自检结果、" if last else "")
                               + "最近日志（个人信息已隐去）。", small=True))
+        # Submit comes after the choices it sends, with its answer right below it.
+        body.add_widget(button("提交问题", self.submit))
         self.msg = label("")
         body.add_widget(self.msg)
-        self.ids.actions.add_widget(button("提交问题", self.submit))
         self.ids.actions.add_widget(button("问题台账", lambda: self.controller.open("tech_faults")))
         self.choose_category("system")
 
@@ -650,7 +686,7 @@ class TechFaultScreen(TechPage):
         self.phrase_grid.clear_widgets()
         self.phrase_buttons = {}
         for p in fr.PRESET_PHRASES[key]:
-            b = button(p, lambda p=p: self.toggle_phrase(p))
+            b = choice(p, lambda p=p: self.toggle_phrase(p))
             self.phrase_buttons[p] = b
             self.phrase_grid.add_widget(b)
         self._mark_phrases()

@@ -115,3 +115,19 @@ class CardPopup(ModalView):
 
 class IdleWarning(ModalView):
     seconds = NumericProperty(10)
+
+
+class AskPopup(ModalView):
+    """A question with two large answers (another resident's card, elder mode offer)."""
+
+    title = StringProperty("")
+    text = StringProperty("")
+    keep_text = StringProperty("")   # the answer that leaves things as they are
+    change_text = StringProperty("")  # the answer that changes them
+    change_danger = BooleanProperty(False)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.on_keep = lambda: None
+        self.on_change = lambda: None
+        self.source = ""  # for another resident's card: which device it came from
