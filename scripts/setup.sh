@@ -14,6 +14,8 @@ APT_PACKAGES=(
   espeak-ng                             # offline Mandarin voice prompts
   libmtdev1 libgl1 libegl1 libgles2 libsdl2-2.0-0 xclip # Kivy runtime
   systemd                               # systemd-analyze verify for the units
+  mosquitto mosquitto-clients           # embedded MQTT broker for the fleet link (demo, tests, bench)
+  chromium                              # headless browser for the fleet console test
   python3-venv
 )
 

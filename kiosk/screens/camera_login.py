@@ -108,14 +108,32 @@ def _users(app) -> set:
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
     from kiosk.screens.camera_view import CameraView
 
+    # In the attract screen's qr_slot (top right, beside the site name and clock): the
+    # preview, with the caption under it sized to its text, so neither covers the clock.
+    slot = attract.ids.qr_slot
     # Drawn only when the picture changes: an unchanged preview would redraw the whole window 10x/s.
-    preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
-                         fps=10, only_changes=True)
+    preview = CameraView(size_hint=(None, None), fps=10, pos_hint={"center_x": 0.5}, only_changes=True)
+
+    def preview_size(*_a) -> None:
+        # smaller in elder mode: its larger caption and prompt need the height
+        pw = app.theme.px(200 if app.theme.elder else 240)
+        preview.size = (pw, pw * 9 / 16)
+
+    app.theme.bind(elder=preview_size)
+    preview_size()
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
-                    size=(320, 56), pos_hint={"right": 0.99, "top": 0.985 - 170 / 800})
+                    pos_hint={"center_x": 0.5})
+    caption.bind(texture_size=lambda lbl, ts: setattr(lbl, "size", ts))
     app.theme.bind(body=caption.setter("font_size"), fg=caption.setter("color"))
-    attract.add_widget(preview)
-    attract.add_widget(caption)
+
+    def fit(*_a) -> None:
+        slot.width = max(preview.width, caption.texture_size[0])
+
+    caption.bind(texture_size=fit)
+    preview.bind(width=fit)
+    slot.add_widget(preview)
+    slot.add_widget(caption)
+    fit()
     attract.qr_preview = preview
 
     def entered(*_a) -> None:

@@ -37,7 +37,7 @@ from kiosk import __version__, logbuffer
 from kiosk.core.errors import KioskError
 from kiosk.flows import fault_report as fr
 from kiosk.flows.tech_mode import SAFE_SETTINGS, TechMode
-from kiosk.screens.widgets import KButton, KioskScreen
+from kiosk.screens.widgets import KButton, KioskScreen, KKey
 
 log = logging.getLogger("kiosk.tech")
 
@@ -195,8 +195,7 @@ class TechLoginScreen(TechBase):
     def on_kv_post(self, _base: Any) -> None:
         pad = self.ids.keypad
         for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清空"]:
-            b = KButton(text=key)
-            b.height = 72  # after the kv rule: a compact keypad leaves room for the rest
+            b = KKey(text=key)  # compact keys (row height set by the keypad grid) leave room for the rest
             b.bind(on_release=lambda btn: self.key(btn.text))
             pad.add_widget(b)
 
