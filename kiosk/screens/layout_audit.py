@@ -223,14 +223,14 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
         for no in guides:
             app.go("guide", item_no=no)
             yield from look(f"guide {no}")
-        if "search" in app.sm.screen_names:
+        if app.sm.has_screen("search"):
             app.go("search")
             yield from look("search")
             search = app.sm.get_screen("search")
             for ch in "sb":  # the query with the most hits
                 search.type(ch)
             yield from look("search results")
-        if "disclosure" in app.sm.screen_names:
+        if app.sm.has_screen("disclosure"):
             app.go("disclosure", path=())
             yield from look("disclosure")
             cat = app.sm.get_screen("disclosure").catalog()
@@ -240,7 +240,7 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
             longest = max(cat.items_under(), key=lambda i: len(i.name))
             app.go("disclosure_item", item_no=longest.no)
             yield from look("disclosure item (longest name)")
-        if "flow" in app.sm.screen_names:
+        if app.sm.has_screen("flow"):
             yield from _flow_tour(app, person, look, close_popups)
         popup = IdleWarning()
         popup.open(animation=False)
@@ -248,10 +248,9 @@ def tour(app, sink: Sink, modes: Iterable[bool] = (False, True), guides: Iterabl
         popup.dismiss(animation=False)
         app.logout("layout audit done")
         yield lambda: app.sm.current == "attract"
-        tech = getattr(app, "plugins_tech", None)
-        if tech is not None:
-            yield from _tech_tour(app, tech, look)
-            tech.leave()
+        if app.sm.has_screen("tech_login"):  # built on first use
+            yield from _tech_tour(app, look)
+            app.plugins_tech.leave()
             yield lambda: app.sm.current == "attract"
 
 
@@ -297,20 +296,21 @@ def _flow_tour(app, person, look, close_popups):
     busy.open(animation=False)
     yield from look("busy popup")
     busy.dismiss(animation=False)
-    if "photo" in app.sm.screen_names:
+    if app.sm.has_screen("photo"):
         app.go("photo", flow_screen=flow)
         yield from look("photo")
     flow.wipe()
     app.go_home()
 
 
-def _tech_tour(app, ctl, look):
+def _tech_tour(app, look):
     """Technician screens. The tour opens them with a layout-only session (never a resident's process)."""
     from kiosk.flows import staff_auth as sa
     from kiosk.screens.technician import HOME_ITEMS
 
     app.open_technician()
     yield lambda: app.sm.current == "tech_login"
+    ctl = app.plugins_tech
     yield from look("tech login")
     account = sa.StaffAccount("T0012", LONG_NAME, "", frozenset({sa.Role.TECHNICIAN}), source="offline")
     ctl.mode.session = sa.StaffSession(account, frozenset(sa.Feature) - {sa.Feature.SELFTEST},
