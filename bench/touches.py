@@ -43,27 +43,10 @@ PHONE = "13912345678"
 
 # ------------------------------------------------------------ in the kiosk process
 
-class TouchCounter:
-    """Counts touch-downs on the window (what a resident's finger does)."""
+def _counter():
+    from tests.ui_helpers import TouchCounter
 
-    def __init__(self) -> None:
-        from kivy.core.window import Window
-
-        self.count = 0
-        self.pressed: list[str] = []
-        self.on = False
-        Window.bind(on_touch_down=self._down)
-
-    def _down(self, *_args) -> None:
-        if self.on:
-            self.count += 1
-
-    def start(self) -> None:
-        self.count, self.pressed, self.on = 0, [], True
-
-    def stop(self) -> dict:
-        self.on = False
-        return {"touches": self.count, "pressed": list(self.pressed)}
+    return TouchCounter()
 
 
 def _key(key: int) -> None:
@@ -72,11 +55,8 @@ def _key(key: int) -> None:
     Window.dispatch("on_key_down", key, 0, None, [])
 
 
-def _press(counter: TouchCounter, text: str):
-    from tests.ui_helpers import press
-
-    counter.pressed.append(text)
-    yield from press(text)
+def _press(counter, text: str):
+    yield from counter.press(text)
 
 
 def _login(app, key: int):
@@ -99,7 +79,7 @@ def _settled(app):
     return lambda: app.sm.current == "flow" and any(flow_step(app, k)() for k in kinds)
 
 
-def _open(app, c: TouchCounter, category: str, no: int):
+def _open(app, c, category: str, no: int):
     yield from _press(c, category)
     yield lambda: app.sm.current == "items"
     yield from _press(c, f"{no}.")
@@ -107,7 +87,7 @@ def _open(app, c: TouchCounter, category: str, no: int):
     yield from _press(c, "开始办理")
 
 
-def _print(app, c: TouchCounter):
+def _print(app, c):
     from tests.ui_helpers import printed
 
     app.last_print = None
@@ -115,7 +95,7 @@ def _print(app, c: TouchCounter):
     yield printed(app)
 
 
-def _fill_form(app, c: TouchCounter, answers: dict[str, str]):
+def _fill_form(app, c, answers: dict[str, str]):
     """Fill the form's empty required fields the way a resident would: keypad
     digits for numbers and dates, one tap for a choice. Prefilled fields are left."""
     step = app.sm.get_screen("flow").step
@@ -134,7 +114,7 @@ def _fill_form(app, c: TouchCounter, answers: dict[str, str]):
         yield from _press(c, "确定")
 
 
-def _submit_and_print(app, c: TouchCounter, answers: dict[str, str]):
+def _submit_and_print(app, c, answers: dict[str, str]):
     if _step_kind(app) == "form":
         yield from _fill_form(app, c, answers)
         yield from _press(c, "下一步")
@@ -147,7 +127,7 @@ def _submit_and_print(app, c: TouchCounter, answers: dict[str, str]):
     yield from _print(app, c)
 
 
-def _result(app, c: TouchCounter, item: int) -> dict:
+def _result(app, c, item: int) -> dict:
     from tests.ui_helpers import last_job_lines
 
     out = c.stop()
@@ -157,7 +137,7 @@ def _result(app, c: TouchCounter, item: int) -> dict:
     return out
 
 
-def _close_print_popup(app, c: TouchCounter):
+def _close_print_popup(app, c):
     from kivy.core.window import Window
 
     from kiosk.screens.printing import PrintPopup
@@ -179,7 +159,7 @@ def _on_screen(text: str) -> bool:
 def scenario_item26(app):
     from tests.ui_helpers import report
 
-    c = TouchCounter()
+    c = _counter()
     yield from _login(app, F1)
     c.start()
     yield from _open(app, c, "我要办社保", 26)
@@ -192,7 +172,7 @@ def scenario_item21(app):
     from kiosk import ROOT as KROOT
     from tests.ui_helpers import report
 
-    c = TouchCounter()
+    c = _counter()
     yield from _login(app, F1)
     # The resident stands in front of the camera: a good frame is showing.
     app.devices.camera.show(KROOT / "images/sim/camera/photo/pass.jpg")
@@ -211,7 +191,7 @@ def scenario_item21(app):
 def scenario_item11(app):
     from tests.ui_helpers import report
 
-    c = TouchCounter()
+    c = _counter()
     yield from _login(app, F4)
     c.start()
     yield from _open(app, c, "我要找工作", 11)
@@ -223,6 +203,46 @@ def scenario_item11(app):
 ITEM1_TYPED = (("DIAN", "电", "GONG", "工"), ("LIN", "临", "XIAN", "县"))
 
 
+#: One-tap answers for 求职工种 and 期望工作地点 when the form offers them (the same wish: an
+#: electrician's job near home); otherwise typed as ITEM1_TYPED.
+ITEM1_TAPPED = ("电工", "本县")
+
+
+def _register_item1(app, c):
+    """Item 1's form as the job seeker fills it: job type and place with one tap where the
+    form offers common answers, else on the pinyin keypad (syllable, then the character from
+    the candidate bar); pay on the keypad."""
+    for syllables, chip in zip(ITEM1_TYPED, ITEM1_TAPPED):  # 求职工种, 期望工作地点
+        if _on_screen(chip):
+            yield from _press(c, chip)
+            continue
+        yield from _press(c, "点此输入")
+        for i in range(0, 4, 2):
+            for ch in syllables[i]:
+                yield from _press(c, ch)
+            yield from _press(c, syllables[i + 1])
+        yield from _press(c, "确定")
+    yield from _press(c, "点此输入")  # 期望月薪
+    for ch in "3500":
+        yield from _press(c, ch)
+    yield from _press(c, "确定")
+    yield from _press(c, "初中")
+    yield from _submit_and_print(app, c, {"phone": PHONE})
+
+
+def scenario_item1(app):
+    """Job-seeker registration (item 1) straight from the menu."""
+    from tests.ui_helpers import report
+
+    c = _counter()
+    yield from _login(app, F3)
+    c.start()
+    yield from _open(app, c, "我要找工作", 1)
+    yield _settled(app)
+    yield from _register_item1(app, c)
+    report("touches", [_result(app, c, 1)])
+
+
 def scenario_item3(app):
     """Item 3 as a new job seeker meets it: refused with a link to item 1,
     register (item 1, receipt), then the link back to item 3 if the result
@@ -230,7 +250,7 @@ def scenario_item3(app):
     from tests.ui_helpers import report
 
     results = []
-    c = TouchCounter()
+    c = _counter()
     yield from _login(app, F3)
     c.start()
     yield from _open(app, c, "我要找工作", 3)
@@ -242,19 +262,7 @@ def scenario_item3(app):
         c.start()
         yield from _press(c, "去办理：1.")  # the refusal's own link to the registration
         yield _settled(app)
-        for syllables in ITEM1_TYPED:  # 求职工种, 期望工作地点: pinyin keypad + candidate bar
-            yield from _press(c, "点此输入")
-            for i in range(0, 4, 2):
-                for ch in syllables[i]:
-                    yield from _press(c, ch)
-                yield from _press(c, syllables[i + 1])
-            yield from _press(c, "确定")
-        yield from _press(c, "点此输入")  # 期望月薪
-        for ch in "3500":
-            yield from _press(c, ch)
-        yield from _press(c, "确定")
-        yield from _press(c, "初中")
-        yield from _submit_and_print(app, c, {"phone": PHONE})
+        yield from _register_item1(app, c)
         results.append(_result(app, c, 1))
         c.start()
         yield from _close_print_popup(app, c)
@@ -302,7 +310,7 @@ def scenario_item3(app):
 
 # ------------------------------------------------------------ driver (outside)
 
-SCENARIOS = {3: "scenario_item3", 11: "scenario_item11", 21: "scenario_item21", 26: "scenario_item26"}
+SCENARIOS = {1: "scenario_item1", 3: "scenario_item3", 11: "scenario_item11", 21: "scenario_item21", 26: "scenario_item26"}
 
 
 def free_port() -> int:
@@ -331,7 +339,7 @@ def run_scenario(name: str, tmp: Path) -> list[dict]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--items", default="3,11,21,26")
+    ap.add_argument("--items", default="1,3,11,21,26")
     ap.add_argument("--json", action="store_true", help="also print the raw results")
     args = ap.parse_args()
     from kiosk.display import ensure_display

@@ -78,6 +78,8 @@ class KioskApp(App):
         self._idle_popup: IdleWarning | None = None
         self.last_print = None  # the latest PrintPopup (reprint, technician view)
         self.started_at: float | None = None
+        #: (item no, monotonic time) chosen while browsing without a card: started right after login
+        self.pending_item: tuple[int, float] | None = None
 
     # -- build -------------------------------------------------------------
     def build(self):
@@ -197,6 +199,22 @@ class KioskApp(App):
         self.who_text = f"您好，{person.masked_name}"
         self.history.clear()
         self.go("menu", _push=False)
+        item_no = self.take_pending_item()
+        if item_no is not None:
+            log.info("service %s chosen before login: started", item_no)
+            self.start_service(item_no)
+
+    def remember_item(self, item_no: int) -> None:
+        """An item chosen before laying a card: the login that follows goes straight to it."""
+        self.pending_item = (item_no, time.monotonic())
+
+    def take_pending_item(self) -> int | None:
+        # Only for the person who chose it: a choice older than the idle timeout belongs to
+        # someone who walked away.
+        pending, self.pending_item = self.pending_item, None
+        if pending is None or time.monotonic() - pending[1] > self.idle.timeout:
+            return None
+        return pending[0]
 
     def _on_logout(self, reason: str) -> None:
         self.logged_in = False
@@ -214,6 +232,7 @@ class KioskApp(App):
             if isinstance(widget, ModalView) and widget is not self._idle_popup:
                 widget.dismiss(animation=False)
         self.last_print = None
+        self.pending_item = None
         self.go_attract()
 
     def logout(self, reason: str) -> None:

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from kiosk.core import clock
 from kiosk import IMAGES_DIR, ROOT, __version__
 from kiosk.core.config import Config
 from kiosk.core.idnumber import mask_id
@@ -369,7 +370,7 @@ def test_page_bytes(cfg: Config) -> bytes:
     from kiosk.hardware import escpos_commands as cmd
 
     lines = ["自检测试页", f"设备：{cfg['site']['device_id']}", f"站点：{cfg['site']['name']}",
-             f"时间：{_dt.datetime.now():%Y-%m-%d %H:%M:%S}", "如能看清本页文字，打印机正常。"]
+             f"时间：{clock.now():%Y-%m-%d %H:%M:%S}", "如能看清本页文字，打印机正常。"]
     body = b"".join(line.encode("gb18030") + cmd.LF for line in lines)
     return cmd.INIT + cmd.CHINESE_ON + body + cmd.CHINESE_OFF + cmd.feed(3) + cmd.cut()
 

@@ -15,6 +15,7 @@ import datetime as _dt
 import functools
 import logging
 
+from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.hardware.idcard_text import RESIDENT, IdCardRecord
 
@@ -63,7 +64,7 @@ def demo_cards(cfg: Config | None = None, today: _dt.date | None = None) -> list
     from kiosk.platform.simulator.launcher import is_local_default
 
     if cfg is not None and cfg["platform"]["start_simulator"] and is_local_default(cfg["platform"]["url"]):
-        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or _dt.date.today()))
+        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or clock.today()))
         if len(cards) == len(PROFILES):
             return cards + [c for c in SYNTHETIC_RESIDENTS if c.card_type != RESIDENT]
     return list(SYNTHETIC_RESIDENTS)

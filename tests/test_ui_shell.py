@@ -193,7 +193,7 @@ def scenario_idle_timeout_mid_form(app):
     from kivy.core.window import Window
     from kivy.uix.modalview import ModalView
 
-    from tests.ui_helpers import flow_step, press, report, texts
+    from tests.ui_helpers import flow_step, press, press_field, report, texts
 
     yield lambda: app.sm.current == "attract"
     yield lambda: app.devices.wait_started(0)
@@ -201,7 +201,7 @@ def scenario_idle_timeout_mid_form(app):
     yield lambda: app.sm.current == "menu"
     app.start_service(1)
     yield flow_step(app, "form")
-    yield from press("点此输入")
+    yield from press_field(app, "job_type")
     for ch in "DIANGONG":
         yield from press(ch)
     yield from press("电工")  # typed but not confirmed: sits in the open keyboard

@@ -54,6 +54,21 @@ def report(name: str, data) -> None:
     out.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
 
 
+def hidden_in_scroll(widget) -> bool:
+    """True when ``widget`` is not wholly inside the visible part of its ScrollView:
+    a resident would have to swipe before touching it."""
+    from kivy.uix.scrollview import ScrollView
+
+    w = widget.parent
+    while w is not None and w is not w.parent:
+        if isinstance(w, ScrollView):
+            _x, y0 = w.to_window(w.x, w.y)
+            _x, wy = widget.to_window(widget.x, widget.y)
+            return wy < y0 - 1 or wy + widget.height > y0 + w.height + 1
+        w = w.parent
+    return False
+
+
 def reveal(widget) -> None:
     """Scroll the enclosing ScrollView so ``widget`` is in view (yield a frame before tapping)."""
     from kivy.uix.scrollview import ScrollView
@@ -120,3 +135,83 @@ def last_job_lines(app) -> list[str]:
     from kiosk.hardware.escpos_render import decode, decoded_lines
 
     return decoded_lines(decode(app.last_print.job))
+
+
+class TouchCounter:
+    """Counts touch-downs on the window (what a resident's finger does), plus the
+    swipes ``press`` needs when a button is scrolled out of view."""
+
+    def __init__(self) -> None:
+        from kivy.core.window import Window
+
+        self.count = 0
+        self.pressed: list[str] = []
+        self.on = False
+        Window.bind(on_touch_down=self._down)
+
+    def _down(self, *_args) -> None:
+        if self.on:
+            self.count += 1
+
+    def start(self) -> None:
+        self.count, self.pressed, self.on = 0, [], True
+
+    def stop(self) -> dict:
+        self.on = False
+        return {"touches": self.count, "pressed": list(self.pressed)}
+
+    def press(self, text: str):
+        """``press`` that counts a swipe first when the button is out of view."""
+        from kivy.core.window import Window
+        from kivy.uix.modalview import ModalView
+
+        yield 0.15
+        popups = [w for w in Window.children if isinstance(w, ModalView)]
+        try:
+            target = find_button(popups[0] if popups else Window, text)
+        except AssertionError:
+            target = find_button(Window, text)
+        if hidden_in_scroll(target):  # the resident swipes to bring it into view: one more touch
+            self.count += 1
+            self.pressed.append("(swipe)")
+        self.pressed.append(text)
+        yield from press(text)
+
+
+def shot(name: str) -> None:
+    """Save the window as ``<KIOSK_SNAPSHOT_DIR>/<name>.png`` when that variable is set
+    (docs/snapshots are made this way); nothing otherwise."""
+    import shutil
+
+    from kivy.core.window import Window
+
+    where = os.environ.get("KIOSK_SNAPSHOT_DIR")
+    if not where:
+        return
+    out = Path(where) / f"{name}.png"
+    written = Window.screenshot(name=str(out.with_suffix("")) + "%(counter)04d.png")
+    shutil.move(written, out)
+
+
+def on_screen(widget) -> bool:
+    """Wholly inside the window and, in a ScrollView, inside its visible part."""
+    from kivy.core.window import Window
+
+    x, y = widget.to_window(widget.x, widget.y)
+    inside = x >= -1 and y >= -1 and x + widget.width <= Window.width + 1 and y + widget.height <= Window.height + 1
+    return inside and widget.height > 0 and widget.opacity > 0 and not hidden_in_scroll(widget)
+
+
+def field_box(app, name: str):
+    """The input box of form field ``name`` on the flow screen."""
+    return next(w for w in walk(app.sm.get_screen("flow").ids.body) if getattr(w, "field_name", None) == name)
+
+
+def press_field(app, name: str):
+    """Scenario step: scroll the field's input box into view and tap it (opens its keypad)."""
+    box = field_box(app, name)
+    yield 0.15
+    reveal(box)
+    yield 0.15
+    tap(box)
+    yield 0.2

@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         for m in matches:
             no = getattr(m, "no", None)
             item = catalog.by_no(int(no)) if no is not None else getattr(m, "item")
-            mark = "自助机" if item.is_kiosk_channel else "柜面"
+            mark = "自助机" if item.completes_on_kiosk else "柜面"
             score = getattr(m, "score", "")
             print(f"{item.no:>2}  {mark:<3}  {item.name}  ({score})")
         return 0

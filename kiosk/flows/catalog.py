@@ -30,6 +30,8 @@ SCHEMA_VERSION = 1
 
 CHANNELS = frozenset({"counter", "kiosk"})
 KINDS = frozenset({"enquiry", "application", "registration", "certification", "card", "info"})
+#: How the kiosk handles an item: the one source of truth for labels ("自助机可办") and the engine.
+KIOSK_MODES = ("enquiry", "application", "counter")
 RECEIPTS = frozenset({"acceptance", "enquiry", "checklist", "certification"})
 FIELD_TYPES = frozenset(
     {"text_zh", "digits", "phone", "date", "id_number", "money", "choice", "certificate_no"}
@@ -152,11 +154,15 @@ class FormField:
     choices: tuple[str, ...] = ()
     min: int | None = None
     max: int | None = None
+    #: one-tap answers shown above the keypad of a text field (any other text can still be typed)
+    suggestions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "label": self.label, "type": self.type, "required": self.required}
         if self.choices:
             out["choices"] = list(self.choices)
+        if self.suggestions:
+            out["suggestions"] = list(self.suggestions)
         if self.min is not None:
             out["min"] = self.min
         if self.max is not None:
@@ -182,15 +188,25 @@ class ServiceItem:
     fields: tuple[FormField, ...] = ()
     requires_photo: bool = False
     receipt: str = "enquiry"
+    #: enquiry | application | counter: what the kiosk does with it (catalog key ``kiosk_mode``)
+    kiosk_mode: str = "counter"
 
     @property
     def is_kiosk_channel(self) -> bool:
-        """The seed marks it 自助机: it completes on the kiosk."""
+        """The seed's list marks it 自助机 (what the county publishes; see completes_on_kiosk)."""
         return "kiosk" in self.channels
 
     @property
+    def completes_on_kiosk(self) -> bool:
+        """The kiosk finishes it (enquiry or application), whatever the list's channel cell says.
+
+        Every label a resident sees ("自助机可办" / "需到柜台办理") reads this, as does the engine.
+        """
+        return self.kiosk_mode != "counter"
+
+    @property
     def is_counter_only(self) -> bool:
-        return not self.is_kiosk_channel
+        return not self.completes_on_kiosk
 
     def field(self, name: str) -> FormField:
         for f in self.fields:
@@ -216,6 +232,7 @@ class ServiceItem:
             "fields": [f.to_dict() for f in self.fields],
             "requires_photo": self.requires_photo,
             "receipt": self.receipt,
+            "kiosk_mode": self.kiosk_mode,
         }
 
 
@@ -245,7 +262,8 @@ class Catalog:
         raise CatalogError(f"catalog has no category {category_id!r}", "没有这个服务类别，请返回重新选择。")
 
     def kiosk_items(self) -> list[ServiceItem]:
-        return [item for item in self.items if item.is_kiosk_channel]
+        """The items the kiosk completes (not only those the list marks 自助机)."""
+        return [item for item in self.items if item.completes_on_kiosk]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -406,10 +424,19 @@ def _parse_field(ck: _Checker, raw: Any, i: int) -> FormField:
                 raise ck.fail(f"{label}.{key}", f"expected a whole number, got {v!r}")
     if lo is not None and hi is not None and lo > hi:
         raise ck.fail(label, f"min {lo} > max {hi}")
-    extra = set(raw) - {"name", "label", "type", "required", "choices", "min", "max"}
+    suggestions: tuple[str, ...] = ()
+    if "suggestions" in raw:
+        raw_sugg = raw["suggestions"]
+        if ftype != "text_zh":
+            raise ck.fail(f"{label}.suggestions", f"only text_zh fields take suggestions (type is {ftype})")
+        if not isinstance(raw_sugg, list) or not raw_sugg or not all(isinstance(c, str) and c for c in raw_sugg) \
+                or len(set(raw_sugg)) != len(raw_sugg):
+            raise ck.fail(f"{label}.suggestions", f"expected a non-empty list of distinct texts, got {raw_sugg!r}")
+        suggestions = tuple(raw_sugg)
+    extra = set(raw) - {"name", "label", "type", "required", "choices", "min", "max", "suggestions"}
     if extra:
         raise ck.fail(label, f"unknown keys {sorted(extra)}")
-    return FormField(name, flabel, ftype, required, choices, lo, hi)
+    return FormField(name, flabel, ftype, required, choices, lo, hi, suggestions)
 
 
 def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> ServiceItem:
@@ -466,9 +493,15 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
     receipt = ck.need(raw, "receipt", str)
     if receipt not in RECEIPTS:
         raise ck.fail("receipt", f"unknown receipt {receipt!r} (known: {', '.join(sorted(RECEIPTS))})")
+    kiosk_mode = ck.need(raw, "kiosk_mode", str)
+    if kiosk_mode not in KIOSK_MODES:
+        raise ck.fail("kiosk_mode", f"unknown mode {kiosk_mode!r} (known: {', '.join(KIOSK_MODES)})")
+    if "kiosk" in channels and kiosk_mode == "counter":
+        raise ck.fail("kiosk_mode", "the list offers it on the kiosk (channels has kiosk) but kiosk_mode is counter")
     known = {
         "no", "category", "name", "content", "audience", "conditions", "materials", "channels",
         "time_limit", "time_limit_text", "kind", "guide", "rules", "fields", "requires_photo", "receipt",
+        "kiosk_mode",
     }
     extra = set(raw) - known
     if extra:
@@ -477,7 +510,7 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
         no=no, category=category, name=name, content=content, audience=audience,
         conditions=conditions, materials=materials, channels=tuple(channels),
         time_limit=time_limit, time_limit_text=time_limit_text, kind=kind, guide=guide,
-        rules=rules, fields=fields, requires_photo=requires_photo, receipt=receipt,
+        rules=rules, fields=fields, requires_photo=requires_photo, receipt=receipt, kiosk_mode=kiosk_mode,
     )
 
 

@@ -13,10 +13,11 @@ failures: those become ``refused`` or ``error`` steps carrying the platform's
 ``message_zh`` and whether a retry makes sense. Calls block on the platform
 (the UI calls them off the UI thread). Kivy-free.
 
-Which items complete on the kiosk: the kiosk-channel items (自助机) plus the
-four the issue asks the kiosk to carry although the list marks them 柜面:
-21 (certification with a photo) and 38–40 (card services). Every other item
-gives the counter checklist (一次性告知), with the application pre-filled on it.
+Which items complete on the kiosk is catalog data (``kiosk_mode`` of each item in
+config/catalog.json): the kiosk-channel items (自助机) plus four the list marks
+柜面 that the kiosk carries, 21 (certification with a photo) and 38–40 (card
+services). Every other item gives the counter checklist (一次性告知), with the
+application pre-filled on it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from kiosk.core import clock as kclock
 from kiosk.core.errors import KioskError
 from kiosk.flows import fields as fieldmod
 from kiosk.flows import payload
@@ -49,13 +51,14 @@ STEP_KINDS = (REFUSED, PHOTO, FORM, CONFIRM, RESULT, COUNTER, ERROR, DONE)
 # Modes
 ENQUIRY, APPLICATION, COUNTER_MODE = "enquiry", "application", "counter"
 
-#: Counter-only in the list, completed on the kiosk as issue 7 asks (photo certification, card services).
-KIOSK_EXTRAS: dict[int, str] = {21: APPLICATION, 38: APPLICATION, 39: ENQUIRY, 40: APPLICATION}
 #: Browsing items with filters (township, type, pay).
 BROWSE_ITEMS = frozenset({3, 6, 9})
 #: Recommendation items ranked by the platform.
 RECOMMEND_ITEMS = {2: "fixed", 5: "gig"}
 PAGE_SIZE = 10
+#: What to hold for the certification photo, in the words of seed 002's guide for item 21
+#: ("手持身份证和近期报刊、杂志等能够证明是当前日期"), said plainly.
+PHOTO_INSTRUCTION_ZH = "请一手拿身份证，一手拿今天的报纸或最近的杂志，放在脸旁边，对准镜头后点拍照。"
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 SUBMIT_WAIT_S = 8.0
 
@@ -167,6 +170,35 @@ def _masked_field(f: FieldState) -> dict[str, Any]:
     return d
 
 
+#: Records printed on one enquiry receipt (three years of monthly payments); more are summarised
+#: by count and period (a list of 100 vacancies would be a metre of paper).
+MAX_PRINT_ROWS = 36
+_YUAN = re.compile(r"[（(]元[)）]$")
+
+
+def display_label(column: Column) -> str:
+    """A column heading without "（元）": the amounts carry 元 themselves."""
+    return _YUAN.sub("", column.label_zh)
+
+
+def cell_zh(column: Column, value: Any) -> str:
+    """A table cell as shown and printed: amounts of a "（元）" column read "1656.00元"."""
+    text = "" if value is None else str(value)
+    if _YUAN.search(column.label_zh) and text:
+        try:
+            return f"{float(text):.2f}元"
+        except ValueError:
+            return text if text.endswith("元") else text + "元"
+    return text
+
+
+def record_period(columns: list[Column], rows: list[dict[str, Any]]) -> str:
+    """"2025-06至2026-11": the span of the month/date column of ``rows``, or ""."""
+    key = next((c.key for c in columns if c.key in ("month", "date", "period", "paid_on")), None)
+    values = sorted(str(r.get(key, "")) for r in rows if key and r.get(key))
+    return f"{values[0]}至{values[-1]}" if values else ""
+
+
 def print_columns(columns: list[Column], limit: int = 4) -> list[Column]:
     """The columns that fit a receipt: internal numbers and publish dates left out, at most ``limit``."""
     keep = [c for c in columns if not c.key.endswith("_id") and c.key not in ("published", "state")]
@@ -174,12 +206,47 @@ def print_columns(columns: list[Column], limit: int = 4) -> list[Column]:
 
 
 def mode_of(item: ServiceItem) -> str:
-    """enquiry | application | counter: how the kiosk handles ``item``."""
-    if item.no in KIOSK_EXTRAS:
-        return KIOSK_EXTRAS[item.no]
-    if item.is_counter_only:
-        return COUNTER_MODE
-    return ENQUIRY if item.kind in ("enquiry", "info") else APPLICATION
+    """enquiry | application | counter: how the kiosk handles ``item`` (the catalog's ``kiosk_mode``)."""
+    return item.kiosk_mode
+
+
+#: What the last screen of a visit says, by outcome. A visit that did not succeed never says 办理完成.
+DONE_ZH = {
+    "accepted": "办理完成。",
+    "queued": "申请已保存在本机，网络恢复后会自动提交。请保管好回执。",
+    "shown": "查询完成。",
+    "counter": "请带上打印的材料清单，到柜台办理。",
+    "cancelled": "已结束，没有提交任何内容。",
+    "refused": "本次没有办成。",
+    "failed": "本次没有办成。",
+    "error": "本次没有办成。",
+}
+
+
+def done_words(outcome: str, prev: "Step | None", site: Site) -> tuple[str, list[str], list[int]]:
+    """(message, notes, related items) of the done step: after a refusal or failure, the reason
+    again and what to do next (the counter, the phone, the item to do first)."""
+    message = DONE_ZH.get(outcome, "已结束。")
+    if outcome not in ("refused", "failed", "error"):
+        return message, [], []
+    reason = (prev.message_zh if prev else "").strip()
+    if reason:
+        message += reason
+    notes = list(prev.notes_zh) if prev else []
+    if not any("咨询" in n for n in notes):
+        where = site.office_name or "乡镇（街道）便民服务中心"
+        notes.append(f"下一步：请带上身份证到{where}柜台咨询办理。")
+        if site.office_phone:
+            notes.append(f"咨询电话：{site.office_phone}")
+    return message, notes, list(prev.related) if prev else []
+
+
+def form_errors_zh(bad: list[FieldState]) -> str:
+    """The form's error summary: what to do, naming the fields ("请填写…", "请选择…")."""
+    if len(bad) == 1:
+        return bad[0].error_zh or ""
+    names = "、".join(re.sub(r"（元）$", "", fs.label) for fs in bad)
+    return f"还有{len(bad)}项没填好：{names}。请按下面的红字填写。"
 
 
 def materials_list(text: str) -> list[str]:
@@ -202,7 +269,7 @@ class ServiceFlow:
 
     def __init__(self, item: ServiceItem, person: Person, platform: Platform, outbox: Any, *, site: Site,
                  today: _dt.date | None = None, page_size: int = PAGE_SIZE, submit_wait: float = SUBMIT_WAIT_S,
-                 clock: Callable[[], _dt.datetime] = _dt.datetime.now) -> None:
+                 clock: Callable[[], _dt.datetime] = kclock.now) -> None:
         self.item = item
         self.person = person
         self.platform = platform
@@ -412,12 +479,14 @@ class ServiceFlow:
         prev = self.step
         receipt = prev.receipt if prev else None
         outcome = self.outcome or ("cancelled" if self.state not in ("result", "counter") else "shown")
-        return self._set(Step(DONE, self._title(), "", receipt=receipt, can_print=receipt is not None,
+        message, notes, related = done_words(outcome, prev, self.site)
+        return self._set(Step(DONE, self._title(), message, receipt=receipt, can_print=receipt is not None,
+                              notes_zh=notes, related=related,
                               outcome=outcome, reference=prev.reference if prev else "", actions=[]), "done")
 
     # -- steps -----------------------------------------------------------------
     def _photo_step(self, message: str = "") -> Step:
-        msg = message or "请手持身份证和当天的报纸或杂志，面对摄像头拍照。"
+        msg = message or PHOTO_INSTRUCTION_ZH
         return self._set(Step(PHOTO, self._title(), msg, can_back=False,
                               notes_zh=["照片：手持身份证和近期报刊、杂志等能够证明是当前日期。"],
                               actions=["set_photo"]), "photo")
@@ -435,7 +504,7 @@ class ServiceFlow:
             self.set_field(f.name, self._fields[f.name].value)
         bad = [fs for fs in self._fields.values() if fs.error_zh]
         if bad:
-            return self._form_step(f"请改正标红的{len(bad)}项。")
+            return self._form_step(form_errors_zh(bad))
         return self._after_form()
 
     def _after_form(self) -> Step:
@@ -460,7 +529,7 @@ class ServiceFlow:
                  ("身份证号", mask_id(self.id_number))]
         for f in self.item.fields:
             value = fieldmod.display_value(f, self.answers.get(f.name))
-            lines.append((f.label, value))
+            lines.append((fieldmod.field_label(f), value))
         if self.photo is not None:
             lines.append(("认证照片", f"已拍摄（{len(self.photo) // 1024 + 1}KB）"))
         return lines
@@ -554,7 +623,7 @@ class ServiceFlow:
             if f.type == "phone":
                 out.append((f.label, mask_phone(str(v or ""))))
             else:
-                out.append((f.label, fieldmod.display_value(f, v)))
+                out.append((fieldmod.field_label(f), fieldmod.display_value(f, v)))
         return out
 
     def _receipt_for_submission(self, queued: bool, reference: str, completion: Any, notes: list[str]) -> Receipt:
@@ -704,16 +773,58 @@ class ServiceFlow:
             notes.append("您的社会保障卡社保功能尚未启用，可办理“社会保障卡启用”。")
         return notes
 
-    def _enquiry_receipt(self, res: EnquiryResult, summary: list[tuple[str, str]], notes: list[str]) -> Receipt:
+    def receipt_all(self) -> Receipt | None:
+        """The receipt of an enquiry with every record, not only the page on screen (the first
+        ``MAX_PRINT_ROWS`` and the period they cover when there are more). Blocks on the platform."""
+        res = self.result
+        if self.mode != ENQUIRY or res is None or res.pages <= 1:
+            return self.step.receipt if self.step else None
+        rows = self._all_records(res)
+        notes = [res.notice_zh] if res.notice_zh else []
+        if self.item.no == 39:
+            notes += self._card_notes(res)
+        return self._enquiry_receipt(res, self._enquiry_summary(res), notes, rows=rows)
+
+    def _all_records(self, res: EnquiryResult) -> list[dict[str, Any]]:
+        if self._all_rows is not None:  # filtered by pay: already complete
+            rows = list(self._all_rows)
+        else:
+            full = self._finder.cached(self.item.no) if self._finder is not None and not any(self.filters.values()) else None
+            if full is not None and len(full.rows) >= full.total:
+                rows = [dict(r) for r in full.rows]
+            else:
+                first = self._fetch(1, 100)
+                rows = list(first.rows)
+                for p in range(2, first.pages + 1):
+                    if len(rows) >= MAX_PRINT_ROWS:
+                        break
+                    rows += self._fetch(p, 100).rows
+            rows = self._masked(EnquiryResult(res.item_no, res.title_zh, res.columns, rows, len(rows), 1,
+                                              max(1, len(rows)))).rows
+        return rows
+
+    def _enquiry_receipt(self, res: EnquiryResult, summary: list[tuple[str, str]], notes: list[str],
+                         rows: list[dict[str, Any]] | None = None) -> Receipt:
+        """``rows`` given: every record of the enquiry is printed; else the page on screen."""
         cols: list[Column] = print_columns(res.columns)
-        rows = [[str(r.get(c.key, "")) for c in cols] for r in res.rows]
         fields = list(summary)
-        if res.pages > 1:
-            fields.append(("页码", f"第{res.page}/{res.pages}页，共{res.total}条"))
+        if rows is not None:
+            printed = rows[:MAX_PRINT_ROWS]
+            period = record_period(res.columns, printed)
+            if period:
+                fields.append(("查询期间", period))
+            fields.append(("记录", f"共{res.total}条，全部列在下面" if len(printed) >= res.total
+                           else f"共{res.total}条，下面列出前{len(printed)}条，其余请在屏幕上查看"))
+        else:
+            printed = res.rows
+            if res.pages > 1:
+                fields.append(("页码", f"第{res.page}/{res.pages}页，共{res.total}条"))
+        cols_zh = [display_label(c) for c in cols]
+        rows_zh = [[cell_zh(c, r.get(c.key, "")) for c in cols] for r in printed]
         return Receipt(kind="enquiry", site_name=self.site.name, device_id=self.site.device_id,
                        service_name=self.item.name, service_no=str(self.item.no), name=self.name,
                        id_number=self.id_number, time=self._clock(), title=res.title_zh or self.item.name,
-                       columns=[c.label_zh for c in cols], rows=rows, office_phone=self.site.office_phone,
+                       columns=cols_zh, rows=rows_zh, office_phone=self.site.office_phone,
                        fields=fields, notes=notes)
 
     # -- counter-only ----------------------------------------------------------------

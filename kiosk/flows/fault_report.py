@@ -30,6 +30,7 @@ from typing import Any, Iterable
 
 from tinydb import Query
 
+from kiosk.core import clock
 from kiosk import __version__
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import mask_name, scrub
@@ -174,7 +175,7 @@ class FaultRecord:
     def overdue(self, today: _dt.date | None = None) -> bool:
         if not self.reply_due or self.state == "replied":
             return False
-        return (today or _dt.date.today()) > _dt.date.fromisoformat(self.reply_due)
+        return (today or clock.today()) > _dt.date.fromisoformat(self.reply_due)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "FaultRecord":
@@ -264,7 +265,7 @@ class FaultLedger:
                 if isinstance(v, str):
                     r[k] = scrub_line(v, names)
         excerpt = log_excerpt(log_lines or [], names)
-        now = _dt.datetime.now().astimezone()
+        now = clock.now()
         rec = FaultRecord(
             local_id=f"F{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4].upper()}", idempotency_key=uuid.uuid4().hex,
             category=category, phrases=list(phrases), text=text, suggestion=suggestion,

@@ -99,7 +99,8 @@ def validate(f: FormField, raw: Any, today: _dt.date) -> tuple[Any, str | None]:
     """Check one value as typed; returns (normalised value, None) or (None, error_zh)."""
     text = "" if raw is None else str(raw).strip()
     if not text:
-        return (None, f"请填写{f.label}。") if f.required else ("", None)
+        verb = "请选择" if f.type == "choice" else "请填写"
+        return (None, f"{verb}{field_label(f)}。") if f.required else ("", None)
     if len(text) > MAX_INPUT:
         return None, f"{f.label}内容过长，请核对后重新输入。"
     if _has_bad_chars(text):
@@ -171,6 +172,14 @@ def validate(f: FormField, raw: Any, today: _dt.date) -> tuple[Any, str | None]:
     if re.search(r"\d{15,}", text):
         return None, f"{f.label}里不要填写证件号码。"
     return text, None
+
+
+def field_label(f: FormField) -> str:
+    """The label without its unit when the value carries it ("期望月薪", the value reads "3000元"):
+    never "期望月薪（元）：3000元"."""
+    if f.type == "money":
+        return re.sub(r"[（(]元[)）]$", "", f.label)
+    return f.label
 
 
 def display_value(f: FormField, value: Any) -> str:

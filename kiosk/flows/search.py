@@ -15,7 +15,7 @@ Ranking, best first:
   30  guide text matches in full pinyin (at least 3 letters)
 ====  ===========================================================
 
-Within one score, items offered on the kiosk (``"kiosk" in channels``) come
+Within one score, items the kiosk completes (``kiosk_mode`` not ``counter``; without it, ``"kiosk" in channels``) come
 first, then catalog order. Several words separated by spaces must all match;
 the item's score is that of its weakest word.
 
@@ -253,11 +253,12 @@ class SearchIndex:
         for pos, item in enumerate(items):
             name = str(_get(item, "name", "") or "")
             channels = _get(item, "channels", ()) or ()
+            mode = _get(item, "kiosk_mode", None)
             text = item_text(item)
             flat, starts, owner = _flat_pinyin(text)
             entries.append(_Entry(
                 pos=pos, item=item, no=_get(item, "no"), name=name, name_lower=name.lower(),
-                kiosk="kiosk" in channels, name_syl=_syllables(name),
+                kiosk=(mode != "counter") if mode else "kiosk" in channels, name_syl=_syllables(name),
                 text=text, text_lower=text.lower(), text_py=flat, text_starts=starts, text_owner=owner,
             ))
         self.entries: tuple[_Entry, ...] = tuple(entries)

@@ -35,6 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from kiosk.core import clock
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import is_valid_id, mask_id, mask_name
 from kiosk.core.storage import write_text_atomic
@@ -406,8 +407,8 @@ class OfflineCredentials:
             raise StaffAuthError(f"refusing PIN for {account_id}: {problem}", "密码过于简单，请重新设置。")
         entry = OfflineEntry(account_id, name, id_number, sorted(r.value for r in parse_roles(roles)),
                              hash_pin(pin), one_time, expires.isoformat() if expires else None,
-                             (today or _dt.date.today()).isoformat())
-        check = account_problem(entry.account(), today or _dt.date.today())
+                             (today or clock.today()).isoformat())
+        check = account_problem(entry.account(), today or clock.today())
         if check is not None:
             raise check
         self.entries = [e for e in self.entries if e.account_id != account_id] + [entry]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from kiosk.core import clock
 from kiosk.core import config as config_mod
 from kiosk.audit import AuditLog
 from kiosk.core.errors import ConfigError, PlatformError
@@ -168,7 +169,7 @@ class TechMode:
     """``TechMode(cfg, platform=None | Platform | callable returning one)``."""
 
     def __init__(self, cfg: config_mod.Config, *, platform: Any = None, clock: Callable[[], float] = time.time,
-                 today: Callable[[], _dt.date] = _dt.date.today) -> None:
+                 today: Callable[[], _dt.date] = clock.today) -> None:
         self.cfg = cfg
         self._platform = platform
         self.clock = clock

@@ -21,6 +21,7 @@ from typing import Callable
 
 from smartcard import scard
 
+from kiosk.core import clock
 from kiosk.hardware.sscard_errors import (
     SsCardApplicationError,
     SsCardError,
@@ -82,7 +83,7 @@ class SsCardReader:
     """
 
     def __init__(self, reader: str = "", *, poll_interval: float = 0.2,
-                 read_timeout: float = 5.0, today: Callable[[], _dt.date] = _dt.date.today,
+                 read_timeout: float = 5.0, today: Callable[[], _dt.date] = clock.today,
                  ensure_stack: Callable[[], object] | None = None) -> None:
         self.reader_filter = reader
         self.poll_interval = poll_interval

@@ -24,6 +24,7 @@ import struct
 import threading
 import time
 
+from kiosk.core import clock
 from kiosk.core.errors import DeviceError
 from kiosk.core.idnumber import check_char, make_id, mask_id
 from kiosk.core.person import Person
@@ -400,6 +401,6 @@ def holder_from_person(person: Person, **kwargs) -> SsCardRecord:
 
 def describe_holder(index: int, holder: SsCardRecord) -> str:
     """One masked line for listings."""
-    expired = " EXPIRED" if holder.is_expired(_dt.date.today()) else ""
+    expired = " EXPIRED" if holder.is_expired(clock.today()) else ""
     return (f"[{index}] {holder.name[0]}** {mask_id(holder.ssn)} {holder.gender} {holder.nation} "
             f"card {mask_id(holder.card_number)} valid to {holder.expiry_date}{expired}")

@@ -35,6 +35,7 @@ from typing import Any, Callable
 from tinydb import Query
 from tinydb.table import Document
 
+from kiosk.core import clock
 from kiosk.core.idnumber import id_problem, mask_id
 from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
 from kiosk.core.storage import _fsync_dir, open_db
@@ -121,7 +122,7 @@ class OutboxStatus:
 
 
 def _now_iso() -> str:
-    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -162,7 +163,7 @@ class Outbox:
 
     # -- writing ---------------------------------------------------------------
     def _new_ref(self) -> str:
-        return f"L{_dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
+        return f"L{clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
 
     def enqueue(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
                 photo_type: str = "image/jpeg") -> LocalRef:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
+from kiosk.core import clock as kclock
 from kiosk.core.workdays import CompletionDate
 
 KINDS = ("acceptance", "enquiry", "checklist", "certification")
@@ -30,7 +31,7 @@ class Receipt:
     service_no: str = ""
     name: str = field(default="", repr=False)
     id_number: str = field(default="", repr=False)
-    time: _dt.datetime = field(default_factory=_dt.datetime.now)
+    time: _dt.datetime = field(default_factory=kclock.now)
     acceptance_no: str = ""
     expected_completion: CompletionDate | _dt.date | str | None = None
     status: str = STATUS_ACCEPTED

@@ -19,6 +19,7 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.label import Label
 
 from kiosk.core.errors import KioskError
+from kiosk.flows.engine import PHOTO_INSTRUCTION_ZH
 from kiosk.screens.widgets import KioskScreen
 
 log = logging.getLogger("kiosk.camera_login")
@@ -135,7 +136,8 @@ Builder.load_string("""
                 id: stage
             BoxLayout:
                 orientation: "vertical"
-                size_hint_x: 0.42
+                # wider in elder mode: the larger words must fit beside the picture
+                size_hint_x: 0.6 if app.theme.elder else 0.42
                 spacing: 16
                 Label:
                     text: root.instruction
@@ -155,7 +157,8 @@ Builder.load_string("""
                     id: verdict
                     text: root.verdict
                     font_size: app.theme.body
-                    color: app.theme.accent
+                    # a usable photo is good news: green, not the red of a refusal
+                    color: app.theme.ok if root.accepted else app.theme.accent
                     text_size: self.width, None
                     size_hint_y: None
                     height: self.texture_size[1] if self.text else 0
@@ -184,10 +187,17 @@ Builder.load_string("""
 """)
 
 
+# Guide shapes as fractions of the picture (x, y from its bottom-left, w, h): where a face and a
+# held-up ID card end up in the mirrored preview of a resident standing at the kiosk (the
+# simulator's pass.jpg: face box x 0.47-0.63, y 0.51-0.80; card x 0.0-0.25, y 0.33-0.57).
+FACE_GUIDE = (0.40, 0.36, 0.30, 0.60)
+CARD_GUIDE = (0.02, 0.28, 0.30, 0.34)
+
+
 class PhotoScreen(KioskScreen):
     """Live preview with a face-and-card frame, 3-2-1 countdown, capture, review, retake."""
 
-    instruction = StringProperty("请手持身份证放在脸旁边（县里要求时同时拿当天的报纸），正对摄像头，点“拍照”。")
+    instruction = StringProperty(PHOTO_INSTRUCTION_ZH)
     countdown_text = StringProperty("")
     verdict = StringProperty("")
     countdown = NumericProperty(0)
@@ -206,14 +216,27 @@ class PhotoScreen(KioskScreen):
             Color(1, 0.8, 0, 1)
             self._face = Line(width=3)
             self._card = Line(width=3)
-        self.view.bind(pos=self._guides, size=self._guides)
+        self.view.bind(pos=self._guides, size=self._guides, picture=self._guides)
         self.jpeg: bytes | None = None
         self.flow_screen = None
 
+    def guide_boxes(self) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+        """(face ellipse, card rectangle) as x, y, w, h in the view's coordinates, on the picture itself
+        (letterboxed inside the view) and in the mirrored preview the resident sees: the face
+        upper-middle, the ID card held beside it on the left."""
+        x, y, w, h = self.view.picture
+        if w <= 0 or h <= 0:  # no frame yet: a 16:9 picture centred in the view
+            w = min(self.view.width, self.view.height * 16 / 9)
+            h = w * 9 / 16
+            x, y = self.view.x + (self.view.width - w) / 2, self.view.y + (self.view.height - h) / 2
+        fx, fy, fw, fh = FACE_GUIDE
+        cx, cy, cw, ch = CARD_GUIDE
+        return ((x + w * fx, y + h * fy, w * fw, h * fh), (x + w * cx, y + h * cy, w * cw, h * ch))
+
     def _guides(self, *_a) -> None:
-        x, y, w, h = *self.view.pos, *self.view.size
-        self._face.ellipse = (x + w * 0.18, y + h * 0.2, w * 0.32, h * 0.62)
-        self._card.rectangle = (x + w * 0.58, y + h * 0.3, w * 0.26, h * 0.3)
+        face, card = self.guide_boxes()
+        self._face.ellipse = face
+        self._card.rectangle = card
 
     def show(self, flow_screen=None, **_params) -> None:
         self.flow_screen = flow_screen

@@ -39,6 +39,8 @@ class CameraView(Widget):
     background = ListProperty([0, 0, 0, 1])
     frames_shown = NumericProperty(0)
     textures_created = NumericProperty(0)
+    #: where the picture is drawn (x, y, w, h in window units; letterboxed): overlays align to it
+    picture = ListProperty([0, 0, 0, 0])
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -130,3 +132,4 @@ class CameraView(Widget):
         w, h = tw * scale, th * scale
         self._rect.size = (w, h)
         self._rect.pos = (self.x + (self.width - w) / 2, self.y + (self.height - h) / 2)
+        self.picture = [*self._rect.pos, w, h]

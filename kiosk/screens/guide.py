@@ -44,9 +44,9 @@ class GuideScreen(KioskScreen):
         self.item_title = f"{item.no}. {item.name}"
         body = self.ids.body
         body.clear_widgets()
-        channel = "本业务可在自助机上办理。" if item.is_kiosk_channel else "本业务需到柜台办理，下面是需要准备的材料和办理地点。"
+        channel = "本业务可在自助机上办理。" if item.completes_on_kiosk else "本业务需到柜台办理，下面是需要准备的材料和办理地点。"
         note = Factory.KLabel(text=channel)
-        note.color = app.theme.ok if item.is_kiosk_channel else app.theme.accent
+        note.color = app.theme.ok if item.completes_on_kiosk else app.theme.accent
         body.add_widget(note)
         self.section_labels = {}
         for key, heading, text in guide_sections(item):
@@ -55,6 +55,6 @@ class GuideScreen(KioskScreen):
             self.section_labels[key] = label
             body.add_widget(label)
         self.start_text = app.start_text_for(item)
-        if not item.is_kiosk_channel:
+        if not item.completes_on_kiosk:
             app.voice.say("counter_only")
         self.ids.scroll.scroll_y = 1

@@ -8,9 +8,13 @@ from kivy.properties import StringProperty
 from kiosk.screens.widgets import KButton, KioskScreen
 
 
+def where_zh(item) -> str:
+    """The channel label of every list, search result and guide (from the catalog's kiosk_mode)."""
+    return "自助机可办" if item.completes_on_kiosk else "需到柜台办理"
+
+
 def item_caption(item) -> str:
-    where = "自助机可办" if item.is_kiosk_channel else "需到柜台办理"
-    return f"{item.no}. {item.name}\n[{where}]"
+    return f"{item.no}. {item.name}\n[{where_zh(item)}]"
 
 
 class ItemListScreen(KioskScreen):

@@ -19,6 +19,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.image import Image
 from kivy.uix.modalview import ModalView
+
+from kiosk.screens.widgets import CardPopup
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.core.errors import KioskError
@@ -29,11 +31,6 @@ log = logging.getLogger("kiosk.print")
 
 Builder.load_string("""
 <PrintPopup>:
-    auto_dismiss: False
-    size_hint: 0.8, 0.6
-    background: ""
-    background_color: app.theme.card_bg
-    overlay_color: (0, 0, 0, 0.6)
     BoxLayout:
         orientation: "vertical"
         padding: 32
@@ -71,7 +68,7 @@ Builder.load_string("""
 """)
 
 
-class PrintPopup(ModalView):
+class PrintPopup(CardPopup):
     message = StringProperty("正在打印，请稍候")
     failed = BooleanProperty(False)
     done = BooleanProperty(False)

@@ -10,12 +10,22 @@ from kivy.app import App
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 
-from kiosk.screens.widgets import KButton, KioskScreen, KKey
+from kivy.factory import Factory
+
+from kiosk.screens.item_list import where_zh
+from kiosk.screens.widgets import KioskScreen, KKey
 
 KEY_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 MAX_RESULTS = 12
 
 Builder.load_string("""
+<SearchResult@KButton>:
+    # One hit: as tall as its wrapped name needs, never less than a large button.
+    font_size: app.theme.body
+    height: max(96, self.font_size * 2.4, self.texture_size[1] + 28)
+    halign: "left"
+    text_size: self.width - 40, None
+
 <SearchScreen>:
     BoxLayout:
         orientation: "vertical"
@@ -23,44 +33,62 @@ Builder.load_string("""
             id: header
             title: "查找业务"
             who: app.who_text
+        # Results fill one column from under the header to the nav bar; the query sits
+        # over the keypad in the other (landscape). On a portrait panel the keypad and
+        # its query go under the results, keys at full size.
         BoxLayout:
-            orientation: "vertical"
-            padding: [32, 12]
-            spacing: 8
-            Label:
-                id: query
-                text: root.query_text
-                font_size: app.theme.title
-                color: app.theme.fg
-                size_hint_y: None
-                height: self.texture_size[1] + 16
-                canvas.before:
-                    Color:
-                        rgba: app.theme.card_bg
-                    Rectangle:
-                        pos: self.pos
-                        size: self.size
-            Label:
-                id: hint
-                text: root.hint
-                font_size: app.theme.body
-                color: app.theme.muted
-                size_hint_y: None
-                height: self.texture_size[1] + 4
-            ScrollView:
-                id: scroll
-                do_scroll_x: False
-                BoxLayout:
-                    id: results
-                    orientation: "vertical"
+            id: split
+            orientation: "horizontal" if root.width >= root.height else "vertical"
+            padding: [24, 12]
+            spacing: 20
+            BoxLayout:
+                orientation: "vertical"
+                spacing: 8
+                Label:
+                    id: hint
+                    text: root.hint
+                    font_size: app.theme.body
+                    color: app.theme.muted
+                    text_size: self.width, None
+                    size_hint_y: None
+                    height: self.texture_size[1] + 4
+                ScrollView:
+                    id: scroll
+                    do_scroll_x: False
+                    bar_width: 16
+                    BoxLayout:
+                        id: results
+                        orientation: "vertical"
+                        size_hint_y: None
+                        height: self.minimum_height
+                        padding: [0, 0, 22, 0]
+                        spacing: 12
+            BoxLayout:
+                orientation: "vertical"
+                spacing: 8
+                size_hint_y: 1 if split.orientation == "horizontal" else None
+                height: query.height + keypad.height + 8
+                Label:
+                    id: query
+                    text: root.query_text
+                    font_size: app.theme.title
+                    color: app.theme.fg
+                    text_size: self.width - 16, None
+                    halign: "center"
+                    size_hint_y: None
+                    height: self.texture_size[1] + 16
+                    canvas.before:
+                        Color:
+                            rgba: app.theme.card_bg
+                        Rectangle:
+                            pos: self.pos
+                            size: self.size
+                GridLayout:
+                    id: keypad
+                    cols: 1
                     size_hint_y: None
                     height: self.minimum_height
-                    spacing: 12
-            GridLayout:
-                id: keypad
-                cols: 1
-                size_hint_y: None
-                height: self.minimum_height
+                Widget:
         NavBar:
             id: nav
 """)
@@ -115,18 +143,19 @@ class SearchScreen(KioskScreen):
         app = App.get_running_app()
         box = self.ids.results
         box.clear_widgets()
-        self.query_text = self.query.upper() if self.query else "请用下面的字母键输入拼音"
+        self.query_text = self.query.upper() if self.query else "请输入拼音"
         if not self.query:
             self.hint = "例如：养老 输入 YL 或 YANGLAO"
             return
         from kiosk.flows.search import search  # pypinyin loads in ~0.25 s: not at start-up
 
         matches = search(app.catalog, self.query, limit=MAX_RESULTS)
-        self.hint = f"找到 {len(matches)} 项，请点选" if matches else "没有找到，请换个说法，或按类别查找"
+        self.hint = f"找到 {len(matches)} 项，请点选：" if matches else "没有找到，请换个说法，或按类别查找"
         for m in matches:
             item = app.catalog.by_no(m.no)
-            where = "自助机可办" if item.is_kiosk_channel else "需到柜台办理"
-            btn = KButton(text=f"{item.no}. {item.name}  [{where}]")
+            # One run of text without spaces: Kivy wraps CJK only inside an over-long
+            # "word", so "25. 企业…" would leave the number alone on the first line.
+            btn = Factory.SearchResult(text=f"{item.no}.{item.name}（{where_zh(item)}）")
             btn.item_no = item.no
             btn.bind(on_release=lambda b: app.go("guide", item_no=b.item_no))
             box.add_widget(btn)

@@ -12,7 +12,6 @@ showed.
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import os
 import platform as _pyplatform
@@ -33,6 +32,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
+from kiosk.core import clock
 from kiosk import __version__, logbuffer
 from kiosk.core.errors import KioskError
 from kiosk.flows import fault_report as fr
@@ -717,7 +717,7 @@ class TechFaultListScreen(TechPage):
         if not records:
             self.list_box.add_widget(label("台账中还没有问题。"))
             return
-        today = _dt.date.today()
+        today = clock.today()
         for rec in records:
             head = f"{rec.fault_no or rec.local_id}　{rec.category_zh}　{rec.state_zh}"
             if rec.routed_to_zh:

@@ -45,5 +45,9 @@ class KioskScreen(Screen):
         """Drop anything personal this screen shows; called at every logout."""
 
 
+class CardPopup(ModalView):
+    """A white card over the dimmed screen that only its own buttons close (look in kiosk.kv)."""
+
+
 class IdleWarning(ModalView):
     seconds = NumericProperty(10)
