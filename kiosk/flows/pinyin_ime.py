@@ -14,6 +14,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_CANDIDATES = 24
 
@@ -37,7 +38,7 @@ WORDS_CACHE = "pinyin_words.tsv"
 MIN_WORD_FREQ = 20  # jieba frequency: drops rare words that would crowd the candidate bar
 
 
-def _word_cache_path():
+def _word_cache_path() -> Path:
     from kiosk import ROOT
 
     return ROOT / "var" / WORDS_CACHE
@@ -71,7 +72,7 @@ def _place_names() -> set[str]:
     return {n for n in names if 2 <= len(n) <= 4}
 
 
-def write_word_cache(path=None) -> int:
+def write_word_cache(path: Path | None = None) -> int:
     path = path or _word_cache_path()
     rows = build_word_table()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,8 +85,8 @@ def write_word_cache(path=None) -> int:
 def _load_words() -> dict[str, list[str]]:
     path = _word_cache_path()
     if path.exists():
-        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
-        rows = [(p, w, int(f)) for p, w, f in rows]
+        fields = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+        rows = [(p, w, int(f)) for p, w, f in fields]
     else:
         rows = build_word_table()  # no set-up cache: build now (on the warm-up thread)
     words: dict[str, list[tuple[int, str]]] = {}
