@@ -18,14 +18,17 @@ from kiosk.screens.widgets import KioskScreen, KKey
 KEY_ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 MAX_RESULTS = 12
 
-Builder.load_string("""
+# One hit: as tall as its wrapped name needs, never less than a large button. Loaded by
+# register(), after kiosk.kv: a rule loaded later wins, and KButton's own rule is in kiosk.kv.
+RESULT_RULE = """
 <SearchResult@KButton>:
-    # One hit: as tall as its wrapped name needs, never less than a large button.
     font_size: app.theme.body
     height: max(96, self.font_size * 2.4, self.texture_size[1] + 28)
     halign: "left"
     text_size: self.width - 40, None
+"""
 
+Builder.load_string("""
 <SearchScreen>:
     BoxLayout:
         orientation: "vertical"
@@ -163,5 +166,6 @@ class SearchScreen(KioskScreen):
 
 
 def register(app, sm):
+    Builder.load_string(RESULT_RULE)
     sm.add_widget(SearchScreen(name="search"))
     return None
