@@ -36,6 +36,7 @@ SLOW_MODULES = {
 SLOW_TESTS = {
     "test_audit.py::test_two_processes_append_without_breaking_the_chain",
     "test_camera.py::test_missing_source_reports_error_status",
+    "test_clock.py::test_demo_residents_exist_on_the_simulators_date_whatever_the_host_zone",
     "test_camera.py::test_opencv_camera_without_a_device_reports_error",
     "test_catalog.py::test_cli_json_prints_forty_items",
     "test_catalog.py::test_cli_search_hook",
@@ -43,6 +44,8 @@ SLOW_TESTS = {
     "test_config.py::test_cli_reports_bad_config_without_traceback",
     "test_disclosure.py::test_search_within_a_catalog",
     "test_idcard_protocol.py::test_fuzz_frames_after_noise_are_all_recovered",
+    "test_idcard_protocol.py::test_fuzz_stream_decoder_never_raises",
+    "test_markers.py::test_markers_select_the_fast_subset",  # collects in subprocesses
     "test_idcard_protocol.py::test_fuzz_mutated_frames_raise_only_typed_errors",
     "test_photo_quality.py::test_each_gate_fails_with_its_own_message",
     "test_pinyin_ime.py::test_whole_words_come_first_and_consume_all_letters",
@@ -58,6 +61,7 @@ SLOW_TESTS = {
     "test_staff_auth.py::test_login_attempts_are_throttled_and_audited",
     "test_staff_auth.py::test_one_time_code_works_once_and_expires",
     "test_voice.py::test_cli_quiet_prints_nothing",
+    "test_voice.py::test_second_run_rewrites_nothing",
     "test_voice.py::test_every_prompt_is_a_non_silent_wav_of_plausible_length",
 }
 
