@@ -33,7 +33,10 @@ class Bare(App):
     def on_start(self):
         def drawn(_dt):
             open(sys.argv[1], "w").write(repr(time.time()))
-            self.stop()
+            if len(sys.argv) > 2:  # bench/footprint.py: stay up idle until the stop file appears
+                Clock.schedule_interval(lambda _dt: os.path.exists(sys.argv[2]) and self.stop(), 0.5)
+            else:
+                self.stop()
         Clock.schedule_once(drawn, 0)  # next frame: the window has been drawn once
 Bare().run()
 """

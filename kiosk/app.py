@@ -16,8 +16,10 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition
 
+from kiosk import gpu_check
+from kiosk.core import panel
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -26,6 +28,7 @@ from kiosk.flows.session import IdleTimer, SessionManager
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.guide import GuideScreen
 from kiosk.screens.item_list import ItemListScreen
+from kiosk.screens.lazy import LazyScreenManager
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
@@ -68,13 +71,20 @@ class KioskApp(App):
     site_name = StringProperty("")
     disclosure_title = StringProperty("")
 
-    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, backend=None, **kwargs) -> None:
+    def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, backend=None, fleet=None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.cfg = cfg
         self.catalog = catalog
         self.devices = devices or DeviceHub(cfg)
         self.backend = backend  # kiosk.backend.Backend: platform client + outbox
-        self.theme = Theme()
+        self.fleet = fleet      # kiosk.fleet.agent.FleetAgent: the county's view of this kiosk (docs/fleet.md)
+        if fleet is not None:
+            from kiosk.app_fleet import AppFleetActions
+
+            fleet.actions = AppFleetActions(self)
+        self.panel = panel.from_config(cfg)
+        self.theme = Theme(scale=self.panel.scale)
         self.site_name = cfg["site"]["name"]
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login
@@ -91,7 +101,7 @@ class KioskApp(App):
     # -- build -------------------------------------------------------------
     def build(self):
         Builder.load_file(str(KV_FILE))
-        self.sm = ScreenManager(transition=NoTransition())
+        self.sm = LazyScreenManager(transition=NoTransition())
         for screen in (AttractScreen(name="attract"), MenuScreen(name="menu"),
                        ItemListScreen(name="items"), GuideScreen(name="guide")):
             self.sm.add_widget(screen)
@@ -105,7 +115,7 @@ class KioskApp(App):
         self.watchdog = Watchdog()
         self._wd_ev = Clock.schedule_interval(self.watchdog.tick, min(1.0, self.watchdog.stale_after / 4))
         self.sm.bind(current=lambda _sm, name: self.watchdog.set_status("screen", f"{name} screen"))
-        self.devices.when_status = lambda st: self.watchdog.set_status(f"dev-{st.name}", f"{st.name} {st.status}")
+        self.devices.when_status = self._device_status
         self.devices.deadline = self.watchdog.deadline
         self.devices.when_person = lambda p: Clock.schedule_once(lambda _dt: self.sessions.login(p))
         self.devices.when_card_removed = lambda src: Clock.schedule_once(lambda _dt: self._on_card_removed(src))
@@ -120,9 +130,12 @@ class KioskApp(App):
         # Devices and the platform start after the first frame: their worker threads
         # (pcscd, generating the simulator's residents) would otherwise hold the GIL
         # while the attract screen is waiting to be drawn.
+        gpu_check.check(lambda status, detail: self.devices.report_state("display", "opengl", status, detail))
         self.devices.start()
         if self.backend is not None:
             self.backend.start()
+        if self.fleet is not None:
+            self.fleet.start()
         log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
         self.watchdog.ready()
         block_after = block_after_from_env()
@@ -136,7 +149,25 @@ class KioskApp(App):
         self.devices.close()
         if self.backend is not None:
             self.backend.close()
+        if self.fleet is not None:
+            self.fleet.close()
         self.sessions.logout("kiosk stopping")
+
+    def _device_status(self, st) -> None:
+        """Any thread: a device changed state (systemd STATUS= and a fleet event)."""
+        self.watchdog.set_status(f"dev-{st.name}", f"{st.name} {st.status}")
+        if self.fleet is not None:
+            self.fleet.event("device_status", device=st.name, status=st.status, driver=st.driver)
+
+    def apply_settings(self, dotted: str) -> None:
+        """UI thread: a setting changed remotely (kiosk.fleet.remote_config.ALLOWED)."""
+        if dotted.startswith("ui.") and dotted != "ui.volume":
+            ui = self.cfg.settings.ui
+            self.idle = IdleTimer(ui.idle_timeout_for(self.theme.elder), ui.idle_warning)
+        elif dotted == "ui.volume":
+            self.voice.volume = float(self.cfg["ui"]["volume"])
+        elif dotted == "site.name":
+            self.site_name = self.cfg["site"]["name"]
 
     # -- navigation ----------------------------------------------------------
     @property
@@ -202,6 +233,8 @@ class KioskApp(App):
 
     # -- session -------------------------------------------------------------
     def _on_login(self, person: Person) -> None:
+        if self.fleet is not None:
+            self.fleet.visit()  # a count and a time only
         self.logged_in = True
         self.who_text = f"您好，{person.masked_name}"
         self.history.clear()

@@ -14,12 +14,12 @@ import argparse
 import sys
 
 from kiosk import logsetup
-from kiosk.commands import camera, catalog, flow, idcard, platform, printer, run, selftest, snapshot, sscard
+from kiosk.commands import camera, catalog, fleet, flow, idcard, platform, printer, run, selftest, snapshot, sscard
 from kiosk.core.errors import KioskError
 
 # The subcommand modules, in the order of `kiosk --help`. Plain imports: a
 # missing or broken module fails loudly at start, never silently drops a command.
-COMMAND_MODULES = (run, catalog, snapshot, idcard, sscard, camera, printer, platform, flow, selftest)
+COMMAND_MODULES = (run, catalog, snapshot, idcard, sscard, camera, printer, platform, flow, selftest, fleet)
 
 GROUPS = {
     "sim": "run a device simulator on a real transport",

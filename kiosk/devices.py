@@ -51,6 +51,13 @@ def synthetic_people(cfg: Config | None = None) -> list[Person]:
     return [r.to_person() for r in demo_cards(cfg)]
 
 
+def frame_change_detector():
+    """Change detection on camera frames (kiosk.hardware.motion) for screens that show the camera."""
+    from kiosk.hardware.motion import ChangeDetector
+
+    return ChangeDetector()
+
+
 class DeviceHub:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
@@ -114,6 +121,10 @@ class DeviceHub:
     def status(self) -> dict[str, DeviceState]:
         return dict(self._states)
 
+    def report_state(self, name: str, driver: str, status: str, detail: str = "") -> None:
+        """A state learnt outside the hub (e.g. the display's renderer, kiosk.gpu_check)."""
+        self._set_state(name, driver, status, detail)
+
     def _set_state(self, name: str, driver: str, status: str, detail: str = "") -> None:
         state = DeviceState(name, driver, status, detail)
         self._states[name] = state
@@ -138,15 +149,16 @@ class DeviceHub:
         from kiosk.hardware.idcard_reader import IdCardReader
 
         if c["driver"] == "sim":
-            from kiosk.hardware.idcard_sim import IdCardSimulator
+            from kiosk.hardware.idcard_sim import HidIdCardSimulator, IdCardSimulator
 
             from kiosk.sim_people import demo_cards
 
-            self.idcard_sim = IdCardSimulator(residents=demo_cards(self.cfg), baudrate=c["baudrate"]).start()
+            sim_class = HidIdCardSimulator if c["transport"] == "hid" else IdCardSimulator
+            self.idcard_sim = sim_class(residents=demo_cards(self.cfg), baudrate=c["baudrate"]).start()
             port = self.idcard_sim.port
         else:
             port = c["port"]
-        reader = IdCardReader(port, baudrate=c["baudrate"], poll_interval=c["poll_interval"])
+        reader = IdCardReader(port, baudrate=c["baudrate"], poll_interval=c["poll_interval"], transport=c["transport"])
         reader.when_card_read = lambda rec: self._person(rec.to_person())
         reader.when_card_removed = lambda: self._removed("idcard")
         reader.when_error = self._error
@@ -198,12 +210,17 @@ class DeviceHub:
 
             out = Path(c["sim_out"])
             out = out if out.is_absolute() else self.cfg.storage_dir / out
-            self.printer_sim = PrinterSimulator(out_dir=out, tcp_port=0).start()
+            self.printer_sim = PrinterSimulator(out_dir=out, tcp_port=0, family=c["status_profile"]).start()
             port = f"127.0.0.1:{self.printer_sim.tcp_port}"
         self.printer = ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
                                       paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],
-                                      qr_mode=c["qr_mode"], baudrate=c["baudrate"])
+                                      qr_mode=c["qr_mode"], baudrate=c["baudrate"],
+                                      status_profile=c["status_profile"])
         self.printer.when_near_end = lambda st: self._near_end(c["driver"], port)
+        # Faults (jam, cutter, head, cover, paper) reach the technician in the family's words.
+        self.printer.when_status_changed = lambda st: self._set_state(
+            "printer", c["driver"], "online" if st.ready and not st.paper_near_end else
+            ("paper_near_end" if st.ready else "fault"), st.text_zh())
         self.printer.start()
         self._set_state("printer", c["driver"], "online", port)
 

@@ -11,9 +11,10 @@ the guide text. Both are PDF-extracted text, so this script repairs line
 breaks and page furniture; every repair that is a judgement call is listed in
 AMBIGUITIES and in docs/catalog.md.
 
-What the seeds do not state as data (the item's kind, the machine-checkable
-rules with their refusal messages, the form fields, the receipt type) is
-hand-authored in ITEM_META below, from the guide text of each item.
+What the seeds do not state as data (the item's kind, the form fields, the
+receipt type) is hand-authored in ITEM_META below, from the guide text of each
+item. The eligibility rules live in config/rules.json (the rule table, one row
+per guide condition with the sentence it quotes); load_catalog attaches them.
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ def parse_guides(text: str) -> dict[int, dict]:
 
 
 # --------------------------------------------------------------------------
-# hand-authored metadata per item (kind, rules, fields, receipt)
+# hand-authored metadata per item (kind, fields, receipt); the rules are config/rules.json
 
 PHONE = {"name": "phone", "label": "联系电话", "type": "phone", "required": True}
 
@@ -270,14 +271,8 @@ ITEM_META: dict[int, dict] = {
         _f("expected_pay", "期望月薪（元）", "money"),
         _f("education", "文化程度", "choice", choices=["小学及以下", "初中", "高中/中专", "大专", "本科及以上"]),
     ]},
-    2: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "job_seeker",
-         "message": "固定工岗位信息推荐需先进行求职登记。请先办理“固定工求职登记”，再查看推荐岗位。"},
-    ]},
-    3: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "job_seeker",
-         "message": "固定工岗位信息查询的办理条件是进行求职登记的劳动者。请先办理“固定工求职登记”。"},
-    ]},
+    2: {"kind": "enquiry"},
+    3: {"kind": "enquiry"},
     4: {"kind": "registration", "fields": [
         PHONE,
         _f("job_type", "零工工种", "text_zh", suggestions=GIG_JOBS),
@@ -285,14 +280,8 @@ ITEM_META: dict[int, dict] = {
         _f("expected_pay", "期望日薪（元）", "money"),
         _f("available_time", "可工作时间", "choice", choices=["随时", "工作日", "周末", "农闲时"]),
     ]},
-    5: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "gig_seeker",
-         "message": "零工岗位信息推荐需先进行求职登记。请先办理“零工求职登记”，再查看推荐岗位。"},
-    ]},
-    6: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "gig_seeker",
-         "message": "零工岗位信息查询的办理条件是进行求职登记的劳动者。请先办理“零工求职登记”。"},
-    ]},
+    5: {"kind": "enquiry"},
+    6: {"kind": "enquiry"},
     7: {"kind": "registration", "fields": [
         PHONE,
         _f("job_type", "需要的零工工种", "text_zh", suggestions=GIG_JOBS),
@@ -302,20 +291,14 @@ ITEM_META: dict[int, dict] = {
         _f("start_date", "开工日期", "date"),
         _f("duration_days", "工作天数", "digits", min=1, max=365),
     ]},
-    8: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "gig_employer",
-         "message": "零工求职信息推荐根据招聘零工登记的信息进行匹配。请先办理“招聘零工登记”。"},
-    ]},
+    8: {"kind": "enquiry"},
     9: {"kind": "enquiry"},
     10: {"kind": "registration", "fields": [
         PHONE,
         _f("employment_type", "就业类型", "choice", choices=["临时工", "非全日制用工", "新就业形态"]),
         _f("start_date", "就业开始时间", "date"),
     ]},
-    11: {"kind": "registration", "rules": [
-        {"rule": "min_age", "value": 16,
-         "message": "失业登记的条件为劳动年龄内、有劳动能力、有就业要求、处于无业状态的城乡劳动者，需年满16周岁。您暂不符合条件。"},
-    ], "fields": [
+    11: {"kind": "registration", "fields": [
         PHONE,
         _f("reason", "失业情形", "choice", choices=[
             "从各类学校毕业、肄业", "从用人单位失业", "个体工商户或私营企业停业、破产",
@@ -323,183 +306,81 @@ ITEM_META: dict[int, dict] = {
         _f("unemployed_since", "失业日期", "date"),
     ]},
     12: {"kind": "info"},
-    13: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "employment_certificate",
-         "message": "只能查询已申领的《就业创业证》。您尚未申领《就业创业证》，请到县级公共就业服务机构咨询办理。"},
-    ]},
+    13: {"kind": "enquiry"},
     14: {"kind": "info"},
     15: {"kind": "enquiry"},
-    16: {"kind": "registration", "rules": [
-        {"rule": "min_age", "value": 16,
-         "message": "本人年龄小于16周岁人员不可做为重点人群进行培训意愿登记。"},
-        {"rule": "not_receiving_benefit", "value": "employee_pension",
-         "message": "已按月领取城镇职工退休养老金人员不可做为重点人群进行培训意愿登记。"},
-    ], "fields": [
+    16: {"kind": "registration", "fields": [
         PHONE,
         _f("group", "人员类别", "choice", choices=[
             "防止返贫监测对象", "毕业年度高校毕业生", "城乡未继续升学的应届初高中毕业生",
             "农村转移就业劳动者", "城镇登记失业人员", "就业困难人员"]),
         _f("training_type", "想学的工种", "text_zh"),
     ]},
-    17: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "training_intention",
-         "message": "培训意向登记之后，方可做培训机构推荐。请先办理“培训意向登记”。"},
-    ]},
-    18: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "training_referral",
-         "message": "办理培训机构推荐后五个工作日，可查询报名结果。请先办理“培训机构推荐”。"},
-    ]},
-    19: {"kind": "enquiry", "rules": [
-        {"rule": "registered", "value": "training_referral",
-         "message": "基层网点可为培训意向登记和培训机构推荐的人员查询结业情况。请先办理“培训意向登记”和“培训机构推荐”。"},
-    ]},
-    20: {"kind": "registration", "rules": [
-        {"rule": "min_age", "value": 16,
-         "message": "灵活就业人员参保登记需年满16周岁。您暂不符合办理条件。"},
-        {"rule": "not_student", "value": True,
-         "message": "灵活就业人员参保登记的办理条件是年满16周岁以上非全日制在校生。全日制在校学生不能办理。"},
-    ], "fields": [
+    17: {"kind": "enquiry"},
+    18: {"kind": "enquiry"},
+    19: {"kind": "enquiry"},
+    20: {"kind": "registration", "fields": [
         PHONE,
         _f("base_percent", "缴费基数（社平工资的百分比，60-300）", "digits", min=60, max=300),
         _f("payment_period", "缴费方式", "choice", choices=["按月", "按季", "按年"]),
     ]},
-    21: {"kind": "certification", "kiosk_mode": "application", "requires_photo": True, "receipt": "certification", "rules": [
-        {"rule": "receiving_benefit", "value": "monthly_benefit",
-         "message": "资格认证的办理条件是符合按月领取社会保险待遇。未查到您按月领取待遇的记录，请到县级社保经办机构咨询。"},
-    ], "fields": [PHONE]},
-    22: {"kind": "application", "rules": [
-        {"rule": "min_contribution_years", "value": 3, "scheme": "unemployment_insurance",
-         "message": "申领技能提升补贴时，需满足失业保险缴费满3年。您的失业保险缴费年限不足，暂不能申领。"},
-        {"rule": "certificate_within_months", "value": 12,
-         "message": "申领技能提升补贴需在职业资格证书或职业技能等级证书核发一年内。您的证书已超过一年，不能申领。"},
-    ], "fields": [
+    21: {"kind": "certification", "kiosk_mode": "application", "requires_photo": True, "receipt": "certification",
+         "fields": [PHONE]},
+    22: {"kind": "application", "fields": [
         _f("certificate_no", "证书编号", "certificate_no"),
         _f("certificate_level", "证书等级", "choice", choices=["初级（五级）", "中级（四级）", "高级（三级）"]),
         _f("certificate_date", "发证日期", "date"),
         _f("occupation", "职业（工种）", "text_zh"),
         PHONE,
     ]},
-    23: {"kind": "application", "rules": [
-        {"rule": "min_contribution_years", "value": 1, "scheme": "unemployment_insurance",
-         "message": "申领失业保险金需参加失业保险且缴费满一年。您的缴费年限不足一年，暂不能申领。"},
-        {"rule": "registered", "value": "unemployment",
-         "message": "申领失业保险金需已办理失业登记并有求职要求。请先办理“失业登记”。"},
-    ], "fields": [
+    23: {"kind": "application", "fields": [
         _f("separation_date", "中断就业日期", "date"),
         _f("separation_reason", "中断就业原因", "choice", choices=[
             "劳动合同期满终止", "用人单位解除劳动合同", "被用人单位辞退或开除", "其他非本人意愿原因"]),
         PHONE,
     ]},
-    24: {"kind": "application", "rules": [
-        {"rule": "receiving_benefit", "value": "employee_pension", "applies_to": "beneficiary_id",
-         "message": "办理条件是正常领取企业职工基本养老保险待遇。未查到该人员正常领取待遇的记录，请到参保地经办机构咨询。"},
-    ], "fields": [
+    24: {"kind": "application", "fields": [
         _f("relation", "申请人与待遇领取人的关系", "choice", choices=["本人", "家属"]),
         _f("beneficiary_id", "待遇领取人身份证号", "id_number"),
         _f("reason", "暂停原因", "choice", choices=SUSPEND_REASONS),
         _f("event_date", "情形发生日期", "date"),
         PHONE,
     ]},
-    25: {"kind": "enquiry", "rules": [
-        {"rule": "insured", "value": "employee_pension",
-         "message": "办理条件是参加我省企业职工基本养老保险。未查到您的参保记录，请到县级社保经办机构咨询。"},
-    ]},
-    26: {"kind": "enquiry", "rules": [
-        {"rule": "receiving_benefit", "value": "employee_pension",
-         "message": "办理条件是正常领取企业职工基本养老保险待遇。未查到您领取待遇的记录，请到参保地经办机构咨询。"},
-    ]},
-    27: {"kind": "enquiry", "rules": [
-        {"rule": "receiving_benefit", "value": "unemployment_insurance",
-         "message": "办理条件是正常领取失业保险待遇。未查到您领取失业保险待遇的记录，如需申领请办理“失业保险金申领”。"},
-    ]},
-    28: {"kind": "registration", "rules": [
-        {"rule": "min_age", "value": 16,
-         "message": "城乡居民基本养老保险参保登记需年满16周岁。您暂不符合条件。"},
-        {"rule": "not_student", "value": True,
-         "message": "年满16周岁（不含在校学生）的城乡居民才能参加城乡居民基本养老保险。在校学生暂不能办理。"},
-        {"rule": "not_insured", "value": "employee_pension",
-         "message": "城乡居民基本养老保险参保登记的办理条件是未参加职工基本养老保险。您已参加职工基本养老保险，不能重复参保。"},
-        {"rule": "not_insured", "value": "urban_rural_basic_pension",
-         "message": "您已参加城乡居民基本养老保险，无需再次登记。"},
-    ], "fields": [PHONE]},
-    29: {"kind": "registration", "rules": [
-        {"rule": "insured", "value": "urban_rural_basic_pension",
-         "message": "办理条件是已参加我省城乡居民基本养老保险。请先办理“城乡居民基本养老保险参保登记”。"},
-        {"rule": "under_age", "value": 65,
-         "message": "参加我省城乡居民基本养老保险且未满65周岁的人员才能办理补充养老保险参保登记。您已满65周岁，不能办理。"},
-    ], "fields": [PHONE]},
-    30: {"kind": "application", "rules": [
-        {"rule": "insured", "value": "urban_rural_basic_pension",
-         "message": "办理条件是参加我省城乡居民基本养老保险的参保人员。未查到您的参保记录。"},
-    ], "fields": [
+    25: {"kind": "enquiry"},
+    26: {"kind": "enquiry"},
+    27: {"kind": "enquiry"},
+    28: {"kind": "registration", "fields": [PHONE]},
+    29: {"kind": "registration", "fields": [PHONE]},
+    30: {"kind": "application", "fields": [
         _f("change_item", "变更项目", "choice", choices=["性别", "民族", "居住地址", "联系电话"]),
         _f("new_value", "变更后的内容", "text_zh"),
         PHONE,
     ]},
-    31: {"kind": "application", "rules": [
-        {"rule": "insured", "value": "urban_rural_basic_pension",
-         "message": "办理条件是参加我省城乡居民基本养老保险。未查到您的参保记录。"},
-    ], "fields": [
+    31: {"kind": "application", "fields": [
         _f("action", "申请事项", "choice", choices=["暂停缴费", "恢复缴费"]),
         _f("reason", "原因", "choice", choices=["死亡", "失踪", "参加其他基本养老保险", "其他"]),
         PHONE,
     ]},
-    32: {"kind": "application", "rules": [
-        {"rule": "insured", "value": "urban_rural_basic_pension",
-         "message": "补缴申报的服务对象是参加我省城乡居民养老保险，未缴够15年且有补缴意愿的参保人员。未查到您的参保记录。"},
-    ], "fields": [
+    32: {"kind": "application", "fields": [
         _f("reason", "补缴情形", "choice", choices=[
             "制度实施时距规定领取年龄不足15年", "参保后有缴费中断", "已逐年缴费，有补足15年意愿"]),
         _f("years", "补缴年数", "digits", min=1, max=15),
         PHONE,
     ]},
-    33: {"kind": "enquiry", "rules": [
-        {"rule": "insured", "value": "urban_rural_basic_pension",
-         "message": "办理条件是参加我省城乡居民养老保险，并有缴费信息的人员。未查到您的缴费记录。"},
-    ]},
-    34: {"kind": "application", "rules": [
-        {"rule": "min_age", "value": 60,
-         "message": "城乡居民基本养老保险待遇申领需年满60周岁。您还未到领取年龄，请年满60周岁后再来申领。"},
-        {"rule": "min_contribution_years", "value": 15, "scheme": "urban_rural_basic_pension",
-         "message": "待遇申领需累计缴纳养老保险费满15年。您的缴费不满15年，可办理“城乡居民养老保险补缴申报”。"},
-        {"rule": "not_receiving_benefit", "value": "other_pension",
-         "message": "待遇申领的条件是未享受其他养老保险待遇。您已享受其他养老保险待遇，不能申领。"},
-    ], "fields": [PHONE]},
-    35: {"kind": "application", "rules": [
-        {"rule": "min_age", "value": 65,
-         "message": "城乡居民补充养老保险待遇申领需年满65周岁。您还未到领取年龄，请年满65周岁后再来申领。"},
-        {"rule": "insured", "value": "urban_rural_supplementary_pension",
-         "message": "办理条件是参加我省城乡居民补充养老保险。未查到您的补充养老保险参保记录。"},
-        {"rule": "receiving_benefit", "value": "urban_rural_basic_pension",
-         "message": "办理条件是已享受城乡居民基本养老保险待遇。请先办理“城乡居民基本养老保险待遇申领”。"},
-    ], "fields": [PHONE]},
-    36: {"kind": "enquiry", "rules": [
-        {"rule": "receiving_benefit", "value": "urban_rural_basic_pension",
-         "message": "办理条件是参加我省城乡居民养老保险，并已享受待遇。未查到您领取待遇的记录。"},
-    ]},
-    37: {"kind": "application", "rules": [
-        {"rule": "receiving_benefit", "value": "urban_rural_basic_pension", "applies_to": "beneficiary_id",
-         "message": "办理条件是出现不能继续领取养老保险待遇情形的待遇领取人员。未查到该人员领取待遇的记录。"},
-    ], "fields": [
+    33: {"kind": "enquiry"},
+    34: {"kind": "application", "fields": [PHONE]},
+    35: {"kind": "application", "fields": [PHONE]},
+    36: {"kind": "enquiry"},
+    37: {"kind": "application", "fields": [
         _f("relation", "申请人与待遇领取人的关系", "choice", choices=["本人", "家属"]),
         _f("beneficiary_id", "待遇领取人身份证号", "id_number"),
         _f("reason", "暂停原因", "choice", choices=SUSPEND_REASONS),
         _f("event_date", "情形发生日期", "date"),
         PHONE,
     ]},
-    38: {"kind": "card", "kiosk_mode": "application", "rules": [
-        {"rule": "card_state", "value": ["issued_not_activated"],
-         "message": "已申领社会保障卡，但社保功能未启用的，才可办理启用。您的社会保障卡不需要启用或尚未领取。"},
-    ]},
-    39: {"kind": "card", "kiosk_mode": "enquiry", "rules": [
-        {"rule": "card_state",
-         "value": ["in_production", "issued_not_activated", "active", "lost_temporary", "lost_formal", "sealed", "cancelled"],
-         "message": "未查到您申领社会保障卡的记录。请到社会保障卡服务窗口咨询申领。"},
-    ]},
-    40: {"kind": "card", "kiosk_mode": "application", "rules": [
-        {"rule": "card_state", "value": ["active", "lost_temporary", "lost_formal"],
-         "message": "只有已启用或已挂失的社会保障卡可以办理挂失或解挂。请到社会保障卡服务窗口咨询。"},
-    ], "fields": [
+    38: {"kind": "card", "kiosk_mode": "application"},
+    39: {"kind": "card", "kiosk_mode": "enquiry"},
+    40: {"kind": "card", "kiosk_mode": "application", "fields": [
         _f("action", "办理事项", "choice", choices=["临时挂失", "正式挂失", "解除挂失"]),
     ]},
 }
@@ -590,7 +471,6 @@ def build(seeds_dir: Path = SEEDS_DIR) -> dict:
                 "time_limit_text": time_text,
                 "kind": meta["kind"],
                 "guide": guide,
-                "rules": meta.get("rules", []),
                 "fields": meta.get("fields", []),
                 "requires_photo": meta.get("requires_photo", False),
                 "receipt": receipt_for(meta, row["channels"]),

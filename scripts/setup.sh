@@ -14,6 +14,8 @@ APT_PACKAGES=(
   espeak-ng                             # offline Mandarin voice prompts
   libmtdev1 libgl1 libegl1 libgles2 libsdl2-2.0-0 xclip # Kivy runtime
   systemd                               # systemd-analyze verify for the units
+  mosquitto mosquitto-clients           # embedded MQTT broker for the fleet link (demo, tests, bench)
+  chromium                              # headless browser for the fleet console test
   python3-venv
 )
 
@@ -44,11 +46,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[sim,test]"
   echo "$want" > "$stamp"
 fi
-# The pinyin keyboard's word list is built once, at set-up time (~2 s).
-if [ ! -s var/pinyin_words.tsv ] || [ pyproject.toml -nt var/pinyin_words.tsv ]; then
+# The pinyin keyboard's word list and character table are built once, at set-up time (~2 s),
+# so the kiosk never loads pypinyin or jieba (~135 MiB).
+if [ ! -s var/pinyin_words.tsv ] || [ ! -s var/pinyin_chars.tsv ] || [ pyproject.toml -nt var/pinyin_words.tsv ]; then
   "$VENV/bin/python" -m kiosk.flows.pinyin_ime --quiet || echo "setup: warning: pinyin word list not built"
 fi
 # Offline voice prompts are generated once, at set-up time (never at run time).
 if [ -f kiosk/voice_build.py ]; then
   "$VENV/bin/python" -m kiosk.voice_build --quiet || echo "setup: warning: voice prompts not generated"
 fi
+# Bytecode compiled at install time: the systemd unit runs with PYTHONDONTWRITEBYTECODE=1
+# from a read-only /opt, where every start would otherwise compile the kiosk's modules
+# from source (~90 ms; docs/benchmarks.md, bench/footprint.py).
+"$VENV/bin/python" -m compileall -q -j 0 kiosk >/dev/null || echo "setup: warning: bytecode not compiled"

@@ -111,6 +111,9 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
     if "[platform]" not in extra:
         # Each kiosk run gets its own platform simulator on a free loopback port.
         extra += f'\n[platform]\nurl = "http://127.0.0.1:{free_port()}"\n'
+    if "[fleet]" not in extra:
+        # ... and its own fleet broker (Mosquitto, started by the kiosk) on another.
+        extra += f'\n[fleet]\nbroker = "mqtt://127.0.0.1:{free_port()}"\n'
     if "[storage]" not in extra:
         extra += f'\n[storage]\ndir = "{tmp_path / "var"}"\n'
     cfg = tmp_path / "kiosk.toml"

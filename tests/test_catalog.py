@@ -15,6 +15,9 @@ from kiosk.core.errors import CatalogError
 from kiosk.flows.catalog import (
     FIELD_TYPES,
     RULE_NAMES,
+    RULES_FILE,
+    attach_rule_table,
+    read_rule_table,
     load_catalog,
 )
 
@@ -214,8 +217,19 @@ def test_receipts(catalog):
 # loader behaviour
 
 
+def _with_table(data: dict) -> dict:
+    """The catalog document with the rule table's rows attached, as load_catalog sees it."""
+    attach_rule_table(data, [{k: v for k, v in row.items() if k != "item"}
+                             | {"item": row["item"]} for row in read_rule_table(CATALOG_PATH.with_name(RULES_FILE))])
+    for it in data["items"]:
+        it.setdefault("rules", [])
+        for row in it["rules"]:
+            row.pop("item", None)
+    return data
+
+
 def test_round_trip_and_cache(catalog):
-    assert catalog.to_dict() == json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    assert catalog.to_dict() == _with_table(json.loads(CATALOG_PATH.read_text(encoding="utf-8")))
     assert json.loads(catalog.to_json()) == catalog.to_dict()
     assert load_catalog() is catalog
     assert load_catalog(CATALOG_PATH) is catalog
@@ -231,7 +245,7 @@ def test_unknown_item_and_category(catalog):
 
 
 def _broken(tmp_path, mutate) -> Path:
-    data = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    data = _with_table(json.loads(CATALOG_PATH.read_text(encoding="utf-8")))
     mutate(data)
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

@@ -144,4 +144,4 @@ def test_fuzz_decode_pipeline_raises_only_typed_errors(index, data):
         rec = decode_capture(bytes(raw))
     except KioskError:
         return
-    assert rec.card_type in ("resident_id", "foreign_permanent", "hmt_permit")
+    assert rec.card_type in ("resident_id", "foreign_permanent", "foreign_permanent_2023", "hmt_permit")

@@ -73,7 +73,7 @@ def wait_commands(sim: IdCardSimulator, cmd: tuple[int, int], more: int) -> None
         time.sleep(0.01)
 
 
-@pytest.mark.parametrize("index", [0, 2, 3, 4, 5])
+@pytest.mark.parametrize("index", [0, 2, 3, 4, 5, 7])  # 7: 2023 foreign card (type Y)
 def test_round_trip_over_pty(sim, reader, index):
     r, events = reader
     want = SYNTHETIC_RESIDENTS[index]

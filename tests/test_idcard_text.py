@@ -13,7 +13,7 @@ from kiosk.core.idnumber import is_valid_id
 from kiosk.core.person import Person
 from kiosk.hardware.idcard_protocol import IdCardError
 from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
-from kiosk.hardware.idcard_text import (FOREIGN, HMT, NATIONS, RESIDENT, CardDataError,
+from kiosk.hardware.idcard_text import (FOREIGN, FOREIGN_2023, HMT, NATIONS, RESIDENT, UNSHOWN, CardDataError,
                                         UnsupportedCardError, encode_text, parse_text)
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -32,7 +32,7 @@ def test_synthetic_set_covers_the_required_cases():
     assert any(r.nation_code not in ("", "01") for r in recs)          # minority nation
     assert any(r.id_number.endswith("X") for r in recs)                 # X check character
     assert any(r.valid_until is None for r in recs)                     # 长期
-    assert {r.card_type for r in recs} == {RESIDENT, FOREIGN, HMT}
+    assert {r.card_type for r in recs} == {RESIDENT, FOREIGN, FOREIGN_2023, HMT}
     assert all(is_valid_id(r.id_number) for r in recs if r.card_type != FOREIGN)
 
 
@@ -64,6 +64,54 @@ def test_foreign_permanent_resident_card():
     assert rec.nationality == "USA" and rec.id_number == "USA310069010112"
     person = rec.to_person()
     assert person.document == "foreign_permanent" and person.name == "史密斯约翰"
+
+
+def test_foreign_permanent_resident_card_2023_edition():
+    # Issued since 2023-12-01, type marker 'Y' (refused as an unsupported type before issue 14).
+    src = SYNTHETIC_RESIDENTS[7]
+    block = encode_text(src)
+    assert block[248:250].decode("utf-16-le") == "Y"
+    assert block[0:6].decode("utf-16-le") == "玛丽安"                         # Chinese name first
+    assert block[122:158].decode("utf-16-le") == "914124198108030027"        # the citizen ID slot
+    rec = parse_text(block)
+    assert rec.card_type == FOREIGN_2023 and rec.id_number.startswith("9")
+    assert rec.english_name == "MACDONALD MARIANNE ELIZABETH" and rec.nationality == "124"
+    assert (rec.valid_from, rec.valid_until) == (dt.date(2024, 1, 15), dt.date(2034, 1, 15))
+    assert rec.birth_date == dt.date(1981, 8, 3) and rec.gender == "女"
+    person = rec.to_person()
+    assert person.document == "foreign_permanent_2023" and person.name == "玛丽安"
+    # no Chinese name: the English name is the one shown
+    english_only = parse_text(encode_text(replace(src, name="")))
+    assert english_only.to_person().name == "MACDONALD MARIANNE ELIZABETH"
+    # a long English name continues in the overflow slot
+    long_name = "WOLFESCHLEGELSTEINHAUSENBERGERDORFF JOHANNES"
+    assert parse_text(encode_text(replace(src, english_name=long_name))).english_name == long_name
+
+
+@pytest.mark.parametrize("mutate,fragment", [
+    (lambda b: b[:122] + "814124198108030027".encode("utf-16-le") + b[158:], "9 + 16 digits"),
+    (lambda b: b[:122] + "914124198108030028".encode("utf-16-le") + b[158:], "check character"),
+    (lambda b: b[:220] + "250".encode("utf-16-le") + b[226:], "nationality code does not match"),
+])
+def test_foreign_2023_number_is_checked(mutate, fragment):
+    with pytest.raises(CardDataError) as exc:
+        parse_text(mutate(encode_text(SYNTHETIC_RESIDENTS[7])))
+    assert fragment in str(exc.value)
+
+
+@pytest.mark.parametrize("name,shown", [
+    ("王\ue000明", f"王{UNSHOWN}明"),                         # private-use rare character
+    ("李\ud840\udc0c华", f"李{UNSHOWN}华"),                  # a UTF-16 surrogate pair (outside UCS-2)
+    ("\udc0c张三", f"{UNSHOWN}张三"),                         # a lone surrogate
+])
+def test_characters_outside_the_2_byte_set_never_refuse_the_card(name, shown, caplog):
+    src = SYNTHETIC_RESIDENTS[1]
+    block = encode_text(replace(src, name=name))
+    with caplog.at_level("INFO", logger="kiosk.hardware.idcard"):
+        rec = parse_text(block)
+    assert rec.name == shown and rec.rare_chars == 1
+    assert rec.id_number == src.id_number and rec.to_person().name == shown
+    assert "shown as U+3013" in caplog.text and name not in caplog.text and shown not in caplog.text
 
 
 def test_hmt_residence_permit():
@@ -119,11 +167,11 @@ def test_invalid_content_is_a_typed_error(block, fragment):
 
 def test_unknown_card_type_and_bad_sizes():
     with pytest.raises(UnsupportedCardError):
-        parse_text(_tamper(1, 248, "Y"))
+        parse_text(_tamper(1, 248, "Z"))
     with pytest.raises(CardDataError):
         parse_text(bytes(255))
-    with pytest.raises(CardDataError):
-        parse_text(b"\x00\xd8" * 128)     # lone surrogates are not UCS-2
+    with pytest.raises(UnsupportedCardError):
+        parse_text(b"\x00\xd8" * 128)     # all surrogates: not even a type marker
 
 
 def test_log_never_shows_the_full_number():
@@ -154,7 +202,7 @@ def test_fuzz_mutated_blocks_raise_only_typed_errors(rec, edits):
         parsed = parse_text(block)
     except IdCardError:
         return
-    assert parsed.card_type in (RESIDENT, FOREIGN, HMT)
+    assert parsed.card_type in (RESIDENT, FOREIGN, FOREIGN_2023, HMT)
 
 
 @FUZZ
@@ -164,7 +212,8 @@ def test_fuzz_names_round_trip(rec, name):
     if not name or any(ord(c) > 0xFFFF or 0xD800 <= ord(c) <= 0xDFFF for c in name) or name != name.strip():
         return
     changed = replace(rec, name=name)
+    shown = "".join("\u3013" if 0xE000 <= ord(c) <= 0xF8FF else c for c in name)  # private use is shown as 〓
     try:
-        assert parse_text(encode_text(changed)).name == name
+        assert parse_text(encode_text(changed)).name == shown
     except IdCardError:
         pass

@@ -56,11 +56,13 @@ LAYERS: dict[str, tuple[int, str]] = {
     "kiosk.voice": (4, "hub"),
     "kiosk.voice_build": (4, "hub"),
     "kiosk.watchdog": (4, "hub"),
+    "kiosk.gpu_check": (4, "hub"),
     # 5 Kivy screens.
     "kiosk.screens": (5, "screens"),
     # 6 the app and what starts it.
     "kiosk.app": (6, "app"),
     "kiosk.runner": (6, "app"),
+    "kiosk.app_fleet": (6, "app"),
     "kiosk.kivy_setup": (6, "app"),
     "kiosk.display": (6, "app"),
     "kiosk.fonts": (6, "app"),

@@ -42,6 +42,8 @@ def exercise(p: Recording, url: str) -> None:
     for person in people[:3]:
         p.lookup_resident(person["id_number"])
     p.lookup_resident(ss_number=people[0]["id_number"])
+    for person in people[:20]:
+        p.resident_status(person["id_number"])
     for n in (3, 6, 9, 12, 14, 13, 15, 17, 18, 19, 25, 26, 27, 33, 36, 39):
         who = next((x for x in people if n in x["has_records_for"]), people[0])
         p.enquiry(n, who["id_number"], {"keyword": ""} if n == 3 else None, page_size=5)

@@ -10,7 +10,7 @@ from kiosk.core.errors import DeviceError
 from kiosk.core.idnumber import mask_id
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.hardware.printer import (
-    CoverOpen, PaperOut, PrinterOffline, ReceiptPrinter, UnknownJob, parse_status,
+    CoverOpen, PaperOut, PrinterError, PrinterOffline, ReceiptPrinter, UnknownJob, parse_status,
 )
 from kiosk.hardware.printer_sim import PrinterSimulator, status_byte
 from kiosk.receipts import render_receipt
@@ -259,3 +259,67 @@ def test_reconnects_after_printer_dropped_the_connection(sim, receipt_job, caplo
         assert "reconnecting once" in caplog.text
     finally:
         p.close()
+
+
+# --------------------------------------------------------------------------
+# status profiles: the kiosk printer family's DLE EOT 3 bits (kiosk.hardware.printer_profiles)
+
+
+@pytest.mark.parametrize("profile_name", ["snbc_bk_t080", "epson_tm"])
+@pytest.mark.parametrize("state, error, tech_words", [
+    ("cutter_error", "CutterError", "切刀故障"),
+    ("head_error", "PrinterFault", "打印头"),
+    ("paper_jam", "PaperJam", "卡纸"),
+    ("cover_open", "CoverOpen", "纸仓盖打开"),
+    ("paper_out", "PaperOut", "打印纸已用完"),
+])
+def test_profile_maps_status_to_clear_messages(tmp_path, receipt_job, profile_name, state, error, tech_words):
+    sim = PrinterSimulator(out_dir=tmp_path / "jobs", pty=True, family=profile_name).start()
+    p = ReceiptPrinter(driver="serial", port=sim.pty_path, baudrate=115200, timeout=1.0, status_profile=profile_name)
+    try:
+        sim.set_state(state)
+        st = p.status()
+        with pytest.raises(PrinterError) as exc:
+            p.print_job(receipt_job, label="acceptance")
+        assert sim.jobs == []                                   # nothing printed in an error state
+        if state == "paper_jam" and profile_name == "epson_tm":
+            # Epson TM has no jam bit: the printer is just offline with an error, and says so
+            assert type(exc.value).__name__ == "PrinterOffline" and st.text_zh() == "打印机离线"
+            return
+        assert type(exc.value).__name__ == error
+        assert exc.value.message_zh.startswith("打印机") and "回执" in exc.value.message_zh
+        assert tech_words in st.text_zh()
+        assert 3 in p.status_profile.requests and sim.status_requests >= 4   # DLE EOT 3 was asked
+    finally:
+        p.close()
+        sim.close()
+
+
+def test_snbc_paper_jam_is_in_the_family_words(tmp_path):
+    sim = PrinterSimulator(out_dir=tmp_path / "jobs", tcp_port=0, state="paper_jam").start()
+    p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{sim.tcp_port}", timeout=1.0, status_profile="snbc_bk_t080")
+    try:
+        st = p.status()
+        assert st.paper_jam and not st.online and st.profile == "snbc_bk_t080"
+        assert st.text_zh() == "防卡纸模块处卡纸，请打开纸仓清除卡纸后合上"
+    finally:
+        p.close()
+        sim.close()
+
+
+def test_generic_profile_does_not_ask_for_error_causes(sim):
+    p = ReceiptPrinter(driver="network", port=f"127.0.0.1:{sim.tcp_port}", timeout=1.0)
+    try:
+        sim.set_state("near_end")
+        st = p.status()
+        assert st.paper_near_end and st.ready and st.text_zh() == "打印纸即将用完，请及时更换"
+        assert p.status_profile.requests == (1, 2, 4)
+    finally:
+        p.close()
+
+
+def test_unknown_status_profile_is_a_config_error():
+    from kiosk.core.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        ReceiptPrinter(driver="network", port="127.0.0.1:9", status_profile="hp_laserjet")

@@ -77,7 +77,7 @@ def test_every_schema_key_has_a_typed_field():
     typed = {
         "site": s.site, "ui": s.ui, "platform": s.platform, "storage": s.storage, "photo": s.photo,
         "devices.idcard": s.devices.idcard, "devices.sscard": s.devices.sscard, "devices.camera": s.devices.camera,
-        "devices.scanner": s.devices.scanner, "devices.printer": s.devices.printer,
+        "devices.scanner": s.devices.scanner, "devices.printer": s.devices.printer, "fleet": s.fleet,
     }
     assert set(typed) == set(config.SCHEMA)
     for section, obj in typed.items():

@@ -84,7 +84,7 @@ def reader(card):
     r.close()
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 4, 6, 7])  # 6: third generation, F-padded, no expiry; 7: 2nd gen
 def test_reads_synthetic_holder_and_removal(card, reader, index):
     holder = SYNTHETIC_HOLDERS[index]
     card.holder = holder
@@ -251,3 +251,53 @@ def test_mute_card_times_out_and_driver_recovers(card, pcsc):
         card.fault = None
         card.insert()
         assert events.expect("inserted", "read") == card.holder
+
+
+# --------------------------------------------------------------------------
+# readers with a contact and a contactless slot
+
+
+def test_slots_are_told_apart_and_contact_comes_first():
+    from kiosk.hardware.sscard_reader import order_slots, slot_kind
+
+    names = ["ACS ACR1281 1S Dual Reader PICC 00 00", "ACS ACR1281 1S Dual Reader ICC 00 01",
+             "ACS ACR1281 1S Dual Reader SAM 00 02"]
+    assert [slot_kind(n) for n in names] == ["contactless", "contact", "contact"]
+    assert order_slots(names)[-1].endswith("PICC 00 00")
+    assert slot_kind("Generic EMV Smartcard Reader [CCID Interface] (Contactless) 01 00") == "contactless"
+    assert slot_kind("Identiv uTrust 3700 F CL Reader 00 00") == "contactless"
+    assert slot_kind("Virtual PCD 00 01") == "contact"
+
+
+def test_a_reader_named_for_its_device_watches_every_slot(pcsc):
+    # "Virtual PCD" names both vpcd slots, as "ACR1281" names a dual reader's ICC and PICC slots:
+    # the card is read from whichever slot it is in.
+    slots = vpcd_slots()
+    if len(slots) < 2:
+        pytest.skip("vpcd offers one slot here")
+    holder = SYNTHETIC_HOLDERS[6]
+    c = VirtualSsCard.on_free_slot(holder, timeout=60)
+    r = SsCardReader("Virtual PCD", poll_interval=0.1)
+    events = Events(r)
+    try:
+        assert wait_card_state(c.reader, present=False, timeout=WAIT)
+        r.start()
+        deadline = time.monotonic() + WAIT
+        while r.status != SsCardStatus.NO_CARD and r.status != SsCardStatus.CARD_PRESENT:
+            assert time.monotonic() < deadline, r.offline_reason
+            time.sleep(0.02)
+        c.insert()
+        # another process may hold the other slot; wait for our holder
+        deadline = time.monotonic() + WAIT
+        while True:
+            kind, payload = events.next()
+            if kind == "read" and payload.ssn == holder.ssn:
+                break
+            assert time.monotonic() < deadline, "our card was never read"
+        assert r.reader_name == c.reader
+        c.remove()
+        while events.next()[0] != "removed":
+            pass
+    finally:
+        r.close()
+        c.close()

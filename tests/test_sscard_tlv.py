@@ -18,6 +18,8 @@ from kiosk.hardware.sscard_tlv import (
     decode_bcd,
     decode_date,
     decode_gbk,
+    decode_optional_date,
+    encode_date,
     encode_tlv,
     parse_record,
     parse_tlvs,
@@ -53,6 +55,32 @@ def test_gbk_name_padding_and_errors():
     assert decode_gbk("王芳".encode("gbk") + b"  ") == "王芳"
     with pytest.raises(SsCardDataError, match="not valid GBK"):
         decode_gbk(b"\xd5")  # half a character
+
+
+def test_f_padding_of_numeric_items():
+    # cn items are left-aligned and padded with F (人社信息函〔2012〕37号)
+    assert decode_bcd(bytes.fromhex("1401FF")) == "1401"
+    assert decode_bcd(bytes.fromhex("14011F")) == "14011"
+    assert decode_bcd(b"\xff\xff", allow_empty=True) == ""
+    with pytest.raises(SsCardDataError, match="not BCD"):
+        decode_bcd(b"\xff\xff")                        # a required item may not be unset
+    with pytest.raises(SsCardDataError, match="not BCD"):
+        decode_bcd(bytes.fromhex("14F124"))              # an F inside the digits is not padding
+    assert decode_optional_date(b"\xff" * 4) is None
+    assert decode_optional_date(bytes.fromhex("20310601")) == dt.date(2031, 6, 1)
+    assert encode_date(None) == b"\xff" * 4
+
+
+def test_third_generation_card_without_expiry_and_padded_birthplace():
+    h = SYNTHETIC_HOLDERS[6]
+    ef05, ef06 = encode_records(h)
+    assert ef05[5] == bytes([0x06, 4]) + b"\xff" * 4        # 卡有效期 left unset
+    assert ef06[4] == bytes([0x0C, 3]) + bytes.fromhex("1401FF")
+    rec = parse_records(ef05, ef06)
+    assert rec == h and rec.expiry_date is None and rec.birthplace == "1401" and rec.generation == 3
+    assert not rec.is_expired(dt.date(2099, 1, 1))
+    rec.check_expiry(dt.date(2099, 1, 1))                   # not refused
+    assert SYNTHETIC_HOLDERS[7].generation == 2 and parse_records(*encode_records(SYNTHETIC_HOLDERS[7])).version == "2.00"
 
 
 def test_bcd_dates():

@@ -86,7 +86,7 @@ def scenario_measure_flows(app):
 
     from kiosk.screens.legibility import label_facts
     from tests.test_ui_flows import F3, _login
-    from tests.ui_helpers import flow_step, press, printed, report
+    from tests.ui_helpers import flow_step, press, press_field, printed, report
 
     results = []
 
@@ -101,7 +101,8 @@ def scenario_measure_flows(app):
         yield flow_step(app, "form")
         yield 0.2
         measure("flow form", app.sm.current_screen)
-        yield from press("点此输入")
+        yield from press_field(app, "job_type")
+        yield lambda: any(isinstance(w, ModalView) for w in Window.children)
         measure("pinyin keyboard", [w for w in Window.children if isinstance(w, ModalView)][0])
         yield from press("取消")
         app.start_service(27)

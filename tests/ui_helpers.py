@@ -210,8 +210,10 @@ def field_box(app, name: str):
 def press_field(app, name: str):
     """Scenario step: scroll the field's input box into view and tap it (opens its keypad)."""
     box = field_box(app, name)
-    yield 0.15
-    reveal(box)
-    yield 0.15
+    for _ in range(10):  # a re-render may restore the old scroll position: reveal until in view
+        yield 0.15
+        if on_screen(box):
+            break
+        reveal(box)
     tap(box)
     yield 0.2

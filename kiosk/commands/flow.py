@@ -1,6 +1,7 @@
 """``kiosk flow``: run one service flow without a window (technicians, scripted checks).
 
     kiosk flow list [--json]
+    kiosk flow rules [--item N] [--json]
     kiosk flow run ITEM --resident ID_NUMBER [--answers FILE.json|FILE.toml] [--receipt OUT.bin]
                    [--outbox PATH] [--platform URL]
 
@@ -33,6 +34,10 @@ def register(sub, groups) -> None:
     lp = cmds.add_parser("list", help="the 40 items and what each does on the kiosk")
     lp.add_argument("--json", action="store_true")
     lp.set_defaults(func=_list)
+    tp = cmds.add_parser("rules", help="the rule table: every guide condition, how it is decided, the seed sentence")
+    tp.add_argument("--item", type=int, metavar="N", help="only item N")
+    tp.add_argument("--json", action="store_true")
+    tp.set_defaults(func=_rules)
     rp = cmds.add_parser("run", help="drive one item's flow and print each step as JSON lines")
     rp.add_argument("item", type=int, metavar="ITEM")
     rp.add_argument("--resident", required=True, metavar="ID_NUMBER")
@@ -57,6 +62,37 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         print(f"{r['no']:>2}  {r['mode']:<11} {r['receipt']:<13} {r['name']}  —  {r['does_zh']}")
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from kiosk.flows.catalog import load_catalog
+    from kiosk.flows.rules import decided_by
+
+    catalog = load_catalog()
+    items = catalog.items
+    if args.item is not None:
+        if args.item not in {i.no for i in items}:
+            print(f"no item {args.item} (items are 1-{len(items)})", file=sys.stderr)
+            return 2
+        items = tuple(i for i in items if i.no == args.item)
+    rows = [{"item": it.no, "name": it.name, "decided_by": decided_by(r), **r.to_dict()} for it in items for r in it.rules]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for it in items:
+        print(f"{it.no:>2} {it.name}")
+        mine = [r for r in rows if r["item"] == it.no]
+        if not mine:
+            print("     (no conditions: anyone may use it)")
+        for r in mine:
+            value = r["value"] if not isinstance(r["value"], list) else ",".join(r["value"])
+            how = r["rule"] + ("" if r["value"] is True else f"={value}") + (f" [{r['scheme']}]" if "scheme" in r else "") \
+                + (f" (of {r['applies_to']})" if "applies_to" in r else "")
+            print(f"   - {r['condition_zh']}  <{r['decided_by']}: {how}>")
+            print(f"     「{r['quote']}」 {r['source']}")
+            if r.get("why"):
+                print(f"     why not decided here: {r['why']}")
     return 0
 
 

@@ -42,6 +42,7 @@ SCHEMA: dict[str, _Spec] = {
         "elder_idle_timeout": (int, 120, None),
         "width": (int, 1280, None),
         "height": (int, 800, None),
+        "diagonal_inches": ((int, float), 15.6, None),
         "volume": ((int, float), 0.8, None),
     },
     "platform": {
@@ -58,6 +59,7 @@ SCHEMA: dict[str, _Spec] = {
     },
     "devices.idcard": {
         "driver": (str, "sim", ("sim", "serial", "none")),
+        "transport": (str, "serial", ("serial", "hid")),
         "port": (str, "", None),
         "baudrate": (int, 115200, None),
         "poll_interval": ((int, float), 0.5, None),
@@ -97,10 +99,26 @@ SCHEMA: dict[str, _Spec] = {
         "paper_width": (int, 80, (58, 80)),
         "text_mode": (str, "escpos", ("escpos", "raster")),
         "profile": (str, "default", None),
+        "status_profile": (str, "escpos", ("escpos", "epson_tm", "snbc_bk_t080")),
         "timeout": ((int, float), 3.0, None),
         "qr_mode": (str, "native", ("native", "image")),
         "baudrate": (int, 9600, None),
         "sim_out": (str, "printer-jobs", None),
+    },
+    "fleet": {
+        "enabled": (bool, True, None),
+        "broker": (str, "mqtt://127.0.0.1:1883", None),
+        "start_broker": (bool, True, None),
+        "health_interval": (int, 60, None),
+        "keepalive": (int, 60, None),
+        "reconnect_max": (int, 300, None),
+        "username": (str, "", None),
+        "password": (str, "", None),
+        "ca_file": (str, "", None),
+        "cert_file": (str, "", None),
+        "key_file": (str, "", None),
+        "operator_keys": (str, "var/fleet/operators.pub", None),
+        "bundle_url": (str, "", None),
     },
 }
 
@@ -110,13 +128,24 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("ui", "idle_warning"): (lambda v: 0 <= v <= 60, "between 0 and 60 seconds"),
     ("ui", "elder_idle_timeout"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
     ("ui", "volume"): (lambda v: 0 <= v <= 1, "between 0.0 and 1.0"),
+    ("ui", "width"): (lambda v: 640 <= v <= 7680, "between 640 and 7680 pixels"),
+    ("ui", "height"): (lambda v: 480 <= v <= 7680, "between 480 and 7680 pixels"),
+    ("ui", "diagonal_inches"): (lambda v: 7 <= v <= 100, "between 7 and 100 inches (the panel's visible diagonal)"),
     ("platform", "url"): (lambda v: v.startswith(("http://", "https://")), "an http:// or https:// URL"),
     ("platform", "connect_timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("platform", "read_timeout"): (lambda v: 0 < v <= 120, "between 0 and 120 seconds"),
     ("devices.idcard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
-    ("site", "device_id"): (lambda v: bool(v.strip()), "not empty"),
+    ("site", "device_id"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),
+    ("site", "county"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),
+    ("fleet", "broker"): (
+        lambda v: v.split("://", 1)[0] in ("mqtt", "mqtts", "tcp", "ssl") and "://" in v,
+        "an mqtt:// or mqtts:// URL",
+    ),
+    ("fleet", "health_interval"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
+    ("fleet", "keepalive"): (lambda v: 10 <= v <= 1200, "between 10 and 1200 seconds"),
+    ("fleet", "reconnect_max"): (lambda v: 5 <= v <= 3600, "between 5 and 3600 seconds"),
 }
 
 
@@ -145,6 +174,8 @@ class Config(dict[str, dict[str, Any]]):
         """Settings with secrets hidden (technician screen, fault reports)."""
         out = copy.deepcopy(dict(self))
         out["platform"]["device_secret"] = "******"
+        if out.get("fleet", {}).get("password"):
+            out["fleet"]["password"] = "******"
         return out
 
 
@@ -177,6 +208,13 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     if rng and not rng[0](value):
         raise ConfigError(f"{where}: [{section}] {key} must be {rng[1]}, got {value!r}")
     return value
+
+
+def check_value(section: str, key: str, value: Any, where: str = "remote setting") -> Any:
+    """Validate one value against the schema (fleet remote configuration); raises ConfigError."""
+    if section not in SCHEMA or key not in SCHEMA[section]:
+        raise ConfigError(f"{where}: unknown key [{section}] {key}")
+    return _check(section, key, value, where)
 
 
 def _typename(typ: type | tuple[type, ...]) -> str:

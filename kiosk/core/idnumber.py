@@ -81,11 +81,15 @@ def mask_id(number: str | None) -> str:
 
 
 def mask_name(name: str | None) -> str:
-    """Keep the first character (the surname for Chinese names): ``张**``."""
+    """Keep the first character (the surname for Chinese names): ``张**``.
+
+    At most two stars: a long name's length is itself telling (compound and
+    minority names), and a 15-character name must not push the screen header apart.
+    """
     if not name:
         return ""
     name = name.strip()
-    return name[0] + "*" * (len(name) - 1) if len(name) > 1 else "*"
+    return name[0] + "*" * min(2, len(name) - 1) if len(name) > 1 else "*"
 
 
 def mask_phone(phone: str | None) -> str:

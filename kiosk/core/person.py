@@ -26,7 +26,7 @@ class Person:
     address: str = ""
     card_number: str = ""  # social-security card number, if any
     roles: list[str] = field(default_factory=list)  # staff roles from e-SSC login
-    document: str = "resident_id"  # resident_id, foreign_permanent, hmt_permit, sscard, essc
+    document: str = "resident_id"  # resident_id, foreign_permanent(_2023), hmt_permit, sscard, essc
 
     @property
     def masked_id(self) -> str:

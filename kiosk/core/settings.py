@@ -47,6 +47,7 @@ class UiSettings:
     elder_idle_timeout: int
     width: int
     height: int
+    diagonal_inches: float  # with width and height: the panel's ppi (kiosk.core.panel)
     volume: float
 
     def idle_timeout_for(self, elder: bool) -> int:
@@ -78,6 +79,7 @@ class StorageSettings:
 @dataclass(frozen=True)
 class IdCardSettings:
     driver: str
+    transport: str  # "serial" or "hid" (USB readers wrapping SAM frames in HID reports)
     port: str
     baudrate: int
     poll_interval: float
@@ -117,6 +119,7 @@ class PrinterSettings:
     paper_width: int
     text_mode: str
     profile: str
+    status_profile: str  # which printer family's status bits to read
     timeout: float
     qr_mode: str
     baudrate: int
@@ -143,6 +146,23 @@ class PhotoSettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    enabled: bool
+    broker: str
+    start_broker: bool
+    health_interval: int
+    keepalive: int
+    reconnect_max: int
+    username: str
+    password: str
+    ca_file: str
+    cert_file: str
+    key_file: str
+    operator_keys: str
+    bundle_url: str
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings
     ui: UiSettings
@@ -150,6 +170,7 @@ class Settings:
     storage: StorageSettings
     devices: DeviceSettings
     photo: PhotoSettings
+    fleet: FleetSettings
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -169,6 +190,7 @@ class Settings:
                 printer=_section(PrinterSettings, sections["devices.printer"]),
             ),
             photo=_section(PhotoSettings, sections["photo"]),
+            fleet=_section(FleetSettings, sections["fleet"]),
         )
         check(settings)
         return settings

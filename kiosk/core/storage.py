@@ -57,6 +57,9 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+fsync_dir = _fsync_dir  # public name for other modules' atomic renames (fleet updates)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
     """Replace ``path`` with ``text`` (UTF-8) so a crash leaves the old or the new file, never a mix.
 

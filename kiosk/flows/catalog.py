@@ -25,6 +25,7 @@ from kiosk.core.errors import CatalogError
 log = logging.getLogger("kiosk.catalog")
 
 DEFAULT_PATH = CONFIG_DIR / "catalog.json"
+RULES_FILE = "rules.json"  # the rule table, beside the catalog it belongs to
 EXPECTED_ITEMS = 40
 SCHEMA_VERSION = 1
 
@@ -80,9 +81,32 @@ RULE_NAMES = frozenset({
     "not_receiving_benefit",      # benefit: resident does not receive it
     "registered",                 # registration: resident has done it before
     "card_state",                 # list of card states allowed
-    "not_student",                # true: resident is not a full-time student
+    "not_student",                # true, or "graduating_ok": not a full-time student (or one in the graduation year)
     "certificate_within_months",  # int: the certificate_date field is at most value months old
+    # Facts from the platform's status record (POST /v1/residents/status, issue 14):
+    "not_employee",               # list of employer kinds (enterprise, institution): not in post at one
+    "employment_status",          # list of employment states the resident must be in
+    "within_working_age",         # true: age below the platform's working-age limit for this person
+    "able_to_work",               # true: 有劳动能力
+    "not_registered",             # registration: resident has NOT done it (e.g. 已登记就业信息)
+    "no_subsidised_training",     # true: no government-subsidised training this year
+    "in_post_or_receiving_ui",    # true: employee in post, or drawing unemployment benefit (item 22)
+    "unemployment_involuntary",   # true: the unemployment registration says 非因本人意愿
+    "makeup_eligible",            # true: item 32's make-up conditions (late starter or gaps), under 15 years
+    "card_not_reissued",          # true: no replacement card issued (item 40: unlocking the old card)
+    # Conditions no data decides (value: true), kept in the table so the table is the whole guide:
+    "declared",                   # the resident's own statement by applying (有就业意愿, 补缴意愿 ...)
+    "platform",                   # checked by the platform on the submitted form (e.g. 歧视性要求)
+    "counter",                    # checked by counter staff on papers; printed on the checklist
 })
+EMPLOYER_KINDS = frozenset({"enterprise", "institution"})
+EMPLOYMENT_STATES = frozenset({"employed", "flexible", "unemployed", "farmer", "retired", "student", "child"})
+# Rules whose value is just `true`.
+FLAG_RULES = frozenset({"within_working_age", "able_to_work", "no_subsidised_training", "in_post_or_receiving_ui",
+                        "unemployment_involuntary", "makeup_eligible", "card_not_reissued",
+                        "declared", "platform", "counter"})
+# Rules no fact decides: evaluate() never refuses on them.
+UNDECIDED_RULES = frozenset({"declared", "platform", "counter"})
 
 
 @dataclass(frozen=True)
@@ -134,6 +158,12 @@ class Rule:
     message: str
     scheme: str | None = None       # only for min_contribution_years
     applies_to: str | None = None   # a field holding another person's ID number; None = the resident
+    # From the rule table (config/rules.json): the condition in a few words, the seed sentence it
+    # comes from and the seed file; ``why`` says why a declared/platform/counter row is not decided here.
+    condition_zh: str = field(default="", compare=False)
+    quote: str = field(default="", compare=False)
+    source: str = field(default="", compare=False)
+    why: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "value": list(self.value) if isinstance(self.value, tuple) else self.value}
@@ -142,6 +172,9 @@ class Rule:
         if self.applies_to is not None:
             out["applies_to"] = self.applies_to
         out["message"] = self.message
+        for key in ("condition_zh", "quote", "source", "why"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
         return out
 
 
@@ -349,6 +382,16 @@ def _known(value: Any, names: Any) -> bool:
     return isinstance(value, str) and value in names
 
 
+# Rules whose value is a non-empty list of names from a vocabulary.
+_LIST_RULES = {"card_state": CARD_STATES, "not_employee": EMPLOYER_KINDS, "employment_status": EMPLOYMENT_STATES}
+
+
+def _name_list(ck: _Checker, value: Any, vlabel: str, names: frozenset[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or any(not _known(v, names) for v in value):
+        raise ck.fail(vlabel, f"expected a non-empty list of {sorted(names)}, got {value!r}")
+    return tuple(value)
+
+
 def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> Rule:
     label = f"rules[{i}]"
     if not isinstance(raw, dict):
@@ -377,11 +420,15 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
     elif name == "registered":
         if not _known(value, REGISTRATIONS):
             raise ck.fail(vlabel, f"unknown registration {value!r}")
-    elif name == "card_state":
-        if not isinstance(value, list) or not value or any(not _known(v, CARD_STATES) for v in value):
-            raise ck.fail(vlabel, f"expected a non-empty list of {sorted(CARD_STATES)}, got {value!r}")
-        value = tuple(value)
+    elif name in _LIST_RULES:
+        value = _name_list(ck, value, vlabel, _LIST_RULES[name])
     elif name == "not_student":
+        if value is not True and value != "graduating_ok":
+            raise ck.fail(vlabel, f"expected true or \"graduating_ok\", got {value!r}")
+    elif name == "not_registered":
+        if not _known(value, REGISTRATIONS):
+            raise ck.fail(vlabel, f"unknown registration {value!r}")
+    elif name in FLAG_RULES:
         if value is not True:
             raise ck.fail(vlabel, f"expected true, got {value!r}")
     if scheme is not None and name != "min_contribution_years":
@@ -389,10 +436,18 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
     applies_to = raw.get("applies_to")
     if applies_to is not None and field_names.get(applies_to) != "id_number":
         raise ck.fail(f"{label}.applies_to", f"{applies_to!r} is not an id_number field of this item")
-    extra = set(raw) - {"rule", "value", "message", "scheme", "applies_to"}
+    texts = {}
+    for key in ("condition_zh", "quote", "source", "why"):
+        v = raw.get(key, "")
+        if not isinstance(v, str):
+            raise ck.fail(f"{label}.{key}", f"expected text, got {v!r}")
+        texts[key] = v
+    if name in UNDECIDED_RULES and not texts["why"]:
+        raise ck.fail(f"{label}.why", f"a {name} row must say why the kiosk does not decide it")
+    extra = set(raw) - {"rule", "value", "message", "scheme", "applies_to", "item", "condition_zh", "quote", "source", "why"}
     if extra:
         raise ck.fail(label, f"unknown keys {sorted(extra)}")
-    return Rule(name, value, message, scheme, applies_to)
+    return Rule(name, value, message, scheme, applies_to, **texts)
 
 
 def _parse_field(ck: _Checker, raw: Any, i: int) -> FormField:
@@ -485,7 +540,10 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
     if dup:
         raise ck.fail("fields", f"duplicate field names {sorted(dup)}")
     field_types = {f.name: f.type for f in fields}
-    rules = tuple(_parse_rule(ck, r, i, field_types) for i, r in enumerate(ck.need(raw, "rules", list)))
+    raw_rules = raw.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise ck.fail("rules", f"expected a list, got {raw_rules!r}")
+    rules = tuple(_parse_rule(ck, r, i, field_types) for i, r in enumerate(raw_rules))
     for r in rules:
         if r.rule == "certificate_within_months" and field_types.get("certificate_date") != "date":
             raise ck.fail("rules", "certificate_within_months needs a date field named certificate_date")
@@ -574,9 +632,48 @@ def _load_cached(path: str) -> Catalog:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogError(f"{Path(path).name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    table = Path(path).with_name(RULES_FILE)
+    if table.exists():
+        attach_rule_table(data, read_rule_table(table), path)
     catalog = parse_catalog(data, path)
     log.debug("catalog loaded: %d items from %s", len(catalog.items), path)
     return catalog
+
+
+def read_rule_table(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of the rule table (config/rules.json), undecoded beyond JSON."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"cannot read rule table {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{Path(path).name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    rows = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("item"), int) for r in rows):
+        raise CatalogError(f"{Path(path).name}: expected {{\"rules\": [{{\"item\": N, ...}}, ...]}}")
+    return rows
+
+
+def attach_rule_table(data: Any, rows: list[dict[str, Any]], path: str = "") -> None:
+    """Give each catalog item its rows of the rule table (in table order).
+
+    The table is the one place rules live; a catalog item that also carries inline rules is an error
+    (two sources would drift apart).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return  # parse_catalog reports the shape problem
+    by_no: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_no.setdefault(row["item"], []).append(row)
+    known = {it.get("no") for it in data["items"] if isinstance(it, dict)}
+    stray = sorted(set(by_no) - known)
+    if stray:
+        raise CatalogError(f"{RULES_FILE}: rules for items not in the catalog: {stray}")
+    for it in data["items"]:
+        if isinstance(it, dict) and it.get("no") in by_no:
+            if it.get("rules"):
+                raise CatalogError(f"{Path(path).name}: item {it['no']} has inline rules and rows in {RULES_FILE}")
+            it["rules"] = by_no[it["no"]]
 
 
 # Tests and a technician's "reload" clear the cache this way.

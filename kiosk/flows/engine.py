@@ -36,7 +36,9 @@ from kiosk.flows.catalog import ServiceItem
 from kiosk.flows.fields import FieldState
 from kiosk.core.idnumber import mask_id, mask_name, mask_phone
 from kiosk.core.person import Person
-from kiosk.flows.rules import CARD_STATE_FROM_PLATFORM, FactFinder, ResidentFacts, beneficiary_facts, evaluate, needs_fields
+from kiosk.flows.rules import (
+    CARD_STATE_FROM_PLATFORM, FactFinder, ResidentFacts, beneficiary_facts, counter_note, evaluate, needs_fields, unverified,
+)
 from kiosk.core.workdays import CompletionDate, expected_completion
 from kiosk.platform.adapter import TRANSIENT_ERRORS, Column, EnquiryResult, Platform, Refused, Resident
 from kiosk.receipts.model import STATUS_ACCEPTED, STATUS_QUEUED, Receipt
@@ -849,6 +851,11 @@ class ServiceFlow:
         notes = []
         if self.item.fields:
             notes.append("以上内容已在本机预填，请将本单交给柜台工作人员核对确认。")
+        # An unknown fact never passes silently: name what the counter will check (issue 14).
+        unsure = counter_note(unverified([r for r in self.item.rules if not r.applies_to],
+                                         self.facts or ResidentFacts(self.id_number), self.today, self.answers))
+        if unsure:
+            notes.append(unsure)
         notes.append(f"办结时限：{self.item.time_limit_text}")
         receipt = Receipt(kind="checklist", site_name=self.site.name, device_id=self.site.device_id,
                           service_name=self.item.name, service_no=str(self.item.no), name=self.name,

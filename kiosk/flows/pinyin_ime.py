@@ -5,7 +5,13 @@ pinyin is exactly what was typed (jieba's word list with its frequencies,
 plus the place names of the disclosure catalogs), then
 single characters of the first syllable: GB2312 level-1 characters (the
 3,755 most used) first, then by how many dictionary words use them, so 王
-leads the 'wang' list. Pure Python; the index is built once (~0.3 s) on first use.
+leads the 'wang' list. Pure Python.
+
+Memory: pypinyin's dictionaries cost ~55 MiB once imported, jieba's ~80 MiB.
+Both are read only at set-up time (``python -m kiosk.flows.pinyin_ime``,
+run by scripts/setup.sh), which writes two compact tables under var/; the
+kiosk builds its index from those when the keypad first opens, and never
+imports pypinyin or jieba unless the tables are missing.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ def _common_rank(ch: str) -> int:
 
 
 WORDS_CACHE = "pinyin_words.tsv"
+CHARS_CACHE = "pinyin_chars.tsv"
 MIN_WORD_FREQ = 20  # jieba frequency: drops rare words that would crowd the candidate bar
 
 
@@ -42,6 +49,12 @@ def _word_cache_path() -> Path:
     from kiosk import ROOT
 
     return ROOT / "var" / WORDS_CACHE
+
+
+def _char_cache_path() -> Path:
+    from kiosk import ROOT
+
+    return ROOT / "var" / CHARS_CACHE
 
 
 def build_word_table() -> list[tuple[str, str, int]]:
@@ -72,14 +85,36 @@ def _place_names() -> set[str]:
     return {n for n in names if 2 <= len(n) <= 4}
 
 
-def write_word_cache(path: Path | None = None) -> int:
-    path = path or _word_cache_path()
-    rows = build_word_table()
+def _write_lines(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(f"{p}\t{w}\t{f}\n" for p, w, f in rows), encoding="utf-8")
+    tmp.write_text("".join(lines), encoding="utf-8")
     tmp.replace(path)
+
+
+def write_word_cache(path: Path | None = None) -> int:
+    rows = build_word_table()
+    _write_lines(path or _word_cache_path(), [f"{p}\t{w}\t{f}\n" for p, w, f in rows])
     return len(rows)
+
+
+def write_char_cache(path: Path | None = None) -> int:
+    """syllable<TAB>characters, best first: the keypad's single-character table without pypinyin."""
+    table = build_char_table()
+    _write_lines(path or _char_cache_path(), [f"{syl}\t{''.join(chars)}\n" for syl, chars in sorted(table.items())])
+    return len(table)
+
+
+def _load_chars() -> dict[str, list[str]]:
+    path = _char_cache_path()
+    if path.exists():
+        table = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            syl, _tab, chars = line.partition("\t")
+            table[syl] = list(chars)
+        if table:
+            return table
+    return build_char_table()  # no set-up table: from pypinyin (slow, +55 MiB)
 
 
 def _load_words() -> dict[str, list[str]]:
@@ -104,6 +139,12 @@ class _Index:
 
 @functools.lru_cache(maxsize=1)
 def _index() -> _Index:
+    chars = _load_chars()
+    return _Index(chars, _load_words(), frozenset(chars))
+
+
+def build_char_table() -> dict[str, list[str]]:
+    """syllable -> GB2312 characters with that reading, common first. Slow (pypinyin): run at set-up."""
     from pypinyin.phrases_dict import phrases_dict
     from pypinyin.pinyin_dict import pinyin_dict
 
@@ -120,12 +161,11 @@ def _index() -> _Index:
             continue  # outside GB2312: not worth a slot in a villager's candidate bar
         for i, reading in enumerate(readings.split(",")):
             chars.setdefault(_plain(reading), []).append((rank, i, -uses.get(ch, 0), ch))
-    char_lists = {k: [c for *_key, c in sorted(v)] for k, v in chars.items()}
-    return _Index(char_lists, _load_words(), frozenset(char_lists))
+    return {k: [c for *_key, c in sorted(v)] for k, v in chars.items()}
 
 
 def warm_up() -> None:
-    """Build the index ahead of time (call from a worker thread)."""
+    """Build the index ahead of time (call from a worker thread when the keypad opens)."""
     _index()
 
 
@@ -161,9 +201,11 @@ def candidates(letters: str, limit: int = MAX_CANDIDATES) -> list[tuple[str, int
     return out[:limit]
 
 
-if __name__ == "__main__":  # python -m kiosk.flows.pinyin_ime: build the word cache at set-up time
+if __name__ == "__main__":  # python -m kiosk.flows.pinyin_ime: build both tables at set-up time
     import sys
 
     n = write_word_cache()
+    m = write_char_cache()
     if "--quiet" not in sys.argv:
         print(f"pinyin word cache: {n} words in {_word_cache_path()}")
+        print(f"pinyin character table: {m} syllables in {_char_cache_path()}")

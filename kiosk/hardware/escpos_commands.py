@@ -34,6 +34,15 @@ CHINESE_OFF = FS + b"."
 STATUS_PRINTER = DLE + b"\x04\x01"
 STATUS_OFFLINE = DLE + b"\x04\x02"
 STATUS_PAPER = DLE + b"\x04\x04"
+
+
+def status_request(n: int) -> bytes:
+    """``DLE EOT n``: real-time status (1 printer, 2 offline cause, 3 error cause, 4 paper)."""
+    if n not in (1, 2, 3, 4):
+        raise ValueError(f"DLE EOT {n}: n must be 1-4")
+    return DLE + bytes([0x04, n])
+
+
 #: DLE DC4 fn=8: clear the receive and print buffers (so a job that failed
 #: mid-way is not printed later when the error clears: a retry must not
 #: print twice).

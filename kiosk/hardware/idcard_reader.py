@@ -1,4 +1,7 @@
-"""Driver for a resident ID-card reader on a serial port (GA 467-style SAM protocol).
+"""Driver for a resident ID-card reader on a serial port or USB HID (GA 467-style SAM protocol).
+
+``transport="hid"`` opens a hidraw node through ``idcard_hid.HidrawPort``; the
+SAM frames and everything below are the same.
 
 gpiozero style: construct, set ``when_*`` callbacks, ``start()``; the worker
 thread polls find -> select -> read and calls the callbacks from that thread
@@ -33,7 +36,10 @@ ONLINE, OFFLINE, NO_DEVICE = "online", "offline", "no_device"
 class IdCardReader:
     def __init__(self, port: str, baudrate: int = 115200, poll_interval: float = 0.5,
                  timeout: float = 1.0, *, read_fingerprint: bool = False, removal_misses: int = 2,
-                 max_read_attempts: int = 3, max_backoff: float = 2.0) -> None:
+                 max_read_attempts: int = 3, max_backoff: float = 2.0, transport: str = "serial") -> None:
+        if transport not in ("serial", "hid"):
+            raise ValueError(f"transport must be 'serial' or 'hid', got {transport!r}")
+        self.transport = transport
         self.port = port
         self.baudrate = baudrate
         self.poll_interval = poll_interval
@@ -205,12 +211,18 @@ class IdCardReader:
         if not os.path.exists(self.port):
             raise p.DeviceOfflineError(f"serial port {self.port} does not exist")
         try:
-            self._ser = serial.Serial(self.port, self.baudrate, timeout=0.05,
-                                      write_timeout=self.timeout)
+            if self.transport == "hid":
+                from kiosk.hardware.idcard_hid import HidrawPort
+
+                self._ser = HidrawPort(self.port, timeout=0.05)  # type: ignore[assignment]
+            else:
+                self._ser = serial.Serial(self.port, self.baudrate, timeout=0.05,
+                                          write_timeout=self.timeout)
         except (serial.SerialException, OSError) as exc:
             raise p.DeviceOfflineError(f"cannot open {self.port}: {exc}") from None
         self._decoder.reset()
-        log.info("idcard: opened %s at %d baud", self.port, self.baudrate)
+        log.info("idcard: opened %s (%s)", self.port,
+                 "USB HID reports" if self.transport == "hid" else f"{self.baudrate} baud")
 
     def _close_port(self) -> None:
         if self._ser is not None:

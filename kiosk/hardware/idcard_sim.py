@@ -24,7 +24,7 @@ import tty
 
 from kiosk.core.idnumber import make_id
 from kiosk.hardware import idcard_protocol as p
-from kiosk.hardware.idcard_text import FOREIGN, HMT, RESIDENT, IdCardRecord, encode_text
+from kiosk.hardware.idcard_text import FOREIGN, FOREIGN_2023, HMT, RESIDENT, IdCardRecord, encode_text
 
 log = logging.getLogger("kiosk.idcard.sim")
 
@@ -80,6 +80,11 @@ SYNTHETIC_RESIDENTS: list[IdCardRecord] = [
     # 6: young holder, 10-year card
     _resident("赵小雨", "女", "01", "汉", "140105", D(2001, 9, 30), 18, D(2017, 10, 11), D(2027, 10, 11),
               "山西省太原市小店区坞城路92号", "太原市公安局小店分局"),
+    # 7: foreign permanent-resident card, 2023 edition (type 'Y'): 9 + Shanxi (14) + Canada (124)
+    IdCardRecord(card_type=FOREIGN_2023, name="玛丽安", english_name="MACDONALD MARIANNE ELIZABETH", gender="女",
+                 birth_date=D(1981, 8, 3), id_number=make_id("914124", D(1981, 8, 3), 2), authority="1400",
+                 valid_from=D(2024, 1, 15), valid_until=D(2034, 1, 15), nationality="124", card_version="01",
+                 issue_count="00", photo=synthetic_photo("914124-2")),
 ]
 
 #: 16 data bytes of the simulated SAM id (prints as 05.01-20240101-0000000001-0000004242).
@@ -328,3 +333,51 @@ class IdCardSimulator:
         self._write(prefix + reply)
         if fault == "garbage":
             self._write(bytes((0xAA, 0x00, 0x55)))  # trailing noise after the frame
+
+
+class HidIdCardSimulator(IdCardSimulator):
+    """The same reader behind a USB HID interface: SAM frames in 64-byte reports (``idcard_hid``).
+
+    There is no ``/dev/uhid`` in our test machines (nor in most containers), so the
+    simulator keeps its pty and speaks hidraw's framing on it: every write it
+    receives is one report number byte + one 64-byte request report, every answer
+    is whole 64-byte reply reports (one per USB interrupt transfer, 1 ms apart with
+    ``pace``). The driver's ``HidrawPort`` reads it exactly as it reads /dev/hidrawN.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._hid_raw = bytearray()
+        self._hid_seq = 0
+        self.bad_reports = 0
+
+    def _read(self) -> bytes:
+        from kiosk.hardware import idcard_hid as hid
+
+        self._hid_raw += super()._read()
+        out = bytearray()
+        unit = 1 + hid.REPORT_LEN  # report number + report, as written to hidraw
+        while len(self._hid_raw) >= unit:
+            chunk, self._hid_raw = bytes(self._hid_raw[:unit]), self._hid_raw[unit:]
+            try:
+                payload, _last = hid.unwrap(chunk[1:], hid.REQUEST)
+            except hid.HidReportError as exc:
+                self.bad_reports += 1
+                log.debug("sim hid: dropped a request report: %s", exc)
+                continue
+            out += payload
+        return bytes(out)
+
+    def _write(self, data: bytes) -> None:
+        from kiosk.hardware import idcard_hid as hid
+
+        reports = hid.wrap(data, hid.REPLY, self._hid_seq)
+        self._hid_seq = (self._hid_seq + len(reports)) & 0xFFFF
+        pace, self.pace = self.pace, False  # HID is paced per report, not per baud
+        try:
+            for report in reports:
+                if pace:
+                    time.sleep(0.001)
+                super()._write(report)
+        finally:
+            self.pace = pace

@@ -1,14 +1,23 @@
 """The 256-byte UCS-2LE text block of a second-generation card, both ways.
 
-Three layouts share the block; the character at byte 248 (UCS-2 index 124)
+Four layouts share the block; the character at byte 248 (UCS-2 index 124)
 tells them apart: blank/NUL for the resident ID card, ``I`` for the foreign
-permanent-resident card (2017 layout), ``J`` for the Hong Kong / Macao /
-Taiwan residence permit. Field tables are in docs/idcard.md.
+permanent-resident card (2017 layout), ``Y`` for the foreign permanent-resident
+card issued since 2023-12-01 (18-digit number starting with 9), ``J`` for the
+Hong Kong / Macao / Taiwan residence permit. Field tables are in docs/idcard.md.
+
+Characters outside the card's 2-byte set: issuing offices store rare name
+characters in the Unicode private-use area (and a card may even carry UTF-16
+surrogates). Such a card is never refused for it: the character is shown as
+〓 (the GB 2312 "geta" mark Chinese systems use for a character they cannot
+show), the record says so (``rare_chars``), and the log counts them without
+naming anyone.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import re
 from typing import Any
 from dataclasses import dataclass, field
@@ -18,9 +27,15 @@ from kiosk.core.person import Person
 from kiosk.hardware.gb_codes import GENDER_CODES, GENDERS, NATIONS  # noqa: F401 - re-exported
 from kiosk.hardware.idcard_protocol import IdCardError, TEXT_LEN
 
+log = logging.getLogger("kiosk.hardware.idcard")
+
 RESIDENT = "resident_id"
 FOREIGN = "foreign_permanent"
+FOREIGN_2023 = "foreign_permanent_2023"
 HMT = "hmt_permit"
+
+#: What a character the kiosk cannot show becomes on screen and paper (U+3013, in GB 2312).
+UNSHOWN = "\u3013"
 
 TYPE_CHAR_OFFSET = 248
 
@@ -38,7 +53,17 @@ FOREIGN_FIELDS = (("english_name", 60), ("gender", 1), ("id_number", 15), ("nati
                   ("name", 15), ("valid_from", 8), ("valid_until", 8), ("birth", 8),
                   ("card_version", 2), ("authority", 4), ("card_type", 1), ("reserved", 3))
 
+# 2023 layout (type 'Y'). The National Immigration Administration's 机读信息规则 (2023) keeps the
+# resident card's positions where the items coincide; the item lengths below are our reading of it
+# (docs/idcard.md lists it as partly UNCONFIRMED): Chinese name in the name slot, English name in the
+# address slot (35) with its overflow in the authority slot (15), the 18-digit number in the ID slot.
+FOREIGN_2023_FIELDS = (("name", 15), ("gender", 1), ("renewal_count", 2), ("birth", 8), ("english_name", 35),
+                       ("id_number", 18), ("english_name_ext", 15), ("valid_from", 8), ("valid_until", 8),
+                       ("nationality", 3), ("authority", 4), ("card_version", 2), ("reserved0", 5),
+                       ("card_type", 1), ("reserved1", 3))
+
 _FOREIGN_NO = re.compile(r"^[A-Z]{3}\d{12}$")
+_FOREIGN_2023_NO = re.compile(r"^9\d{16}[\dX]$")
 _HMT_PREFIXES = ("810000", "820000", "830000")
 
 
@@ -71,7 +96,8 @@ class IdCardRecord:
     nationality: str = ""              # foreign cards, ISO 3166-1 alpha-3
     card_version: str = ""             # foreign cards
     pass_number: str = ""              # HMT permits: 通行证号码
-    issue_count: str = ""              # HMT permits: 签发次数
+    issue_count: str = ""              # HMT permits: 签发次数; 2023 foreign cards: 换证次数
+    rare_chars: int = 0                # characters shown as 〓 (private use / outside UCS-2)
     photo: bytes = field(default=b"", repr=False)        # WLT, vendor-encoded; never logged
     fingerprint: bytes = field(default=b"", repr=False)
 
@@ -100,11 +126,53 @@ class IdCardRecord:
 
 
 # ---------------------------------------------------------------- decoding
-def _split(text: str, layout: tuple[tuple[str, int], ...]) -> dict[str, str]:
-    out, pos = {}, 0
+def _is_unshowable(ch: str) -> bool:
+    cp = ord(ch)
+    return 0xE000 <= cp <= 0xF8FF or 0xD800 <= cp <= 0xDFFF
+
+
+def _shown(value: str) -> tuple[str, int]:
+    """``value`` with private-use characters and surrogates (a pair counts once) as 〓, and how many."""
+    out, count, i = [], 0, 0
+    while i < len(value):
+        ch = value[i]
+        if _is_unshowable(ch):
+            count += 1
+            out.append(UNSHOWN)
+            if 0xD800 <= ord(ch) <= 0xDBFF and i + 1 < len(value) and 0xDC00 <= ord(value[i + 1]) <= 0xDFFF:
+                i += 1  # a surrogate pair is one character
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out), count
+
+
+_TEXT_FIELDS = ("name", "english_name", "english_name_ext", "address", "authority")
+
+
+def _raw(text: str, layout: tuple[tuple[str, int], ...], field_name: str) -> str:
+    pos = 0
     for name, n in layout:
-        out[name] = text[pos:pos + n].replace("\x00", " ").strip()
+        if name == field_name:
+            return text[pos:pos + n]
         pos += n
+    raise KeyError(field_name)
+
+
+def _split(text: str, layout: tuple[tuple[str, int], ...]) -> dict[str, str]:
+    """Fields by name; in the free-text ones, unshowable characters become 〓 (counted in ``_rare``)."""
+    out, pos, rare = {}, 0, 0
+    for name, n in layout:
+        value = text[pos:pos + n].replace("\x00", " ").strip()
+        if name in _TEXT_FIELDS:
+            value, k = _shown(value)
+            rare += k
+        out[name] = value
+        pos += n
+    if rare:
+        # Counted, never shown: the name itself is personal data.
+        log.info("card text holds %d character(s) outside the 2-byte set (private use); shown as U+3013", rare)
+    out["_rare"] = str(rare)
     return out
 
 
@@ -153,6 +221,8 @@ def card_type_of(block: bytes) -> str:
         return RESIDENT
     if ch == "I":
         return FOREIGN
+    if ch == "Y":
+        return FOREIGN_2023
     if ch == "J":
         return HMT
     raise UnsupportedCardError(f"unsupported card type marker {ch!r} at byte {TYPE_CHAR_OFFSET}")
@@ -163,13 +233,11 @@ def parse_text(block: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Id
     block = bytes(block)
     if len(block) != TEXT_LEN:
         raise CardDataError(f"text block is {len(block)} bytes, expected {TEXT_LEN}")
-    try:
-        text = block.decode("utf-16-le")
-    except UnicodeDecodeError as exc:
-        raise CardDataError(f"text block is not valid UCS-2LE: {exc.reason} at byte {exc.start}") from None
-    if len(text) != TEXT_LEN // 2:  # surrogate pairs are not UCS-2
-        raise CardDataError("text block holds characters outside UCS-2")
+    # One character per 2-byte unit, so the field positions hold whatever the units are.
+    text = "".join(chr(block[i] | block[i + 1] << 8) for i in range(0, TEXT_LEN, 2))
     kind = card_type_of(block)
+    if kind == FOREIGN_2023:
+        return _foreign_2023(text, photo, fingerprint)
     if kind == FOREIGN:
         f = _split(text, FOREIGN_FIELDS)
         if not _FOREIGN_NO.match(f["id_number"]):
@@ -184,7 +252,8 @@ def parse_text(block: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Id
                             birth_date=_date(f["birth"], "birth date"), id_number=f["id_number"],
                             authority=f["authority"], valid_from=valid_from, valid_until=valid_until,
                             english_name=f["english_name"], nationality=f["nationality"],
-                            card_version=f["card_version"], photo=photo, fingerprint=fingerprint)
+                            card_version=f["card_version"], photo=photo, fingerprint=fingerprint,
+                            rare_chars=int(f["_rare"]))
     f = _split(text, HMT_FIELDS if kind == HMT else RESIDENT_FIELDS)
     if not f["name"]:
         raise CardDataError("card holds no name")
@@ -195,7 +264,7 @@ def parse_text(block: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Id
     valid_from, valid_until = _validity(f["valid_from"], f["valid_until"])
     common: dict[str, Any] = dict(name=f["name"], gender=gender, birth_date=birth, id_number=number,
                   authority=f["authority"], valid_from=valid_from, valid_until=valid_until,
-                  address=f["address"], photo=photo, fingerprint=fingerprint)
+                  address=f["address"], photo=photo, fingerprint=fingerprint, rare_chars=int(f["_rare"]))
     if kind == HMT:
         if not number.startswith(_HMT_PREFIXES):
             raise CardDataError("residence-permit number does not start with 810000/820000/830000")
@@ -205,6 +274,36 @@ def parse_text(block: bytes, photo: bytes = b"", fingerprint: bytes = b"") -> Id
         raise CardDataError(f"unknown nation code {f['nation']!r}")
     return IdCardRecord(card_type=RESIDENT, nation_code=f["nation"], nation=NATIONS[f["nation"]],
                         **common)
+
+
+def _foreign_2023(text: str, photo: bytes, fingerprint: bytes) -> IdCardRecord:
+    """The 2023 foreign permanent-resident card: 18-digit number "9" + province (2) + nationality (3,
+    numeric GB/T 2659) + birth date (8) + sequence (3, odd = male) + MOD 11-2 check, like a citizen's."""
+    f = _split(text, FOREIGN_2023_FIELDS)
+    number = f["id_number"]
+    if not _FOREIGN_2023_NO.match(number):
+        raise CardDataError(f"2023 permanent-residence number is not 9 + 16 digits + check ({idnumber.mask_id(number)})")
+    birth = _date(f["birth"], "birth date")
+    number = _citizen_number(number, birth)  # same check character and birth-date rule as GB 11643
+    gender = _gender(f["gender"])
+    _check_gender(number, gender)
+    nationality = f["nationality"]
+    if not re.fullmatch(r"[A-Z]{3}|\d{3}", nationality):
+        raise CardDataError(f"nationality code is not GB/T 2659 alpha-3 or numeric: {nationality!r}")
+    if nationality.isdigit() and nationality != number[3:6]:
+        raise CardDataError("nationality code does not match the permanent-residence number")
+    # The overflow slot continues the English name exactly where its 35 characters end (a space may
+    # fall at the seam, so join the raw slots before trimming).
+    english, _k = _shown((_raw(text, FOREIGN_2023_FIELDS, "english_name")
+                          + _raw(text, FOREIGN_2023_FIELDS, "english_name_ext")).replace("\x00", " ").strip())
+    if not (f["name"] or english):
+        raise CardDataError("card holds no name")
+    valid_from, valid_until = _validity(f["valid_from"], f["valid_until"])
+    return IdCardRecord(card_type=FOREIGN_2023, name=f["name"], gender=gender, birth_date=birth, id_number=number,
+                        authority=f["authority"], valid_from=valid_from, valid_until=valid_until,
+                        english_name=english, nationality=nationality, card_version=f["card_version"],
+                        issue_count=f["renewal_count"], photo=photo, fingerprint=fingerprint,
+                        rare_chars=int(f["_rare"]))
 
 
 # ---------------------------------------------------------------- encoding
@@ -217,7 +316,7 @@ def _pack(values: dict[str, str], layout: tuple[tuple[str, int], ...]) -> bytes:
         if len(v) > n:
             raise ValueError(f"field {name} longer than {n} characters")
         out.append(v.ljust(n))
-    block = "".join(out).encode("utf-16-le")
+    block = "".join(out).encode("utf-16-le", "surrogatepass")  # tests put raw surrogates on cards
     assert len(block) == TEXT_LEN
     return block
 
@@ -234,6 +333,11 @@ def encode_text(rec: IdCardRecord) -> bytes:
         "valid_until": LONG_TERM if rec.valid_until is None else f"{rec.valid_until:%Y%m%d}",
         "address": rec.address,
     }
+    if rec.card_type == FOREIGN_2023:
+        eng = rec.english_name
+        return _pack({**common, "english_name": eng[:35], "english_name_ext": eng[35:50],
+                      "nationality": rec.nationality, "card_version": rec.card_version,
+                      "renewal_count": rec.issue_count, "card_type": "Y"}, FOREIGN_2023_FIELDS)
     if rec.card_type == FOREIGN:
         return _pack({**common, "english_name": rec.english_name, "nationality": rec.nationality,
                       "card_version": rec.card_version, "card_type": "I"}, FOREIGN_FIELDS)

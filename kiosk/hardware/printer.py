@@ -31,6 +31,7 @@ from typing import Any
 
 from kiosk.core.errors import ConfigError, DeviceError
 from kiosk.hardware import escpos_commands as cmd
+from kiosk.hardware import printer_profiles
 
 log = logging.getLogger("kiosk.hardware.printer")
 
@@ -57,6 +58,20 @@ class CoverOpen(PrinterError):
     message_zh = "打印机纸仓盖未关好，" + _FALLBACK_ZH
 
 
+class PaperJam(PrinterError):
+    message_zh = "打印机卡纸，" + _FALLBACK_ZH
+
+
+class CutterError(PrinterError):
+    message_zh = "打印机切纸故障，" + _FALLBACK_ZH
+
+
+class PrinterFault(PrinterError):
+    """Head overheated/lifted or an unrecoverable error: the technician must look."""
+
+    message_zh = "打印机故障，已通知技术人员。" + _FALLBACK_ZH
+
+
 class PrinterOffline(PrinterError):
     message_zh = "打印机未连接或未开机，" + _FALLBACK_ZH
 
@@ -81,46 +96,62 @@ class PrinterStatus:
     paper_near_end: bool = False
     paper_out: bool = False
     raw: bytes = b""
+    cutter_error: bool = False
+    paper_jam: bool = False
+    head_error: bool = False
+    unrecoverable: bool = False
+    profile: str = "escpos"
+
+    @property
+    def faults(self) -> list[str]:
+        """The conditions that stop printing, most specific first."""
+        order = ("paper_out", "cover_open", "paper_jam", "cutter_error", "head_error", "unrecoverable")
+        return [c for c in order if getattr(self, c)]
 
     @property
     def ready(self) -> bool:
-        return not self.known or (self.online and not self.cover_open and not self.paper_out)
+        return not self.known or (self.online and not self.faults)
 
     def error(self, job_key: str | None = None, when: str = "") -> PrinterError | None:
         """The typed error this status means, or None when ready."""
         where = f" {when}" if when else ""
         if not self.known or self.ready:
             return None
-        if self.paper_out:
-            return PaperOut(f"printer paper out{where} (status {self.raw.hex()})", job_key=job_key)
-        if self.cover_open:
-            return CoverOpen(f"printer cover open{where} (status {self.raw.hex()})", job_key=job_key)
-        return PrinterOffline(f"printer offline{where} (status {self.raw.hex()})", job_key=job_key)
+        kinds = {"paper_out": PaperOut, "cover_open": CoverOpen, "paper_jam": PaperJam, "cutter_error": CutterError,
+                 "head_error": PrinterFault, "unrecoverable": PrinterFault}
+        for cond in self.faults:
+            return kinds[cond](f"printer {cond.replace('_', ' ')}{where} ({self.profile} status {self.raw.hex()})",
+                               job_key=job_key)
+        return PrinterOffline(f"printer offline{where} ({self.profile} status {self.raw.hex()})", job_key=job_key)
 
     def text_zh(self) -> str:
+        """For the technician: every condition in the family's words."""
         if not self.known:
             return "打印机状态未知（连接方式不支持回读）"
-        if self.paper_out:
-            return "缺纸"
-        if self.cover_open:
-            return "纸仓盖打开"
-        if not self.online:
-            return "离线"
-        return "纸将用完" if self.paper_near_end else "正常"
+        prof = printer_profiles.profile(self.profile)
+        parts = [prof.text_zh(c) for c in self.faults]
+        if not self.online and not parts:
+            parts.append(prof.text_zh("offline"))
+        if self.paper_near_end and not self.paper_out:
+            parts.append(prof.text_zh("paper_near_end"))
+        return "；".join(parts) or "正常"
 
 
 UNKNOWN = PrinterStatus(known=False)
 
 
 def parse_status(printer: int, offline: int, paper: int) -> PrinterStatus:
-    """Interpret the answers to ``DLE EOT 1``, ``2`` and ``4``."""
+    """Interpret the answers to ``DLE EOT 1``, ``2`` and ``4`` (the generic ESC/POS profile)."""
+    return decode_status("escpos", {1: printer, 2: offline, 4: paper})
+
+
+def decode_status(profile_name: str, answers: dict[int, int]) -> PrinterStatus:
+    """Interpret the answers to ``DLE EOT n`` (n -> byte) with a printer family's status bits."""
+    c = printer_profiles.profile(profile_name).decode(answers)
     return PrinterStatus(
-        known=True,
-        online=not printer & 0x08,
-        cover_open=bool(offline & 0x04),
-        paper_near_end=(paper & 0x0C) == 0x0C,
-        paper_out=(paper & 0x60) == 0x60 or bool(offline & 0x20),
-        raw=bytes([printer, offline, paper]),
+        known=True, online=not c["offline"], cover_open=c["cover_open"], paper_near_end=c["paper_near_end"],
+        paper_out=c["paper_out"], raw=bytes(answers[n] for n in sorted(answers)), cutter_error=c["cutter_error"],
+        paper_jam=c["paper_jam"], head_error=c["head_error"], unrecoverable=c["unrecoverable"], profile=profile_name,
     )
 
 
@@ -178,6 +209,7 @@ class ReceiptPrinter:
         baudrate: int = 9600,
         profile: str | None = None,
         keep_jobs: int = 5,
+        status_profile: str = "escpos",
     ) -> None:
         if driver not in DRIVERS:
             raise ConfigError(f"printer driver must be one of {DRIVERS}, got {driver!r}")
@@ -190,6 +222,10 @@ class ReceiptPrinter:
         if timeout <= 0:
             raise ConfigError("printer timeout must be > 0 (python-escpos treats 0 as wait forever)")
         cmd.paper(paper_width)  # validates 58/80
+        try:
+            self.status_profile = printer_profiles.profile(status_profile)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.driver = driver
         self.port = port
         self.usb_vendor = usb_vendor
@@ -360,15 +396,15 @@ class ReceiptPrinter:
 
     def _query_status_once(self) -> PrinterStatus:
         self._open()
-        answers = []
+        answers: dict[int, int] = {}
         try:
             self._discard_input()
-            for request in (cmd.STATUS_PRINTER, cmd.STATUS_OFFLINE, cmd.STATUS_PAPER):
-                self._conn._raw(request)
+            for n in self.status_profile.requests:
+                self._conn._raw(cmd.status_request(n))
                 b = self._read(1)
                 if not b:
-                    raise TimeoutError(f"no answer to DLE EOT {request[2]} within {self.timeout:.1f}s")
-                answers.append(b[0])
+                    raise TimeoutError(f"no answer to DLE EOT {n} within {self.timeout:.1f}s")
+                answers[n] = b[0]
         except PrinterError:
             raise
         except Exception as exc:
@@ -376,7 +412,7 @@ class ReceiptPrinter:
             offline = PrinterStatus(known=True, online=False)
             self._set_status(offline)
             raise PrinterOffline(f"printer status request failed: {exc}") from exc
-        st = parse_status(*answers)
+        st = decode_status(self.status_profile.name, answers)
         self._set_status(st)
         return st
 

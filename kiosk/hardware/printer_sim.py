@@ -30,22 +30,36 @@ log = logging.getLogger("kiosk.hardware.printer_sim")
 
 #: "silent" drops everything and never answers (a printer switched off
 #: behind a live connection), to exercise the driver's timeouts.
-STATES = ("ok", "near_end", "paper_out", "cover_open", "silent")
+STATES = ("ok", "near_end", "paper_out", "cover_open", "cutter_error", "paper_jam", "head_error", "silent")
+#: States in which the printer stops (goes offline and reports an error cause).
+ERROR_STATES = ("cutter_error", "paper_jam", "head_error")
 
 
-def status_byte(state: str, n: int) -> bytes:
-    """The printer's answer to ``DLE EOT n`` in ``state`` (bits 1 and 4 are always set)."""
+def status_byte(state: str, n: int, family: str = "snbc_bk_t080") -> bytes:
+    """The printer's answer to ``DLE EOT n`` in ``state`` (bits 1 and 4 are always set).
+
+    ``family`` picks the error-cause bits of ``DLE EOT 3`` (kiosk.hardware.printer_profiles):
+    SNBC kiosk printers report a paper jam in bit 2; Epson TM printers have no jam bit (a jam
+    shows only as offline + error).
+    """
     b = 0x12
     if n == 1:
-        if state in ("paper_out", "cover_open"):
+        if state in ("paper_out", "cover_open") or state in ERROR_STATES:
             b |= 0x08                      # offline
     elif n == 2:
         if state == "cover_open":
             b |= 0x04                      # cover open
         if state == "paper_out":
             b |= 0x20                      # printing stopped by paper end
+        if state in ERROR_STATES:
+            b |= 0x40                      # error occurred
     elif n == 3:
-        pass                               # no cutter or unrecoverable errors
+        if state == "cutter_error":
+            b |= 0x08                      # auto-cutter error
+        if state == "paper_jam" and family == "snbc_bk_t080":
+            b |= 0x04                      # paper jam at the anti-jam module (SNBC)
+        if state == "head_error":
+            b |= 0x40                      # head temperature/voltage, head lifted (auto-recoverable)
     elif n == 4:
         if state in ("near_end", "paper_out"):
             b |= 0x0C                      # roll near end
@@ -71,6 +85,7 @@ class PrinterSimulator:
         pty: bool = False,
         state: str = "ok",
         host: str = "127.0.0.1",
+        family: str = "snbc_bk_t080",
     ) -> None:
         if state not in STATES:
             raise ValueError(f"state must be one of {STATES}, got {state!r}")
@@ -78,6 +93,7 @@ class PrinterSimulator:
         self.host = host
         self._want_tcp = tcp_port
         self._want_pty = pty
+        self.family = family          # whose DLE EOT 3 bits it speaks (printer_profiles)
         self._state = state
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -234,7 +250,7 @@ class PrinterSimulator:
     def _consume(self, tok, reply: Callable[[bytes], None]) -> None:
         if tok.kind == "status":
             self.status_requests += 1
-            answer = status_byte(self._state, tok.arg)
+            answer = status_byte(self._state, tok.arg, self.family)
             if answer:
                 reply(answer)
             return

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from kiosk.core.errors import DeviceError
+from kiosk.hardware.motion import DECODE_RESCUE, DecodeGate
 
 log = logging.getLogger("kiosk.qr")
 
@@ -102,6 +103,45 @@ class PyzbarDecoder:
         return _unique([r.data.decode("utf-8", errors="replace") for r in results])
 
 
+def rescue_image(frame: np.ndarray, scale: float = 2.0, sigma: float = 3.0, amount: float = 2.0) -> np.ndarray:
+    """The frame made easier for a decoder: greyscale, upscaled (cubic) and unsharp-masked.
+
+    Small and slightly blurred codes have modules of 1-2 pixels; doubling
+    them and steepening their edges lets zxing-cpp find the finder patterns.
+    sigma and amount were picked on bench/qr_decoders.py's set (docs/benchmarks.md).
+    """
+    big = cv2.resize(to_gray(frame), None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    soft = cv2.GaussianBlur(big, (0, 0), sigma)
+    return cv2.addWeighted(big, 1.0 + amount, soft, -amount, 0)
+
+
+class RescuingDecoder:
+    """A decoder plus one bounded rescue pass (``rescue_image``) on frames where it finds nothing.
+
+    The rescue pass costs ~10x a plain decode, so it runs at most once every
+    ``every`` seconds (0 = on every empty frame, as the benchmark measures it).
+    """
+
+    def __init__(self, inner: QrDecoder, every: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.inner = inner
+        self.name = f"{inner.name}+rescue"
+        self.every = every
+        self._clock = clock
+        self._last = float("-inf")
+        self.rescues = 0
+
+    def decode(self, frame: np.ndarray, allow_rescue: bool = True) -> list[str]:
+        texts = self.inner.decode(frame)
+        if texts or not allow_rescue:
+            return texts
+        now = self._clock()
+        if now - self._last < self.every:
+            return texts
+        self._last = now
+        self.rescues += 1
+        return self.inner.decode(rescue_image(frame))
+
+
 def make_decoder(name: str = DEFAULT_DECODER) -> QrDecoder:
     """"zxing" or "pyzbar" (``[devices.camera] decoder``)."""
     if name == "zxing":
@@ -164,12 +204,22 @@ class DecoderWorker:
     with ``wait_frame``) or by calling ``submit(frame_image)`` from anywhere
     (only the newest submitted frame is kept). New codes (see Deduplicator)
     go to ``when_code(text)``, called on the worker thread.
+
+    With a ``gate`` (kiosk.hardware.motion.DecodeGate; ``gated=True`` makes
+    one with the defaults) only frames where
+    something changed are decoded, plus one every few seconds on a still
+    scene; ``rescue_every`` (seconds) adds the bounded rescue pass
+    (RescuingDecoder) on empty frames, on those the gate allows it for.
     """
 
     def __init__(self, decoder: QrDecoder | str = DEFAULT_DECODER, source=None,
                  when_code: Callable[[str], None] | None = None, max_rate: float = 5.0,
-                 dedup: Deduplicator | None = None) -> None:
-        self.decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
+                 dedup: Deduplicator | None = None, gate: DecodeGate | None = None, gated: bool = False,
+                 rescue_every: float | None = None) -> None:
+        decoder = make_decoder(decoder) if isinstance(decoder, str) else decoder
+        self.decoder: QrDecoder = RescuingDecoder(decoder, rescue_every) if rescue_every is not None else decoder
+        self.gate = gate if gate is not None or not gated else DecodeGate()
+        self.frames_skipped = 0
         self.source = source
         self.when_code = when_code
         self.max_rate = max_rate
@@ -191,6 +241,8 @@ class DecoderWorker:
             return
         self._stop.clear()
         self.dedup.reset()
+        if self.gate is not None:
+            self.gate.reset()
         self._thread = threading.Thread(target=self._run, name="qr-decode", daemon=True)
         self._thread.start()
 
@@ -232,9 +284,19 @@ class DecoderWorker:
                 continue
             if self._stop.is_set():
                 break
+            verdict = self.gate.decide(image) if self.gate is not None else DECODE_RESCUE
+            if not verdict:
+                self.frames_skipped += 1  # nothing changed in front of the camera
+                continue
             t1 = time.monotonic()
             try:
-                texts = self.decoder.decode(image)
+                if isinstance(self.decoder, RescuingDecoder):
+                    rescues = self.decoder.rescues
+                    texts = self.decoder.decode(image, allow_rescue=verdict == DECODE_RESCUE)
+                    if not texts and self.decoder.rescues > rescues and self.gate is not None:
+                        self.gate.barren()  # searched hard, nothing there: not again for this scene
+                else:
+                    texts = self.decoder.decode(image)
             except Exception:
                 log.exception("qr: %s failed on a frame", self.decoder.name)
                 texts = []

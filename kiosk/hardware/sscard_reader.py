@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import logging
+import re
 import threading
 from typing import Callable
 
@@ -69,6 +70,21 @@ _CARD_GONE_OR_COMM = _CARD_GONE | {scard.SCARD_E_NOT_TRANSACTED, scard.SCARD_F_C
                                    scard.SCARD_W_UNRESPONSIVE_CARD, scard.SCARD_E_PROTO_MISMATCH}
 
 
+_CONTACTLESS = re.compile(r"PICC|contactless|\bCL\b|NFC|RFID|非接", re.I)
+
+
+def slot_kind(reader_name: str) -> str:
+    """"contactless" or "contact", from the PC/SC reader name a dual-interface reader gives each slot
+    (e.g. "ACS ACR1281 1S Dual Reader PICC 00 00" / "... ICC 00 01")."""
+    return "contactless" if _CONTACTLESS.search(reader_name) else "contact"
+
+
+def order_slots(names: list[str]) -> list[str]:
+    """Contact slots first: EF05/EF06 are documented as free to read over contact; over the
+    contactless interface of third-generation cards that is unconfirmed (docs/sscard.md)."""
+    return sorted(names, key=lambda n: (slot_kind(n) == "contactless", n))
+
+
 def _err(hresult: int) -> str:
     return f"0x{hresult & 0xFFFFFFFF:08X} {scard.SCardGetErrorMessage(hresult)}"
 
@@ -96,6 +112,10 @@ class SsCardReader:
         self.when_error: Callable[[SsCardError], None] | None = None
         self._status = SsCardStatus.STOPPED
         self._reader_name: str | None = None
+        # Slots watched together: one reader, or every slot of a dual-interface reader the
+        # ``reader`` setting names (contact first); _reader_name is the one holding the card.
+        self._slots: list[str] = []
+        self._states: dict[str, int] = {}
         self._record: SsCardRecord | None = None
         self._last_error: SsCardError | None = None
         self._ctx: int | None = None
@@ -226,44 +246,51 @@ class SsCardReader:
         if hresult != scard.SCARD_S_SUCCESS:
             self._drop_context(f"listing readers failed ({_err(hresult)})")
             return False
-        chosen = None
         if self.reader_filter:
-            chosen = next((r for r in readers if self.reader_filter in r), None)
+            slots = order_slots([r for r in readers if self.reader_filter in r])
         else:
-            chosen = next((r for r in readers if r.startswith("Virtual PCD")), readers[0])
-        if chosen is None:
+            slots = [next((r for r in readers if r.startswith("Virtual PCD")), readers[0])]
+        if not slots:
             self._go_offline(f"no reader matching {self.reader_filter!r} among {readers}")
             return False
-        self._reader_name = chosen
-        self._state = scard.SCARD_STATE_UNAWARE
-        log.info("sscard reader online: %s", chosen)
+        self._slots = slots
+        self._states = {name: scard.SCARD_STATE_UNAWARE for name in slots}
+        self._reader_name = slots[0]
+        log.info("sscard reader online: %s", "; ".join(f"{n} ({slot_kind(n)})" for n in slots))
         self._status = SsCardStatus.CARD_PRESENT if self._card_present else SsCardStatus.NO_CARD
         return True
 
     def _watch_card(self) -> None:
         timeout_ms = int(self.poll_interval * 1000)
         hresult, states = scard.SCardGetStatusChange(
-            self._ctx, timeout_ms, [(self._reader_name, self._state)])
+            self._ctx, timeout_ms, [(name, self._states[name]) for name in self._slots])
         if hresult == scard.SCARD_E_TIMEOUT:
             return
         if hresult == scard.SCARD_E_CANCELLED:
             return
         if hresult != scard.SCARD_S_SUCCESS:
             # pcscd gone or restarted, or the reader was unplugged.
-            self._drop_context(f"status of {self._reader_name} failed ({_err(hresult)})")
+            self._drop_context(f"status of {'; '.join(self._slots)} failed ({_err(hresult)})")
             return
-        _, event, _atr = states[0]
-        if event & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE):
-            self._drop_context(f"reader {self._reader_name} disappeared")
-            return
-        old_count = self._state >> 16
-        self._state = event & ~scard.SCARD_STATE_CHANGED
-        present = bool(event & scard.SCARD_STATE_PRESENT) and not event & scard.SCARD_STATE_MUTE
-        swapped = present and self._card_present and (event >> 16) - old_count >= 2 and old_count
-        if self._card_present and (not present or swapped):
+        present: dict[str, bool] = {}
+        swapped = False
+        for name, event, _atr in states:
+            if event & (scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE):
+                self._drop_context(f"reader {name} disappeared")
+                return
+            old_count = self._states[name] >> 16
+            self._states[name] = event & ~scard.SCARD_STATE_CHANGED
+            present[name] = bool(event & scard.SCARD_STATE_PRESENT) and not event & scard.SCARD_STATE_MUTE
+            if name == self._reader_name and present[name] and self._card_present:
+                swapped = bool((event >> 16) - old_count >= 2 and old_count)
+        if self._card_present and (not present.get(self._reader_name or "", False) or swapped):
             self._card_gone()
-        if present and not self._card_present:
-            self._card_arrived()
+        if not self._card_present:
+            # A card in the contact slot wins over one in the field (slots are ordered contact first).
+            holder = next((name for name in self._slots if present.get(name)), None)
+            if holder is not None:
+                self._reader_name = holder
+                self._card_arrived()
 
     def _card_gone(self) -> None:
         self._card_present = False

@@ -21,6 +21,7 @@ from kiosk.hardware.sscard_tlv import (
     decode_bcd,
     decode_date,
     decode_gbk,
+    decode_optional_date,
     encode_bcd,
     encode_date,
     encode_gbk,
@@ -44,7 +45,7 @@ class SsCardRecord:
     version: str             # 03 规范版本, e.g. "3.00"
     issuer_code: str         # 04 初始化机构编号 (issuing institution)
     issue_date: _dt.date     # 05 发卡日期
-    expiry_date: _dt.date    # 06 卡有效期 (valid through this day)
+    expiry_date: _dt.date | None  # 06 卡有效期 (valid through this day); None = unset (all F)
     card_number: str         # 07 卡号
     # EF06 holder
     ssn: str                 # 08 社会保障号码 (= citizen ID number)
@@ -60,12 +61,19 @@ class SsCardRecord:
         """Issuing region from the first 3 bytes of the card identifier (BCD)."""
         return self.card_id[:6]
 
+    @property
+    def generation(self) -> int:
+        """2 or 3 (第三代社会保障卡, spec version 3.x, issued since 2021)."""
+        return 3 if self.version.startswith("3") else 2
+
     def is_expired(self, today: _dt.date) -> bool:
-        return today > self.expiry_date
+        # A card whose expiry item is unset (all F) is not refused for it: the platform knows
+        # the card's state, and third-generation cards no longer print an expiry.
+        return self.expiry_date is not None and today > self.expiry_date
 
     def check_expiry(self, today: _dt.date) -> None:
         """Raise :class:`SsCardExpiredError` when the card is past its expiry date."""
-        if self.is_expired(today):
+        if self.expiry_date is not None and today > self.expiry_date:
             raise SsCardExpiredError(
                 f"social-security card {mask_id(self.card_number)} expired on {self.expiry_date}",
                 expiry_date=self.expiry_date, record=self)
@@ -113,15 +121,16 @@ def parse_records(ef05: list[bytes], ef06: list[bytes]) -> SsCardRecord:
         raise SsCardDataError(f"unknown gender code {gender_code!r}")
     if len(v[0x0B]) != 1:
         raise SsCardDataError(f"nation needs 1 byte, got {len(v[0x0B])}")
-    nation_code = decode_bcd(v[0x0B], "nation")
-    birthplace = decode_bcd(v[0x0C], "birthplace") if v[0x0C] else ""
+    # cn items are F-padded (人社信息函〔2012〕37号); optional ones may be all F.
+    nation_code = decode_bcd(v[0x0B], "nation", allow_empty=True)
+    birthplace = decode_bcd(v[0x0C], "birthplace", allow_empty=True) if v[0x0C] else ""
     return SsCardRecord(
         card_id=bytes(v[0x01]).hex().upper(),
         card_type=decode_an(v[0x02], "card type"),
         version=decode_an(v[0x03], "version"),
         issuer_code=decode_an(v[0x04], "issuer"),
         issue_date=decode_date(v[0x05], "issue date"),
-        expiry_date=decode_date(v[0x06], "expiry date"),
+        expiry_date=decode_optional_date(v[0x06], "expiry date"),
         card_number=card_number,
         ssn=ssn,
         name=name,
@@ -146,8 +155,8 @@ def encode_records(rec: SsCardRecord) -> tuple[list[bytes], list[bytes]]:
         0x08: rec.ssn.encode("ascii"),
         0x09: encode_gbk(rec.name, NAME_WIDTH),
         0x0A: GENDER_CODES[rec.gender].encode("ascii"),
-        0x0B: encode_bcd(rec.nation_code),
-        0x0C: encode_bcd(rec.birthplace) if rec.birthplace else b"",
+        0x0B: encode_bcd(rec.nation_code) if rec.nation_code else b"\xff",
+        0x0C: encode_bcd(rec.birthplace, 3) if rec.birthplace else b"",
         0x0D: encode_date(rec.birth_date),
     }
     ef05 = [encode_tlv(t, values[t]) for t in EF05_ITEMS]
@@ -158,7 +167,7 @@ def encode_records(rec: SsCardRecord) -> tuple[list[bytes], list[bytes]]:
 def make_record(ssn: str, name: str, *, nation: str = "汉", gender: str | None = None,
                 birthplace: str | None = None, issue_date: _dt.date = _dt.date(2021, 6, 1),
                 expiry_date: _dt.date | None = None, card_number: str | None = None,
-                issuer_code: str | None = None) -> SsCardRecord:
+                issuer_code: str | None = None, generation: int = 3, no_expiry: bool = False) -> SsCardRecord:
     """A well-formed card record for ``ssn`` (simulators, tests, demos).
 
     Gender and birth date come from the ID number; the card number and
@@ -177,10 +186,10 @@ def make_record(ssn: str, name: str, *, nation: str = "汉", gender: str | None 
     return SsCardRecord(
         card_id=region + "00D156000005" + digest[:14],  # region BCD + RID + serial (16 bytes)
         card_type="3",
-        version="3.00",
+        version="3.00" if generation == 3 else "2.00",
         issuer_code=issuer_code or region + "000000",
         issue_date=issue_date,
-        expiry_date=expiry_date or issue_date.replace(year=issue_date.year + 10),
+        expiry_date=None if no_expiry else (expiry_date or issue_date.replace(year=issue_date.year + 10)),
         card_number=card_number,
         ssn=ssn,
         name=name,

@@ -390,6 +390,13 @@ SYNTHETIC_HOLDERS: list[SsCardRecord] = [
     # 5: EXPIRED card (valid 2010-2020): the kiosk must refuse it
     make_record(_id("141124", _dt.date(1966, 9, 9), 71), "赵建华",
                 issue_date=_dt.date(2010, 12, 1), expiry_date=_dt.date(2020, 12, 1)),
+    # 6: third-generation card whose issuer left the expiry unset (FFFFFFFF) and F-padded the
+    #    4-digit birthplace: it must be read, not refused
+    make_record(_id("140105", _dt.date(1988, 4, 21), 86), "郭晓峰", issue_date=_dt.date(2023, 3, 1),
+                no_expiry=True, birthplace="1401"),
+    # 7: second-generation card (spec 2.00)
+    make_record(_id("140212", _dt.date(1972, 10, 3), 91), "白玉兰", generation=2,
+                issue_date=_dt.date(2019, 5, 1)),
 ]
 
 
@@ -403,4 +410,5 @@ def describe_holder(index: int, holder: SsCardRecord) -> str:
     """One masked line for listings."""
     expired = " EXPIRED" if holder.is_expired(clock.today()) else ""
     return (f"[{index}] {holder.name[0]}** {mask_id(holder.ssn)} {holder.gender} {holder.nation} "
-            f"card {mask_id(holder.card_number)} valid to {holder.expiry_date}{expired}")
+            f"card {mask_id(holder.card_number)} valid to {holder.expiry_date or 'no expiry on card'}{expired}"
+            f" (generation {holder.generation})")

@@ -115,9 +115,15 @@ def decode_an(value: bytes, what: str = "field") -> str:
     return bytes(value).hex().upper()
 
 
-def decode_bcd(value: bytes, what: str = "field") -> str:
-    """Packed BCD digits; trailing F nibbles are padding."""
+def decode_bcd(value: bytes, what: str = "field", *, allow_empty: bool = False) -> str:
+    """Packed BCD digits of a cn item: left-aligned, trailing F nibbles are padding.
+
+    An item that is all F (a card that leaves an optional item unset) is "" when ``allow_empty``;
+    an F inside the digits is not padding and is refused.
+    """
     digits = bytes(value).hex().upper().rstrip("F")
+    if not digits and allow_empty:
+        return ""
     if not digits.isdigit():
         raise SsCardDataError(f"{what}: not BCD ({len(value)} bytes)")
     return digits
@@ -147,5 +153,13 @@ def decode_date(value: bytes, what: str = "date") -> _dt.date:
         raise SsCardDataError(f"{what}: impossible date") from None
 
 
-def encode_date(day: _dt.date) -> bytes:
-    return encode_bcd(f"{day:%Y%m%d}")
+def decode_optional_date(value: bytes, what: str = "date") -> _dt.date | None:
+    """A cn4 date that a card may leave unset (FFFFFFFF): None then."""
+    if len(value) == 4 and bytes(value) == b"\xff" * 4:
+        return None
+    return decode_date(value, what)
+
+
+def encode_date(day: _dt.date | None) -> bytes:
+    """cn4 YYYYMMDD; None (no date on the card) is all F."""
+    return b"\xff" * 4 if day is None else encode_bcd(f"{day:%Y%m%d}")

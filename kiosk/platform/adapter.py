@@ -91,7 +91,7 @@ class Resident:
     county: str
     ss_number: str
     card_number: str
-    card_state: str  # normal, temp_lost, lost, not_activated, in_production
+    card_state: str  # none, normal, temp_lost, lost, not_activated, in_production
     phone: str = ""
     address: str = ""
 
@@ -102,6 +102,48 @@ class Resident:
         return Person(id_number=self.id_number, name=self.name, source=source, gender=self.gender,
                       birth_date=self.birth_date, address=self.address, card_number=self.card_number,
                       document="essc" if source == "qr" else "resident_id")
+
+
+@dataclass
+class ResidentStatus:
+    """The facts the guides' conditions need (POST /v1/residents/status).
+
+    Every field may be None: a platform that does not know a fact says nothing, and the kiosk
+    then tells the resident that the counter will check that condition (never a silent pass).
+    """
+
+    id_number: str = field(repr=False)
+    student: bool | None = None                      # full-time student (全日制在校生)
+    graduating_this_year: bool | None = None         # in the graduation year (毕业年度)
+    employment: str | None = None                    # employed | flexible | unemployed | farmer | retired | student | child
+    employer_kind: str | None = None                 # enterprise | institution | ""
+    contributing_employee_pension: bool | None = None  # employee-pension contributions this year
+    away_from_home: bool | None = None
+    able_to_work: bool | None = None                 # 有劳动能力
+    working_age_limit: int | None = None
+    unemployment_registered: bool | None = None
+    unemployment_registered_on: _dt.date | None = None
+    unemployment_involuntary: bool | None = None     # 非因本人意愿中断就业
+    unemployment_insurance_months: int | None = None
+    receiving_unemployment: bool | None = None
+    subsidised_training_this_year: bool | None = None
+    certificates: list[dict[str, Any]] | None = None
+    employee_pension_insured: bool | None = None
+    employee_pension_months: int | None = None
+    employee_pension_receiving: bool | None = None
+    resident_pension_enrolled: bool | None = None
+    resident_pension_years: int | None = None
+    resident_pension_receiving: bool | None = None
+    resident_pension_paused: bool | None = None
+    resident_pension_start: _dt.date | None = None
+    resident_pension_gap_years: int | None = None
+    makeup_eligible: bool | None = None              # item 32
+    supplementary_enrolled: bool | None = None
+    supplementary_receiving: bool | None = None
+    institution_pension_receiving: bool | None = None
+    recipient_groups: list[str] | None = None        # item 21's monthly-benefit groups
+    card_reissue: str | None = None                  # none | applied | issued
+    registrations: list[str] | None = None
 
 
 @dataclass
@@ -225,6 +267,9 @@ class HeartbeatAck:
 class Platform(Protocol):
     def lookup_resident(self, id_number: str | None = None, *, ss_number: str | None = None) -> Resident:
         """Resident by citizen ID number (or social-security number). Refused(code=not_found) if unknown."""
+
+    def resident_status(self, id_number: str) -> ResidentStatus:
+        """The facts the guides' conditions need. Refused(code=not_found) if the resident is unknown."""
 
     def verify_essc(self, qr_text: str) -> EsscIdentity:
         """Verify a scanned e-SSC QR code (single use: never retried after it was sent)."""

@@ -40,7 +40,7 @@ from kiosk.core.idnumber import scrub
 from kiosk.platform import signing
 from kiosk.platform.adapter import (
     Acceptance, AuthError, BadResponse, Column, EnquiryResult, EsscIdentity, FaultReply, FaultTicket,
-    HeartbeatAck, PhotoRef, Refused, Resident, StaffAccount, Timeout, TrackEvent, Tracking, Unreachable,
+    HeartbeatAck, PhotoRef, Refused, Resident, ResidentStatus, StaffAccount, Timeout, TrackEvent, Tracking, Unreachable,
 )
 
 log = logging.getLogger("kiosk.platform")
@@ -153,6 +153,47 @@ def _resident(d: Any) -> Resident:
                     ss_number=_get(d, "ss_number", str), card_number=_get(d, "card_number", str),
                     card_state=_get(d, "card_state", str), phone=_get(d, "phone", str, optional=True) or "",
                     address=_get(d, "address", str, optional=True) or "")
+
+
+def _opt(obj: Any, key: str, types: type | tuple[type, ...]) -> Any:
+    """An optional part of the status record: absent or null means "the platform does not say"."""
+    return _get(obj, key, types, optional=True) if isinstance(obj, dict) else None
+
+
+def _status(d: Any) -> ResidentStatus:
+    st, emp, un = _opt(d, "student", dict), _opt(d, "employment", dict), _opt(d, "unemployment", dict)
+    tr, pen, card = _opt(d, "training", dict), _opt(d, "pensions", dict), _opt(d, "card", dict)
+    ent, res = _opt(pen, "enterprise", dict), _opt(pen, "resident", dict)
+    certs = _opt(tr, "certificates", list)
+    if certs is not None and not all(isinstance(c, dict) for c in certs):
+        raise BadResponse("certificates must be objects")
+    groups, regs = _opt(d, "recipient_groups", list), _opt(d, "registrations", list)
+    for name, lst in (("recipient_groups", groups), ("registrations", regs)):
+        if lst is not None and not all(isinstance(x, str) for x in lst):
+            raise BadResponse(f"{name} must be strings")
+    return ResidentStatus(
+        id_number=_get(d, "id_number", str),
+        student=_opt(st, "full_time", bool), graduating_this_year=_opt(st, "graduating_this_year", bool),
+        employment=_opt(emp, "status", str), employer_kind=_opt(emp, "employer_kind", str),
+        contributing_employee_pension=_opt(emp, "contributing_employee_pension_this_year", bool),
+        away_from_home=_opt(emp, "away_from_home", bool), able_to_work=_opt(emp, "able_to_work", bool),
+        working_age_limit=_opt(emp, "working_age_limit", int),
+        unemployment_registered=_opt(un, "registered", bool),
+        unemployment_registered_on=_date(un, "registered_on", optional=True) if un else None,
+        unemployment_involuntary=_opt(un, "involuntary", bool),
+        unemployment_insurance_months=_opt(un, "insurance_months", int), receiving_unemployment=_opt(un, "receiving", bool),
+        subsidised_training_this_year=_opt(tr, "subsidised_this_year", bool), certificates=certs,
+        employee_pension_insured=_opt(ent, "insured", bool), employee_pension_months=_opt(ent, "months", int),
+        employee_pension_receiving=_opt(ent, "receiving", bool),
+        resident_pension_enrolled=_opt(res, "enrolled", bool), resident_pension_years=_opt(res, "years", int),
+        resident_pension_receiving=_opt(res, "receiving", bool), resident_pension_paused=_opt(res, "paused", bool),
+        resident_pension_start=_date(res, "scheme_start", optional=True) if res else None,
+        resident_pension_gap_years=_opt(res, "gap_years", int), makeup_eligible=_opt(res, "makeup_eligible", bool),
+        supplementary_enrolled=_opt(res, "supplementary_enrolled", bool),
+        supplementary_receiving=_opt(res, "supplementary_receiving", bool),
+        institution_pension_receiving=_opt(pen, "institution_receiving", bool),
+        recipient_groups=groups, card_reissue=_opt(card, "reissue", str), registrations=regs,
+    )
 
 
 def _essc(d: Any) -> EsscIdentity:
@@ -348,6 +389,9 @@ class HttpPlatform:
     # -- Platform API ------------------------------------------------------------
     def lookup_resident(self, id_number: str | None = None, *, ss_number: str | None = None) -> Resident:
         return self._call("POST", "/v1/residents/lookup", _resident, json_body={"id_number": id_number, "ss_number": ss_number})
+
+    def resident_status(self, id_number: str) -> ResidentStatus:
+        return self._call("POST", "/v1/residents/status", _status, json_body={"id_number": id_number})
 
     def verify_essc(self, qr_text: str) -> EsscIdentity:
         # What can never be an e-SSC code is refused here, as the platform

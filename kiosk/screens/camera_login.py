@@ -47,15 +47,23 @@ class QrLogin:
         except KioskError as exc:
             log.error("camera did not open: %s", exc)
             return
-        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"])
+        # The attract screen idles most of the day: decode only frames where something moved
+        # (plus one every 2 s), and try the rescue pass at most once a second (docs/camera.md).
+        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"],
+                                    gated=True, rescue_every=1.0)
         self.worker.start()
+        _users(self.app).add(self)
 
     def stop(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.close()
+        users = _users(self.app)
+        users.discard(self)
+        # Kivy enters the next screen before it leaves the last one: when the attract screen's
+        # QR login stops, the technician login's may already have started on the same camera.
         cam = self.app.devices.camera
-        if cam is not None and not getattr(self.app, "_camera_needed_elsewhere", False):
+        if cam is not None and not users and not getattr(self.app, "_camera_needed_elsewhere", False):
             cam.close()
 
     def _code(self, text: str) -> None:  # decoder thread
@@ -90,16 +98,42 @@ class QrLogin:
         self.app.voice.say("error_retry")
 
 
+def _users(app) -> set:
+    """The QrLogin instances now watching the camera."""
+    if not hasattr(app, "_qr_users"):
+        app._qr_users = set()
+    return app._qr_users
+
+
 def _attach_to_attract(app, attract, qr: QrLogin) -> None:
     from kiosk.screens.camera_view import CameraView
 
-    preview = CameraView(size_hint=(None, None), size=(288, 162), pos_hint={"right": 0.985, "top": 0.985},
-                         fps=10)
+    # In the attract screen's qr_slot (top right, beside the site name and clock): the
+    # preview, with the caption under it sized to its text, so neither covers the clock.
+    slot = attract.ids.qr_slot
+    # Drawn only when the picture changes: an unchanged preview would redraw the whole window 10x/s.
+    preview = CameraView(size_hint=(None, None), fps=10, pos_hint={"center_x": 0.5}, only_changes=True)
+
+    def preview_size(*_a) -> None:
+        # smaller in elder mode: its larger caption and prompt need the height
+        pw = app.theme.px(200 if app.theme.elder else 240)
+        preview.size = (pw, pw * 9 / 16)
+
+    app.theme.bind(elder=preview_size)
+    preview_size()
     caption = Label(text="二维码对准这里", font_size=app.theme.body, color=app.theme.fg, size_hint=(None, None),
-                    size=(320, 56), pos_hint={"right": 0.99, "top": 0.985 - 170 / 800})
+                    pos_hint={"center_x": 0.5})
+    caption.bind(texture_size=lambda lbl, ts: setattr(lbl, "size", ts))
     app.theme.bind(body=caption.setter("font_size"), fg=caption.setter("color"))
-    attract.add_widget(preview)
-    attract.add_widget(caption)
+
+    def fit(*_a) -> None:
+        slot.width = max(preview.width, caption.texture_size[0])
+
+    caption.bind(texture_size=fit)
+    preview.bind(width=fit)
+    slot.add_widget(preview)
+    slot.add_widget(caption)
+    fit()
     attract.qr_preview = preview
 
     def entered(*_a) -> None:
@@ -344,7 +378,9 @@ def register(app, sm):
     def late(_dt) -> None:
         # OpenCV and numpy take ~0.4 s to import: after the attract screen is drawn.
         _attach_to_attract(app, sm.get_screen("attract"), qr)
-        if sm.has_screen("tech_login"):
+        if hasattr(sm, "when_built"):  # technician screens are built on first use
+            sm.when_built("tech_login", lambda screen: _attach_to_tech_login(app, screen))
+        elif sm.has_screen("tech_login"):
             _attach_to_tech_login(app, sm.get_screen("tech_login"))
         sm.add_widget(PhotoScreen(name="photo"))
 

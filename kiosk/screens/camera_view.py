@@ -14,6 +14,13 @@ Use from a screen::
     on_leave: view.stop()       # cancels the Clock event, closes the camera
 
 Overlays (face-and-card frame, countdown) go on top as ordinary widgets.
+
+With ``only_changes`` a frame is drawn only when the picture differs from the
+one on screen by more than sensor noise (kiosk.hardware.motion, through the
+device hub): Kivy
+redraws the whole window for any canvas change, which on software GL costs
+tens of percent of a core at 10 frames a second, for a preview of an empty
+room that does not change.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty
 from kivy.uix.widget import Widget
 
+from kiosk.devices import frame_change_detector
+
 log = logging.getLogger("kiosk.camera")
 
 
@@ -37,7 +46,9 @@ class CameraView(Widget):
     mirror = BooleanProperty(False)     # selfie view for the photo screen
     owns_camera = BooleanProperty(False)  # start()/stop() also start/close the camera
     background = ListProperty([0, 0, 0, 1])
+    only_changes = BooleanProperty(False)  # draw only frames whose picture changed (else every new frame)
     frames_shown = NumericProperty(0)
+    frames_unchanged = NumericProperty(0)  # new frames not drawn because the picture was the same
     textures_created = NumericProperty(0)
     #: where the picture is drawn (x, y, w, h in window units; letterboxed): overlays align to it
     picture = ListProperty([0, 0, 0, 0])
@@ -48,6 +59,7 @@ class CameraView(Widget):
         self._last_seq = -1
         self._texture: Texture | None = None
         self._last_image: np.ndarray | None = None
+        self._change = frame_change_detector()
         with self.canvas:
             self._bg_color = Color(*self.background)
             self._bg = Rectangle(pos=self.pos, size=self.size)
@@ -81,6 +93,7 @@ class CameraView(Widget):
         """Forget the last frame (a resident's face) and blank the picture."""
         self._last_image = None
         self._last_seq = -1
+        self._change.reset()
         self._rect.size = (0, 0)
 
     def snapshot(self) -> np.ndarray | None:
@@ -95,6 +108,10 @@ class CameraView(Widget):
             return
         self._last_seq = frame.seq
         image = frame.image
+        if self.only_changes and self._texture is not None and self._rect.size != (0, 0):
+            if not self._change.changed(image):
+                self.frames_unchanged += 1
+                return
         if image.ndim == 2:
             rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
         elif image.shape[2] == 4:

@@ -24,7 +24,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.flows.engine import ServiceFlow, Site, mode_of
 from kiosk.screens.keyboards import open_keyboard
-from kiosk.screens.widgets import CardPopup, KButton, KioskScreen
+from kiosk.screens.widgets import CardPopup, KButton, KioskScreen, choice_columns
 
 log = logging.getLogger("kiosk.flow_screen")
 
@@ -100,6 +100,8 @@ Builder.load_string("""
 
 <ChoiceKey@Button>:
     selected: False
+    # The colour the canvas below paints behind the text, for the legibility check.
+    bg_rgba: app.theme.card_bg if self.selected else app.theme.button_bg
     font_size: app.theme.button
     color: app.theme.ok if self.selected else app.theme.button_fg
     bold: self.selected
@@ -344,7 +346,11 @@ class FlowScreen(KioskScreen):
 
     # -- fields -----------------------------------------------------------------------------
     def _choice_row(self, options, chosen: str, on_pick) -> GridLayout:
-        row = GridLayout(cols=min(3, max(1, len(options))), size_hint_y=None, spacing=8)
+        # as many columns as fit every caption on one line (long choices get one per row)
+        body = self.ids.body
+        width = body.width - body.padding[0] - body.padding[2]
+        cols = choice_columns([CHOSEN_MARK + o for o in options], App.get_running_app().theme.button, width)
+        row = GridLayout(cols=cols, size_hint_y=None, spacing=8)
         row.bind(minimum_height=row.setter("height"))
         for option in options:
             b = Factory.ChoiceKey(text=(CHOSEN_MARK if option == chosen else "") + option)
@@ -532,10 +538,6 @@ def start_text(item) -> str:
 
 
 def register(app, sm):
-    from kiosk.flows.pinyin_ime import warm_up
-
+    # The pinyin keypad's index is built when a keypad first opens (kiosk.screens.keyboards).
     sm.add_widget(FlowScreen(name="flow"))
-    # The keypad's dictionary loads on a worker thread, after the attract screen is drawn
-    # (started earlier, its imports hold the GIL while the first frame waits).
-    Clock.schedule_once(lambda _dt: threading.Thread(target=warm_up, name="pinyin-index", daemon=True).start(), 2)
     return {"start_service": start_service, "start_text": start_text}

@@ -7,6 +7,7 @@ type, and calls ``on_done(text)`` when the resident presses 确定.
 
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 from kivy.app import App
@@ -33,7 +34,7 @@ Builder.load_string("""
         spacing: 6
         BoxLayout:
             size_hint_y: None
-            height: app.theme.title * 1.9
+            height: app.theme.title * 1.6
             spacing: 16
             Label:
                 text: root.label + "："
@@ -60,8 +61,9 @@ Builder.load_string("""
             id: keypad
             orientation: "vertical"
         BoxLayout:
+            id: actions
             size_hint_y: None
-            height: max(90, app.theme.button * 1.8)
+            height: self.minimum_height
             spacing: 16
             KButton:
                 id: cancel
@@ -96,6 +98,21 @@ class InputPopup(ModalView):
     def cancel(self) -> None:
         self.dismiss(animation=False)
 
+    def place_actions(self) -> None:
+        """Elder mode: 取消/确定 join the last key row instead of a bar of their own.
+
+        Elder type makes every fixed row taller; without this the keys got
+        shorter than in standard mode (and the bar once covered the last row).
+        """
+        if not App.get_running_app().theme.elder:
+            return
+        bar, last = self.ids.actions, self.ids.keypad.children[0]
+        for b in (self.ids.cancel, self.ids.ok):
+            bar.remove_widget(b)
+            b.size_hint_y = 1
+            last.add_widget(b)
+        bar.parent.remove_widget(bar)
+
     def key_row(self, keys: list[str], action) -> BoxLayout:
         row = BoxLayout()
         for k in keys:
@@ -120,6 +137,7 @@ class NumericPad(InputPopup):
         rows.append([k for k in (last, "0", "删除") if k])
         for r in rows:
             self.ids.keypad.add_widget(self.key_row(r, self.press))
+        self.place_actions()
 
     def press(self, key: str) -> None:
         if key == "删除":
@@ -153,6 +171,9 @@ class PinyinPad(InputPopup):
         super().__init__(label, value, on_done, hint or ("请输入字母和数字" if alnum else "输入拼音，再点选汉字"))
         keys = self.ids.keypad
         if not alnum:
+            # The index is built when a keypad first opens (tens of ms from the set-up tables),
+            # off the UI thread; by the first letter typed it is there.
+            threading.Thread(target=pinyin_ime.warm_up, name="pinyin-index", daemon=True).start()
             self.cands = GridLayout(rows=1, size_hint=(None, 1), spacing=4)
             self.cands.bind(minimum_width=self.cands.setter("width"))
             scroll = ScrollView(do_scroll_y=False, size_hint_y=None, height=App.get_running_app().theme.button * 2)
@@ -163,6 +184,7 @@ class PinyinPad(InputPopup):
         for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm"):
             keys.add_widget(self.key_row([c.upper() for c in row], self.press))
         keys.add_widget(self.key_row(["删除", "空格", "清空"], self.press))
+        self.place_actions()
 
     def press(self, key: str) -> None:
         if key == "删除":
@@ -186,7 +208,8 @@ class PinyinPad(InputPopup):
             return
         self.cands.clear_widgets()
         for text, used in pinyin_ime.candidates(self.letters):
-            b = KKey(text=text, size_hint_x=None, width=max(96, 64 * len(text)))
+            theme = App.get_running_app().theme
+            b = KKey(text=text, size_hint_x=None, width=max(theme.px(96), theme.button * len(text) + theme.px(32)))
             b.used = used
             b.bind(on_release=self.pick)
             self.cands.add_widget(b)

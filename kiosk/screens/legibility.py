@@ -47,6 +47,8 @@ def background_of(widget, theme):
     from kiosk.screens.widgets import HeaderBar, KButton, KioskScreen, KKey
 
     for w in ancestors(widget):
+        if hasattr(w, "bg_rgba"):  # a widget that paints its own background says which
+            return w.bg_rgba
         if isinstance(w, KKey):
             return theme.button_bg
         if isinstance(w, KButton):
@@ -90,18 +92,19 @@ def visible(widget) -> bool:
     return inside >= 0.5 * area
 
 
+def walk(w):
+    """The widget and all its descendants."""
+    yield w
+    for c in w.children:
+        yield from walk(c)
+
+
 def label_facts(root, theme) -> list[LabelFact]:
     from kivy.uix.label import Label
 
     from kiosk.screens.widgets import KButton
 
     out = []
-
-    def walk(w):
-        yield w
-        for c in w.children:
-            yield from walk(c)
-
     for w in walk(root):
         if isinstance(w, Label) and w.text.strip() and visible(w):
             out.append(LabelFact(w.text, float(w.font_size), contrast_ratio(w.color, background_of(w, theme)),

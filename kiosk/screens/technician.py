@@ -37,7 +37,7 @@ from kiosk import __version__, logbuffer
 from kiosk.core.errors import KioskError
 from kiosk.flows import fault_report as fr
 from kiosk.flows.tech_mode import SAFE_SETTINGS, TechMode
-from kiosk.screens.widgets import KButton, KioskScreen
+from kiosk.screens.widgets import KButton, KioskScreen, KKey
 
 log = logging.getLogger("kiosk.tech")
 
@@ -195,8 +195,7 @@ class TechLoginScreen(TechBase):
     def on_kv_post(self, _base: Any) -> None:
         pad = self.ids.keypad
         for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清空"]:
-            b = KButton(text=key)
-            b.height = 72  # after the kv rule: a compact keypad leaves room for the rest
+            b = KKey(text=key)  # compact keys (row height set by the keypad grid) leave room for the rest
             b.bind(on_release=lambda btn: self.key(btn.text))
             pad.add_widget(b)
 
@@ -755,16 +754,24 @@ SCREENS = [
 
 
 def register(app: Any, sm: Any) -> TechController:
-    """Install the log buffer, load the kv rules, add the technician screens."""
+    """Install the log buffer and the controller; the kv rules and technician screens
+    are built on first use when the screen manager can (kiosk.screens.lazy)."""
     logbuffer.install()
-    Builder.load_file(str(KV_FILE))
     ctl = TechController(app, sm)
     app.plugins_tech = ctl
-    for cls, name in SCREENS:
-        screen = cls(name=name)
-        screen.controller = ctl
-        if isinstance(screen, TechBase) and not isinstance(screen, TechPage):
-            screen.ids.nav.controller = ctl
-        sm.add_widget(screen)
+
+    def build() -> None:
+        Builder.load_file(str(KV_FILE))
+        for cls, name in SCREENS:
+            screen = cls(name=name)
+            screen.controller = ctl
+            if isinstance(screen, TechBase) and not isinstance(screen, TechPage):
+                screen.ids.nav.controller = ctl
+            sm.add_widget(screen)
+
+    if hasattr(sm, "add_lazy"):
+        sm.add_lazy([name for _cls, name in SCREENS], build)
+    else:
+        build()
     app.bind(on_stop=lambda *_a: ctl.mode.close())
     return ctl

@@ -2,6 +2,11 @@
 
 Standard mode stays readable at arm's length (body >= 32 px, contrast >= 4.5:1);
 elder mode is bigger and starker (body >= 48 px, contrast >= 7:1).
+
+The pixel sizes below are for the reference panel (96 ppi, kiosk.core.panel);
+``scale`` (the panel's ppi over the reference) keeps them the same size in
+millimetres on any other panel: bigger on a dense 1920x1080 desk panel,
+smaller (but never below 0.75x) on a coarse 43" standing panel.
 """
 
 from __future__ import annotations
@@ -31,8 +36,12 @@ ELDER: dict[str, Any] = {
 }
 
 
+SIZES = ("body", "title", "button", "huge")
+
+
 class Theme(EventDispatcher):
     elder = BooleanProperty(False)
+    scale = NumericProperty(1.0)
     body = NumericProperty(STANDARD["body"])
     title = NumericProperty(STANDARD["title"])
     button = NumericProperty(STANDARD["button"])
@@ -48,7 +57,22 @@ class Theme(EventDispatcher):
     card_bg = ColorProperty(hex_rgba(STANDARD["card_bg"]))
     ok = ColorProperty(hex_rgba(STANDARD["ok"]))
 
-    def on_elder(self, _inst, elder: bool) -> None:
-        values = ELDER if elder else STANDARD
+    def __init__(self, scale: float = 1.0, **kw) -> None:
+        super().__init__(**kw)
+        self.scale = scale
+        self._apply()
+
+    def on_elder(self, *_a) -> None:
+        self._apply()
+
+    def on_scale(self, *_a) -> None:
+        self._apply()
+
+    def px(self, value: float) -> float:
+        """A reference-panel pixel length on this panel (kv: ``app.theme.px(96)``)."""
+        return round(value * self.scale)
+
+    def _apply(self) -> None:
+        values = ELDER if self.elder else STANDARD
         for key, value in values.items():
-            setattr(self, key, hex_rgba(value) if isinstance(value, str) else value)
+            setattr(self, key, hex_rgba(value) if isinstance(value, str) else self.px(value))

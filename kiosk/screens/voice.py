@@ -8,6 +8,7 @@ on screen.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from kivy.core.audio import SoundLoader
 
@@ -16,13 +17,17 @@ from kiosk import voice as prompts
 log = logging.getLogger("kiosk.voice")
 
 
+#: Prompts kept loaded (decoded PCM): the few of one visit, not all of them (~26 MiB).
+KEEP_LOADED = 3
+
+
 class Voice:
     def __init__(self, volume: float = 0.8, muted: bool = False) -> None:
         self.volume = volume
         self.muted = muted
         self.last_key: str | None = None
         self.history: list[str] = []  # what was asked to be said (tests, technician view)
-        self._sounds: dict[str, object] = {}
+        self._sounds: dict[str, Any] = {}
         self._playing = None
         self._warned = False
 
@@ -56,7 +61,16 @@ class Voice:
 
     def _load(self, key: str):
         if key in self._sounds:
+            self._sounds[key] = self._sounds.pop(key)  # most recently used last
             return self._sounds[key]
+        while len(self._sounds) >= KEEP_LOADED:  # load on demand, keep only the last few
+            _old_key, old = next(iter(self._sounds.items()))
+            del self._sounds[_old_key]
+            if old is not None and old is not self._playing:
+                try:
+                    old.unload()
+                except Exception as exc:  # unloading must never break a visit
+                    log.warning("voice prompt %s could not be unloaded: %s", _old_key, exc)
         path = prompts.prompt_path(key)
         sound = None
         if path is None:

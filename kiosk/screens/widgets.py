@@ -23,9 +23,73 @@ class KKey(IconButton):
     """A key of an on-screen keypad."""
 
 
+def text_height(text: str, font_size: float, width: float, bold: bool = False) -> float:
+    """Height of ``text`` wrapped at ``width`` (Kivy's own layout, no texture drawn)."""
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text=text, font_size=font_size, bold=bold, text_size=(max(1.0, width), None))
+    core.resolve_font_name()
+    return float(core.render()[1])
+
+
+def text_width(text: str, font_size: float, bold: bool = False) -> float:
+    """Width of ``text`` on one line."""
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text=text, font_size=font_size, bold=bold)
+    core.resolve_font_name()
+    return float(core.render()[0])
+
+
+def choice_columns(texts: list[str], font_size: float, width: float, spacing: float = 8, most: int = 3,
+                   margin: float = 32) -> int:
+    """How many choice buttons fit abreast with every caption on one line (at least 1)."""
+    need = max((text_width(t, font_size) for t in texts), default=0) + margin
+    for cols in range(min(most, max(1, len(texts))), 1, -1):
+        if (width - spacing * (cols - 1)) / cols >= need:
+            return cols
+    return 1
+
+
 class HeaderBar(BoxLayout):
+    """Screen title, 再听一遍 and who is logged in.
+
+    A long title (item names run to 30 characters) shrinks step by step down
+    to body size so it fits in at most ``MAX_LINES`` lines, and the bar grows
+    to hold them: it never wraps out of the bar or is cut at top and bottom.
+    """
+
+    MAX_LINES = 2
     title = StringProperty("")
     who = StringProperty("")
+    title_size = NumericProperty(44)
+    # no-break spaces: "30. 参加…" wraps inside the name, never leaving "30." alone on a line
+    shown_title = StringProperty("")
+
+    def on_kv_post(self, _base) -> None:
+        from kivy.app import App
+        from kivy.clock import Clock
+
+        theme = App.get_running_app().theme
+        self._fit_ev = Clock.create_trigger(self._fit, 0)
+        self.bind(title=self._fit_ev)
+        self.ids.title.bind(width=self._fit_ev)
+        theme.bind(title=self._fit_ev, body=self._fit_ev)
+        self._fit()
+
+    def _fit(self, *_a) -> None:
+        from kivy.app import App
+
+        theme = App.get_running_app().theme
+        width = self.ids.title.width
+        size = theme.title
+        title = self.shown_title = self.title.replace(" ", "\u00a0")
+        if width > 10 and title:
+            one_line = text_height("国", size, width, bold=True)
+            while size > theme.body and text_height(title, size, width, True) > one_line * self.MAX_LINES + 1:
+                size -= 2
+                one_line = text_height("国", size, width, bold=True)
+        self.title_size = size
 
 
 class NavBar(BoxLayout):

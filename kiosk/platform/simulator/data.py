@@ -17,6 +17,14 @@ from typing import Any
 
 from kiosk.core.idnumber import age_on, gender_of, make_id
 
+# Statutory retirement ages before the 2025 reform (the sim keeps the simple pair):
+# men 60, women 55 (cadre) — the working-age limit of item 11 and item 20.
+WORKING_AGE_LIMIT = {"男": 60, "女": 55}
+# 新农保 pilots in Shanxi started in 2009, 城居保 in 2011; a resident's "scheme start" is the later of that and turning 16.
+SCHEME_START = _dt.date(2009, 10, 1)
+INVOLUNTARY_REASONS = ["劳动合同期满终止", "用人单位解除劳动合同", "用人单位破产、撤销", "被用人单位辞退"]
+VOLUNTARY_REASONS = ["本人提出解除劳动合同", "本人辞职"]
+
 # Shanxi counties/districts (GB/T 2260 codes).
 COUNTIES: list[tuple[str, str]] = [
     ("141124", "临县"), ("140215", "云州区"), ("140105", "小店区"), ("140121", "清徐县"),
@@ -30,7 +38,7 @@ GIVEN = "建国军华平明志强伟秀英桂兰玉梅丽红霞燕芳娟海涛�
 VILLAGES = ["李家庄", "葛家屯", "三里屯", "唐八里", "石家庄", "滹沱店", "魏家山", "薛辛密", "杨家屯", "东北街", "西南街", "王家沟", "刘家塔"]
 
 CARD_STATES = ("normal", "temp_lost", "lost", "not_activated", "in_production")
-CARD_STATE_ZH = {"normal": "正常", "temp_lost": "临时挂失", "lost": "正式挂失", "not_activated": "社保功能未启用",
+CARD_STATE_ZH = {"none": "未申领", "normal": "正常", "temp_lost": "临时挂失", "lost": "正式挂失", "not_activated": "社保功能未启用",
                  "in_production": "制卡中"}
 
 PAY_FAIL_REASONS = ["超期未认证", "社保卡金融账户未激活", "银行账户状态异常", "经信息比对疑似丧失领取资格"]
@@ -99,6 +107,22 @@ class ResidentRec:
     subsidised_training_this_year: bool
     training_enrolments: list[dict[str, Any]]
     registrations: set[str] = field(default_factory=set)  # fixed_seeker, gig_seeker, gig_employer, flexible
+    # Facts the guides' conditions need (issue 14), filled by _life_facts from a per-resident RNG so
+    # the older fields above (and every test that picks residents by them) keep their values.
+    employer_kind: str = ""               # enterprise | institution (机关事业单位), for employment == "employed"
+    away: bool = False                    # migrant working away from the village (外出务工)
+    graduating: bool = False              # student in the graduation year (毕业年度)
+    able_to_work: bool = True             # 有劳动能力
+    unemployed_since: _dt.date | None = None
+    unemployment_reason: str = ""         # 失业原因 as registered
+    involuntary: bool | None = None       # 非因本人意愿中断就业 (None: not registered)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+    institution_pension: bool = False     # 按月领取机关事业单位基本养老保险待遇
+    injury_level: int = 0                 # 工伤伤残等级 with a monthly allowance (1-4), 0 = none
+    survivor_allowance: bool = False      # 按月领取供养亲属生活困难补助费
+    res_start: _dt.date | None = None     # when this resident entered the resident-pension scheme
+    res_gap_years: int = 0                # years without contribution since enrolment
+    card_reissue: str = "none"            # none | applied | issued (补办社保卡)
 
     def age(self, today: _dt.date) -> int:
         return age_on(self.id_number, today)
@@ -278,7 +302,7 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
     if employment == "flexible":
         registrations.add("flexible")
 
-    return ResidentRec(
+    rec = ResidentRec(
         id_number=id_number, name=name, gender=gender, birth_date=born, county_code=code, county=county,
         phone=phone, address=address, student=student, employment=employment, ui_months=ui_months,
         emp_insured=emp_insured, emp_months=emp_months, emp_receiving=emp_receiving, res_enrolled=res_enrolled,
@@ -291,6 +315,70 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
         training_intent=training_intent, subsidised_training_this_year=subsidised,
         training_enrolments=enrolments, registrations=registrations,
     )
+    _life_facts(rec, today)
+    return rec
+
+
+def _life_facts(r: ResidentRec, today: _dt.date) -> None:
+    """The facts added for issue 14, from an RNG of their own (seeded by the ID number).
+
+    Proportions follow a village: most adults farm or work away, the elderly are many, some
+    pensioners draw a 机关事业 or work-injury pension, a few are dependants of a deceased worker.
+    """
+    rng = random.Random("facts-" + r.id_number)
+    age = r.age(today)
+    if r.employment == "employed":
+        r.employer_kind = "institution" if rng.random() < 0.15 else "enterprise"
+        if r.employer_kind == "institution":
+            # Civil servants and public-institution staff are in the 机关事业 scheme, not the enterprise one.
+            r.res_enrolled, r.res_years, r.res_receiving, r.res_history = False, 0, False, []
+    r.away = r.employment in ("employed", "flexible") and 18 <= age < 55 and rng.random() < 0.5
+    r.graduating = r.student and rng.random() < 0.3
+    r.able_to_work = not (age >= 16 and rng.random() < (0.25 if age >= 60 else 0.04))
+    if r.unemployed_registered:
+        r.involuntary = rng.random() < 0.75
+        r.unemployment_reason = rng.choice(INVOLUNTARY_REASONS if r.involuntary else VOLUNTARY_REASONS)
+        r.unemployed_since = today - _dt.timedelta(days=rng.randint(20, 400))
+    for e in r.training_enrolments:
+        if e.get("certificate"):
+            r.certificates.append({"name": e["certificate"], "issued": e["enrolled_on"], "kind": "职业技能等级证书"})
+    if r.employment == "employed" and rng.random() < 0.2:
+        occ = rng.choice(OCCUPATIONS)
+        r.certificates.append({"name": f"{occ}（{rng.choice(list(LEVELS))}）", "kind": "职业资格证书",
+                               "issued": str(today - _dt.timedelta(days=rng.randint(30, 900)))})
+    if r.employment == "retired" and not r.emp_receiving and rng.random() < 0.5:
+        r.institution_pension = True
+        r.other_pension = True
+    if 30 <= age and rng.random() < 0.015:
+        r.injury_level = rng.randint(1, 4)
+    if age >= 55 and not (r.emp_receiving or r.res_receiving or r.institution_pension) and rng.random() < 0.03:
+        r.survivor_allowance = True
+    if r.institution_pension or r.injury_level or r.survivor_allowance:
+        if r.last_certified is None:
+            r.last_certified = today - _dt.timedelta(days=rng.randint(10, 500))
+    if r.res_enrolled:
+        turned16 = r.birth_date.replace(year=r.birth_date.year + 16) if not (r.birth_date.month == 2 and r.birth_date.day == 29) \
+            else _dt.date(r.birth_date.year + 16, 3, 1)
+        r.res_start = max(SCHEME_START, turned16)
+        span = max(0, today.year - r.res_start.year)
+        r.res_gap_years = max(0, span - r.res_years) if r.res_years < 15 else 0
+    if age < 16 and rng.random() < 0.3:
+        r.card_state, r.card_number = "none", ""  # many village children have not applied for a card yet (item 39)
+    if r.card_state in ("lost", "temp_lost"):
+        r.card_reissue = rng.choices(["none", "applied", "issued"], [60, 25, 15])[0]
+
+
+def working_age_limit(r: ResidentRec) -> int:
+    return WORKING_AGE_LIMIT.get(r.gender, 60)
+
+
+def makeup_eligible(r: ResidentRec, today: _dt.date) -> bool:
+    """Item 32 (seeds/002): enrolled, under 15 years paid, and either within 15 years of 60 when the scheme
+    started (①/③) or with gaps since enrolment (②)."""
+    if not r.res_enrolled or r.res_years >= 15 or r.res_start is None:
+        return False
+    late_starter = age_on(r.id_number, r.res_start) > 45
+    return late_starter or r.res_gap_years > 0
 
 
 STAFF_ROLES = [["system_admin"], ["business_admin"], ["operator"], ["operator"], ["operator"], ["technician"]]

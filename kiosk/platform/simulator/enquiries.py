@@ -113,6 +113,7 @@ def enquire(item_no: int, world: World, r: ResidentRec | None, params: dict[str,
                 list(reversed(r.res_payments)), notice, {"last_certified": str(r.last_certified) if r.last_certified else ""})
     if item_no == 39:
         state = r.effective_card_state(today)
+        _need(state != "none", "未查询到您申领社会保障卡的记录。请到社会保障卡服务窗口咨询申领。", "no_record")
         row = {"card_number": r.card_number[:2] + "*****" + r.card_number[-2:], "state": state, "state_zh": CARD_STATE_ZH[state],
                "lost_on": str(r.card_lost_on) if r.card_lost_on and state in ("temp_lost", "lost") else ""}
         notice = "社会保障卡临时挂失有效期为7天，过期后自动解挂。" if state == "temp_lost" else ""

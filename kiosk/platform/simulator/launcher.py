@@ -32,6 +32,7 @@ import httpx
 
 from kiosk import ROOT
 from kiosk.core.errors import PlatformError
+from kiosk.core.processes import ProcessHandle
 
 # The simulator's own packages come with the `sim` extra (pyproject.toml); a
 # production install has neither, and the launcher is the one place that says so.
@@ -80,26 +81,13 @@ def die_with_parent() -> None:
 
 
 @dataclass
-class SimulatorHandle:
+class SimulatorHandle(ProcessHandle):
     url: str
     process: subprocess.Popen
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the simulator (idempotent)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        super().stop(timeout)
         if self.process.stdout:
             self.process.stdout.close()
 

@@ -12,7 +12,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.platform.simulator.data import LEVEL_RANK, LEVELS, ResidentRec
+from kiosk.platform.simulator.data import LEVEL_RANK, LEVELS, ResidentRec, makeup_eligible, working_age_limit
 
 DISCRIMINATORY = ("限男", "限女", "只要男", "只要女", "不要女", "不要男", "乙肝", "限本地户口", "长相", "身高", "民族", "已婚已育", "歧视")
 
@@ -44,7 +44,7 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
     if item_no in (1, 4, 10, 11, 16, 20, 28) and age < 16:
         return _no("办理本业务需年满16周岁。")
     if item_no in (1, 4):
-        if age >= 60 or r.employment == "retired":
+        if age >= 60 or r.employment == "retired" or not r.able_to_work:
             return _no("求职登记面向劳动年龄内、有就业意愿和劳动能力的劳动者。")
     elif item_no == 7:
         text = " ".join(str(f.get(k, "")) for k in ("job_title", "description", "requirements"))
@@ -56,7 +56,7 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
         if r.employment == "employed":
             return _no("灵活就业登记面向处于灵活就业状态的劳动者（临时工、非全日制用工以及新就业形态就业的从业人员）。")
     elif item_no == 11:
-        if age >= 60:
+        if age >= working_age_limit(r) or not r.able_to_work:
             return _no("失业登记面向劳动年龄内、有劳动能力、有就业要求、处于无业状态的城乡劳动者。")
         if r.employment in ("employed", "flexible", "student"):
             return _no("失业登记需处于无业状态（在职、灵活就业或在校学生不能办理）。")
@@ -67,12 +67,14 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("本年度已参加过政府补贴性培训的人员，不可做为重点人群进行培训意愿登记。")
         if r.employment in ("employed", "retired") or r.emp_receiving:
             return _no("机关事业单位在岗人员、企业在岗人员、已按月领取城镇职工退休养老金人员不可进行培训意愿登记。")
-        if r.student:
+        if r.student and not r.graduating:
             return _no("不在毕业年度的在校生不可做为重点人群进行培训意愿登记。")
+        if "flexible" in r.registrations:
+            return _no("已登记就业信息的人员不可做为重点人群进行培训意愿登记。")
     elif item_no == 20:
         if r.student:
             return _no("灵活就业人员参保登记须年满16周岁且不是全日制在校生。")
-        if age >= 60:
+        if age >= working_age_limit(r):
             return _no("灵活就业人员参保登记面向法定退休年龄内的人员。")
         if r.emp_insured and r.employment == "employed":
             return _no("您已在用人单位参加企业职工基本养老保险，不能以灵活就业人员身份参保。")
@@ -85,7 +87,7 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             if not 0.6 <= ratio_f <= 3.0:
                 return _no("缴费基数可在当年公布的全口径社平工资的60%-300%之间自主选择。", "invalid_fields")
     elif item_no == 21:
-        if not (r.emp_receiving or r.res_receiving):
+        if not (r.emp_receiving or r.res_receiving or r.institution_pension or r.injury_level or r.survivor_allowance):
             return _no("待遇领取资格认证面向按月领取社会保险待遇的人员。")
         if not photo_ok:
             return _no("资格认证需提供照片：手持身份证和近期报刊、杂志等能够证明当前日期的照片。", "photo_required")
@@ -95,7 +97,7 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
         issued = _parse_date(f.get("certificate_date"))
         if level not in LEVELS or not occupation or issued is None:
             return _no("请填写职业（工种）、证书等级（初级/中级/高级）和证书核发日期。", "invalid_fields")
-        if r.employment not in ("employed",) and not r.ui_receiving:
+        if not (r.employment == "employed" and r.employer_kind == "enterprise") and not r.ui_receiving:
             return _no("技能提升补贴面向企业在职参保职工或领取失业保险金期间的失业人员。")
         if issued > today or (today - issued).days > 365:
             return _no("申领技能提升补贴需在职业资格证书或职业技能等级证书核发一年内。")
@@ -116,6 +118,8 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("申领失业保险金需失业保险缴费满一年。")
         if not r.unemployed_registered:
             return _no("申领失业保险金需先办理失业登记。")
+        if r.involuntary is False:
+            return _no("申领失业保险金需为非因本人意愿中断就业（您的失业登记为本人意愿离职）。")
         if f.get("involuntary") is not True:
             return _no("申领失业保险金需为非因本人意愿中断就业。")
         if r.emp_receiving or r.res_receiving:
@@ -130,6 +134,8 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("您已参加城乡居民基本养老保险，无需重复登记。", "duplicate")
         if r.emp_insured:
             return _no("城乡居民基本养老保险面向未参加职工基本养老保险的城乡居民。")
+        if r.other_pension or r.emp_receiving or r.employer_kind == "institution":
+            return _no("城乡居民基本养老保险面向非国家机关和事业单位工作人员、未参加其他基本养老保险的城乡居民。")
     elif item_no == 29:
         if not r.res_enrolled:
             return _no("城乡居民补充养老保险参保登记需已参加我省城乡居民基本养老保险。")
@@ -158,6 +164,8 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("补缴申报面向参加我省城乡居民养老保险的参保人员。")
         if r.res_years >= 15:
             return _no("补缴申报面向未缴够15年且有补缴意愿的参保人员，您已累计缴费满15年。")
+        if not makeup_eligible(r, today):
+            return _no("补缴申报面向制度实施时距60周岁不足15年或参保后有缴费中断的参保人员。")
     elif item_no == 34:
         if not r.res_enrolled:
             return _no("待遇申领需参加我省城乡居民基本养老保险。")
@@ -196,6 +204,8 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
             return _no("您的社会保障卡已临时挂失（临时挂失有效期7天，过期后自动解挂）。", "duplicate")
         if action == "unlock" and state not in ("temp_lost", "lost"):
             return _no("您的社会保障卡未挂失，无需解挂。", "duplicate")
+        if action == "unlock" and r.card_reissue == "issued":
+            return _no("已补办社会保障卡的，原卡不能解除挂失。")
     return None
 
 
