@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from kivy.app import App
@@ -24,8 +25,6 @@ from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
 from kiosk.core.person import Person
 from kiosk.flows.session import IdleTimer, SessionManager
-from kiosk.screens import camera_login, disclosure, search, technician
-from kiosk.screens import flow as flow_screens
 from kiosk.screens.attract import AttractScreen
 from kiosk.screens.guide import GuideScreen
 from kiosk.screens.item_list import ItemListScreen
@@ -40,16 +39,24 @@ log = logging.getLogger("kiosk.app")
 
 KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
 
-# Screen modules that add more screens. Each exposes ``register(app, sm)``
-# (loading its own kv file and adding its screens); plain imports, so a
-# missing one fails the start instead of silently dropping its screens.
-SCREEN_MODULES = (
-    flow_screens,   # forms, confirm, results, receipts (all 40 services)
-    technician,     # technician mode, self-test, fault reports
-    camera_login,   # e-SSC QR login (attract and technician login), certification photo
-    disclosure,     # public-disclosure browser
-    search,         # service search by characters and pinyin
-)
+
+def screen_modules() -> tuple[ModuleType, ...]:
+    """Screen modules that add more screens; each exposes ``register(app, sm)``.
+
+    Plain imports, so a missing one fails the start instead of silently dropping
+    its screens. Imported only when called (from ``build``, after kiosk.kv is
+    loaded): their kv rules refine the base rules and must load after them.
+    """
+    from kiosk.screens import camera_login, disclosure, search, technician
+    from kiosk.screens import flow as flow_screens
+
+    return (
+        flow_screens,  # forms, confirm, results, receipts (all 40 services)
+        technician,  # technician mode, self-test, fault reports
+        camera_login,  # e-SSC QR login (attract and technician login), certification photo
+        disclosure,  # public-disclosure browser
+        search,  # service search by characters and pinyin
+    )
 
 # SDL2 key codes
 KEY_ESCAPE = 27
@@ -117,7 +124,7 @@ class KioskApp(App):
                        ItemListScreen(name="items"), GuideScreen(name="guide")):
             self.sm.add_widget(screen)
         self.plugins = {}
-        for module in SCREEN_MODULES:
+        for module in screen_modules():
             self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)

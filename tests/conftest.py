@@ -18,17 +18,63 @@ sys.path.insert(0, str(ROOT))
 SEEDS = Path(os.environ.get("KIOSK_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 
 
-# Tests that need a window are marked `ui` here, from the fixtures they use (directly or
-# through run_kiosk), so no test can forget the marker. `slow` is set by hand on tests
-# that take seconds without a window (see README "Tests"). A developer's fast subset:
-#   .venv/bin/python -m pytest -m "not ui and not slow"
+# Markers for a developer's fast subset (README "Tests and checkers"):
+#   .venv/bin/python -m pytest -m "not ui and not slow"      (under a minute)
+# `ui`: the test needs a window; set from the fixtures it uses (directly or through
+# run_kiosk), so no test can forget it. `slow`: seconds each without a window; kept in
+# this one list (measured with --durations=0: modules over ~2.5 s in all, tests over
+# ~0.4 s) rather than spread over files that other areas edit. CI runs everything.
 UI_FIXTURES = {"xdisplay", "run_kiosk"}
+SLOW_MODULES = {
+    # real transports, subprocess fleets, fuzzing, kill -9 runs, pcscd restarts
+    "test_fault_report.py", "test_flow_cli.py", "test_flows_all_items.py", "test_hostile_input.py",
+    "test_idcard_cli.py", "test_idcard_reader.py", "test_platform_client.py", "test_platform_contract.py",
+    "test_platform_fuzz.py", "test_platform_kill9.py", "test_platform_launcher.py", "test_platform_outbox.py",
+    "test_platform_sim.py", "test_privacy_paths.py", "test_qr_decode_cli.py", "test_sdnotify.py",
+    "test_selftest.py", "test_sscard_reader.py", "test_tech_mode.py",
+}
+SLOW_TESTS = {
+    "test_audit.py::test_two_processes_append_without_breaking_the_chain",
+    "test_camera.py::test_missing_source_reports_error_status",
+    "test_clock.py::test_demo_residents_exist_on_the_simulators_date_whatever_the_host_zone",
+    "test_camera.py::test_opencv_camera_without_a_device_reports_error",
+    "test_catalog.py::test_cli_json_prints_forty_items",
+    "test_catalog.py::test_cli_search_hook",
+    "test_catalog.py::test_cli_table_item_and_errors",
+    "test_config.py::test_cli_reports_bad_config_without_traceback",
+    "test_disclosure.py::test_search_within_a_catalog",
+    "test_idcard_protocol.py::test_fuzz_frames_after_noise_are_all_recovered",
+    "test_idcard_protocol.py::test_fuzz_stream_decoder_never_raises",
+    "test_markers.py::test_markers_select_the_fast_subset",  # collects in subprocesses
+    "test_idcard_protocol.py::test_fuzz_mutated_frames_raise_only_typed_errors",
+    "test_photo_quality.py::test_each_gate_fails_with_its_own_message",
+    "test_pinyin_ime.py::test_whole_words_come_first_and_consume_all_letters",
+    "test_printer.py::test_cli_render",
+    "test_printer.py::test_status_over_the_wire",
+    "test_qr_decode.py::test_decoders_accept_grey_bgra_and_blue_tinted_frames",
+    "test_qr_decode.py::test_decoders_read_a_phone_frame_and_ignore_a_wall",
+    "test_qr_decode.py::test_default_decoder_reads_utf8_chinese",
+    "test_qr_decode.py::test_worker_decodes_submitted_frames_off_the_calling_thread",
+    "test_qr_decode.py::test_worker_reads_a_code_from_the_sim_camera_once",
+    "test_sscard_tlv.py::test_fuzz_records_mutated",
+    "test_sscard_tlv.py::test_fuzz_tlv_random",
+    "test_staff_auth.py::test_login_attempts_are_throttled_and_audited",
+    "test_staff_auth.py::test_one_time_code_works_once_and_expires",
+    "test_voice.py::test_cli_quiet_prints_nothing",
+    "test_voice.py::test_second_run_rewrites_nothing",
+    "test_voice.py::test_every_prompt_is_a_non_silent_wav_of_plausible_length",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if UI_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.ui)
+        module = item.path.name
+        name = getattr(item, "originalname", None) or item.name
+        if module in SLOW_MODULES or f"{module}::{name}" in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
 
 
 @pytest.fixture(scope="session")

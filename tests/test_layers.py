@@ -21,6 +21,7 @@ test too, so the list can only shrink.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,19 +202,24 @@ def check_tree(root: Path) -> tuple[list[Violation], list[str]]:
     return violations, unplaced
 
 
+@functools.cache
+def _repository() -> tuple[list[Violation], list[str]]:
+    return check_tree(ROOT)  # parsed once for the three tests below
+
+
 def test_every_module_has_a_layer() -> None:
-    _, unplaced = check_tree(ROOT)
+    _, unplaced = _repository()
     assert unplaced == [], f"place these modules in LAYERS: {unplaced}"
 
 
 def test_imports_only_point_down() -> None:
-    violations, _ = check_tree(ROOT)
+    violations, _ = _repository()
     unexpected = [str(v) for v in violations if (v.importer, v.imported) not in KNOWN_EXCEPTIONS]
     assert unexpected == [], "imports against the layers:\n" + "\n".join(unexpected)
 
 
 def test_known_exceptions_are_still_real() -> None:
-    violations, _ = check_tree(ROOT)
+    violations, _ = _repository()
     found = {(v.importer, v.imported) for v in violations}
     stale = [f"{a} -> {b}" for (a, b) in KNOWN_EXCEPTIONS if (a, b) not in found]
     assert stale == [], "fixed, remove from KNOWN_EXCEPTIONS: " + ", ".join(stale)

@@ -325,7 +325,7 @@ class _Checker:
         where = f" {self.where}" if self.where else ""
         return CatalogError(f"{self.name}{where}: {field_name}: {problem}")
 
-    def need(self, obj: dict, key: str, typ: type | tuple[type, ...], prefix: str = "") -> Any:
+    def need(self, obj: dict[str, Any], key: str, typ: type | tuple[type, ...], prefix: str = "") -> Any:
         label = f"{prefix}{key}"
         if not isinstance(obj, dict):
             raise self.fail(prefix.rstrip(".") or "(root)", f"expected an object, got {type(obj).__name__}")
@@ -339,8 +339,8 @@ class _Checker:
             raise self.fail(label, f"expected {_type_name(typ)}, got {type(value).__name__} {value!r}")
         return value
 
-    def text(self, obj: dict, key: str, prefix: str = "", allow_empty: bool = False) -> str:
-        value = self.need(obj, key, str, prefix)
+    def text(self, obj: dict[str, Any], key: str, prefix: str = "", allow_empty: bool = False) -> str:
+        value: str = self.need(obj, key, str, prefix)
         if not allow_empty and not value.strip():
             raise self.fail(f"{prefix}{key}", "empty")
         return value

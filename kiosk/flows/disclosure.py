@@ -25,10 +25,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import CONFIG_DIR
 from kiosk.core.errors import CatalogError
+
+if TYPE_CHECKING:
+    from kiosk.flows.search import Match
 
 log = logging.getLogger("kiosk.disclosure")
 
@@ -166,7 +169,7 @@ class DisclosureCatalog:
     def items_under(self, *path: str) -> list[DisclosureItem]:
         return [it for it in self.items if tuple(it.levels[:len(path)]) == path]
 
-    def search(self, query: str, limit: int | None = None):
+    def search(self, query: str, limit: int | None = None) -> list[Match]:
         from kiosk.flows.search import search
         return search(self, query, limit)
 
@@ -227,7 +230,7 @@ def _item(raw: Mapping[str, Any], where: str, depth: int) -> DisclosureItem:
     )
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # ValueError: bad JSON or not UTF-8

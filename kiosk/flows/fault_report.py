@@ -107,7 +107,7 @@ def scrub_line(text: str, names: Iterable[str] = ()) -> str:
     out = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), out)
     out = _NAME_FIELD.sub(lambda m: m.group(1) + mask_name(m.group(2)), out)
 
-    def maybe_name(m: re.Match) -> str:
+    def maybe_name(m: re.Match[str]) -> str:
         run = m.group(1)
         return mask_name(run) if run[0] in _SURNAMES and not (set(run) & _NOT_NAME) else run
 
@@ -237,7 +237,7 @@ class FaultLedger:
     the caller's thread (the screen calls from a worker thread).
     """
 
-    def __init__(self, path: str | os.PathLike, platform: Any, *, device_id: str, site: str,
+    def __init__(self, path: str | os.PathLike[str], platform: Any, *, device_id: str, site: str,
                  fsync: bool = True) -> None:
         self.platform = platform
         self.device_id = device_id
@@ -359,7 +359,7 @@ class FaultLedger:
     # -- reading -------------------------------------------------------------
     def get(self, local_id: str) -> FaultRecord | None:
         doc = self._table.get(Query().local_id == local_id)
-        return FaultRecord.from_doc(doc) if doc else None  # type: ignore[arg-type]
+        return FaultRecord.from_doc(doc) if doc else None
 
     def records(self) -> list[FaultRecord]:
         """Oldest first."""

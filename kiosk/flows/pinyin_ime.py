@@ -20,6 +20,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_CANDIDATES = 24
 
@@ -44,13 +45,13 @@ CHARS_CACHE = "pinyin_chars.tsv"
 MIN_WORD_FREQ = 20  # jieba frequency: drops rare words that would crowd the candidate bar
 
 
-def _word_cache_path():
+def _word_cache_path() -> Path:
     from kiosk import ROOT
 
     return ROOT / "var" / WORDS_CACHE
 
 
-def _char_cache_path():
+def _char_cache_path() -> Path:
     from kiosk import ROOT
 
     return ROOT / "var" / CHARS_CACHE
@@ -84,20 +85,20 @@ def _place_names() -> set[str]:
     return {n for n in names if 2 <= len(n) <= 4}
 
 
-def _write_lines(path, lines: list[str]) -> None:
+def _write_lines(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(lines), encoding="utf-8")
     tmp.replace(path)
 
 
-def write_word_cache(path=None) -> int:
+def write_word_cache(path: Path | None = None) -> int:
     rows = build_word_table()
     _write_lines(path or _word_cache_path(), [f"{p}\t{w}\t{f}\n" for p, w, f in rows])
     return len(rows)
 
 
-def write_char_cache(path=None) -> int:
+def write_char_cache(path: Path | None = None) -> int:
     """syllable<TAB>characters, best first: the keypad's single-character table without pypinyin."""
     table = build_char_table()
     _write_lines(path or _char_cache_path(), [f"{syl}\t{''.join(chars)}\n" for syl, chars in sorted(table.items())])
@@ -119,8 +120,8 @@ def _load_chars() -> dict[str, list[str]]:
 def _load_words() -> dict[str, list[str]]:
     path = _word_cache_path()
     if path.exists():
-        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
-        rows = [(p, w, int(f)) for p, w, f in rows]
+        fields = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+        rows = [(p, w, int(f)) for p, w, f in fields]
     else:
         rows = build_word_table()  # no set-up cache: build now (on the warm-up thread)
     words: dict[str, list[tuple[int, str]]] = {}

@@ -125,7 +125,7 @@ def check_rule(rule: Rule, facts: ResidentFacts, today: _dt.date, fields: dict[s
         if not is_valid_id(facts.id_number):
             return None
         age = age_on(facts.id_number, today)
-        return age >= v if r == "min_age" else age < v
+        return bool(age >= v if r == "min_age" else age < v)
     if r == "card_state":
         return None if facts.card_state is None else facts.card_state in v
     if r == "insured":

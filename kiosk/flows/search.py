@@ -294,7 +294,7 @@ class SearchIndex:
 
     @staticmethod
     def _match_term(e: _Entry, term: str) -> Match | None:
-        def mk(score: int, field: str, kind: str, span=None, snippet="") -> Match:
+        def mk(score: int, field: str, kind: str, span: tuple[int, int] | None = None, snippet: str = "") -> Match:
             return Match(e.item, e.no, e.name, score, field, kind, e.kiosk, span, snippet)
 
         if term.isdigit() and e.no is not None and term == str(e.no).lower():

@@ -376,7 +376,7 @@ class OfflineCredentials:
     entries: list[OfflineEntry] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "OfflineCredentials":
+    def load(cls, path: str | os.PathLike[str]) -> "OfflineCredentials":
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -392,7 +392,7 @@ class OfflineCredentials:
             raise StaffAuthError(f"offline credential file {path} has a bad entry: {exc}",
                                  "离线登录数据损坏，请联系县级系统管理员。") from exc
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Atomic write: temp file, fsync, rename, fsync the directory."""
         path = Path(path)
         data = json.dumps({"version": 1, "entries": [e.__dict__ for e in self.entries]},
@@ -488,7 +488,7 @@ class LoginThrottle:
             self.lockouts += 1
             self.locked_until = now + lockout
             self.failures = []
-            return lockout
+            return float(lockout)
         return 0.0
 
     def record_success(self) -> None:

@@ -1,6 +1,6 @@
 """Technician mode screens: login, home, self-test, log, outbox, receipts, info, settings, faults.
 
-Loaded by the app through ``register(app, sm)`` (see SCREEN_MODULES). The
+Loaded by the app through ``register(app, sm)`` (see kiosk.app.screen_modules). The
 screens are thin: every rule and every file/network action is in
 ``kiosk.flows.tech_mode.TechMode`` (Kivy-free, tested without a window),
 run on worker threads; results come back to the UI thread through Clock.
