@@ -105,6 +105,8 @@ def load_answers(path: str | None) -> dict[str, Any]:
         data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"answers file {path}: {exc}", "答案文件无法读取。") from exc
+    except RecursionError:  # json nests by recursion: "[[[[..." must not end in a traceback
+        raise ConfigError(f"answers file {path}: nested too deeply", "答案文件无法读取。") from None
     if not isinstance(data, dict):
         raise ConfigError(f"answers file {path}: expected an object")
     return data

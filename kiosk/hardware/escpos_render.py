@@ -16,9 +16,23 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from kiosk.core.errors import DeviceError
 from kiosk.hardware import escpos_commands as cmd
 
 log = logging.getLogger("kiosk.hardware.printer")
+
+# Bounds on what one job may ask the decoder to build: no 80 mm head is wider
+# than 2048 dots, no receipt longer than a few metres. A job beyond them is
+# refused (JobError) instead of allocating what it announces.
+MAX_RASTER_WIDTH_BYTES = 256
+MAX_RASTER_HEIGHT = 20_000
+MAX_ELEMENTS = 20_000
+
+
+class JobError(DeviceError):
+    """An ESC/POS job the decoder refuses (impossible image, absurd length)."""
+
+    message_zh = "小票内容无法识别，请联系工作人员。"
 
 
 @dataclass(frozen=True)
@@ -176,7 +190,7 @@ def _qr_in_image(img: Image.Image) -> str | None:
 
 
 def decode(job: bytes) -> list[Element]:
-    """The printed content of a job, in order."""
+    """The printed content of a job, in order; JobError for a job beyond the bounds above."""
     out: list[Element] = []
     cjk = False
     align = "left"
@@ -187,6 +201,8 @@ def decode(job: bytes) -> list[Element]:
 
     def flush(force_blank: bool = False) -> None:
         nonlocal line
+        if len(out) >= MAX_ELEMENTS:
+            raise JobError(f"job prints more than {MAX_ELEMENTS} lines; refused")
         if line is not None:
             out.append(line)
         elif force_blank:
@@ -229,6 +245,9 @@ def decode(job: bytes) -> list[Element]:
             bold = bool(tok.arg & 0x08)
         elif k == "raster":
             flush()
+            if not (0 < tok.width_bytes <= MAX_RASTER_WIDTH_BYTES and 0 < tok.height <= MAX_RASTER_HEIGHT):
+                raise JobError(f"raster image {tok.width_bytes * 8}x{tok.height} dots is empty or larger than "
+                               f"{MAX_RASTER_WIDTH_BYTES * 8}x{MAX_RASTER_HEIGHT}; refused")
             img = _raster_image(tok)
             qr = _qr_in_image(img)
             if qr is not None:

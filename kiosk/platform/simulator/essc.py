@@ -58,8 +58,9 @@ class EsscIssuer:
         parts = qr_text.strip().split(".")
         if len(parts) != 3 or parts[0] != "ESSC1":
             raise QrError("qr_malformed", "这不是电子社保卡二维码，请在手机上打开电子社保卡二维码后重新扫码。")
-        want = _b64(hmac.new(self._key, parts[1].encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(want, parts[2]):
+        want = _b64(hmac.new(self._key, parts[1].encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
+        # compare bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+        if not hmac.compare_digest(want.encode(), parts[2].encode("utf-8", "surrogatepass")):
             raise QrError("qr_forged", "电子社保卡二维码无法验证，请刷新手机上的二维码后重新扫码。")
         try:
             claims = json.loads(_unb64(parts[1]))
