@@ -179,3 +179,23 @@ def test_kiosk_starts_with_wrong_shape_outbox(run_kiosk, tmp_path):
     got = json.loads((tmp_path / "start.json").read_text(encoding="utf-8"))
     assert got["screen"] == "attract" and got["pending"] == 0
     assert any("outbox.json" in a and "1 条无法恢复" in a for a in got["alerts"])
+
+
+@pytest.mark.parametrize("content", ["{}", "[1]", '{"outbox":[1]}', "", "\x00" * 64])
+def test_damaged_outbox_keeps_what_its_backup_holds_and_says_so(tmp_path, content):
+    """Found by bench/faults.py: valid JSON without the table ("{}") lost every record
+    silently, a wrong shape ignored the backup, an emptied file was restored with only a warning."""
+    path = tmp_path / "outbox.json"
+    platform = _offline_platform()
+    box = _box(path, platform)
+    refs = [box.enqueue(1, i, {"desired_job": "电工"}).ref for i in (ID1, ID2, ID3)]
+    box.close()
+    path.write_text(content, encoding="utf-8")
+    box = _box(path, platform)
+    try:
+        kept = [r for r in refs if box.get(r) is not None]
+        assert kept == refs[:2]  # the backup predates the last write
+        assert box.recovery is not None and box.recovery.lost >= 1  # reported: technician alert + audit
+    finally:
+        box.close()
+        platform.close()
