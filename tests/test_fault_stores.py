@@ -199,3 +199,29 @@ def test_damaged_outbox_keeps_what_its_backup_holds_and_says_so(tmp_path, conten
     finally:
         box.close()
         platform.close()
+
+
+@pytest.mark.parametrize("key", ["attempts", "created_at", "photo_file", "expected_completion"])
+def test_outbox_record_with_a_damaged_key_is_dropped_not_a_crash(tmp_path, key):
+    """Found by bench/faults.py: a bit flip in a key name made status() raise KeyError."""
+    path = tmp_path / "outbox.json"
+    platform = _offline_platform()
+    box = _box(path, platform)
+    ref = box.enqueue(1, ID1, {"desired_job": "电工"}).ref
+    box.close()
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    rec = doc["outbox"]["1"]
+    if key == "expected_completion":
+        rec["state"], rec["acceptance"] = "delivered", {"acceptance_no": "A1", "status": "受理", key: "2026-1x-01"}
+    else:
+        rec[key[:-1] + "?"] = rec.pop(key)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "outbox.json.bak").unlink(missing_ok=True)
+    box = _box(path, platform)
+    try:
+        status = box.status()  # was: KeyError / ValueError
+        assert box.get(ref) is None and status.pending == 0
+        assert box.recovery is not None and box.recovery.lost == 1
+    finally:
+        box.close()
+        platform.close()

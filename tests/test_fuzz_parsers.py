@@ -40,8 +40,8 @@ settings.register_profile("ci", max_examples=200, deadline=None, derandomize=Tru
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("long", max_examples=20_000, deadline=None,
                           suppress_health_check=list(HealthCheck))
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-settings.load_profile(PROFILE)
+# Applied per test (not load_profile): other test modules keep their own settings.
+fuzz = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 SLOW_S = 5.0   # no single parse of a bounded input may take this long (a hang)
 
 
@@ -64,6 +64,7 @@ frames = st.binary(max_size=600) | st.binary(min_size=1, max_size=600).map(_fram
     | st.tuples(st.binary(max_size=40), st.binary(min_size=1, max_size=300)).map(lambda t: idp.PREAMBLE + t[0] + t[1])
 
 
+@fuzz
 @given(raw=frames)
 def test_id_frame_decoder_parses_or_raises_frame_errors(raw):
     frame = _only((idp.IdCardError,), idp.decode_frame, raw)
@@ -73,6 +74,7 @@ def test_id_frame_decoder_parses_or_raises_frame_errors(raw):
         _only((idp.IdCardError,), idp.parse_sam_id, frame)
 
 
+@fuzz
 @given(chunks=st.lists(frames, max_size=6), cut=st.integers(1, 64))
 def test_id_stream_decoder_never_raises_and_keeps_bounded(chunks, cut):
     dec = idp.FrameDecoder()
@@ -85,6 +87,7 @@ def test_id_stream_decoder_never_raises_and_keeps_bounded(chunks, cut):
     assert dec.pending <= idp.HEADER_LEN + idp.MAX_LENGTH
 
 
+@fuzz
 @given(data=st.binary(max_size=64) | st.binary(min_size=1280, max_size=1300), fp=st.booleans())
 @example(data=(256).to_bytes(2, "big") + (1024).to_bytes(2, "big") + bytes(1280), fp=False)
 def test_id_read_data_parses_or_raises(data, fp):
@@ -95,6 +98,7 @@ ucs2_text = st.text(st.characters(codec="utf-16", exclude_categories=("Cs",)), m
     .map(lambda s: s.encode("utf-16-le")[:256].ljust(256, b"\x00"))
 
 
+@fuzz
 @given(block=st.binary(min_size=256, max_size=256) | ucs2_text | st.binary(max_size=300))
 def test_id_text_block_parses_or_raises_card_data_errors(block):
     rec = _only((idp.IdCardError,), idcard_text.parse_text, block)
@@ -112,6 +116,7 @@ tlv_bytes = st.binary(max_size=300) | st.lists(
 ).map(lambda items: b"".join(bytes([t]) + bytes([len(v)]) + v for t, v in items))
 
 
+@fuzz
 @given(data=tlv_bytes, tag=st.integers(0, 255))
 @example(data=b"\x81\x82\xff\xff", tag=0x81)
 def test_ssc_tlv_parses_or_raises_card_data_errors(data, tag):
@@ -130,6 +135,7 @@ def _good_records() -> tuple[list[bytes], list[bytes]]:
 GOOD05, GOOD06 = _good_records()
 
 
+@fuzz
 @given(i=st.integers(0, len(GOOD05) + len(GOOD06) - 1), value=st.binary(max_size=80), raw=st.booleans(),
        extra=st.integers(-1, 1))
 def test_ssc_records_parse_or_raise_card_errors(i, value, raw, extra):
@@ -147,6 +153,7 @@ def test_ssc_records_parse_or_raise_card_errors(i, value, raw, extra):
 
 
 # ------------------------------------------------------------------ QR texts (scanner bytes, e-SSC codes)
+@fuzz
 @given(stream=st.binary(max_size=600), max_length=st.integers(1, 64))
 def test_qr_scanner_lines_decode_to_text(stream, max_length):
     lines = LineSplitter(max_length=max_length).feed(stream)
@@ -164,6 +171,7 @@ ISSUER = _essc_issuer()
 GOOD_QR = ISSUER.issue("resident", "110101199003071233", time.time())[0]
 
 
+@fuzz
 @given(text=st.text(max_size=200) | st.text(max_size=40).map(lambda s: GOOD_QR[:len(GOOD_QR) // 2] + s)
        | st.sampled_from(GOOD_QR.split(".")).flatmap(lambda p: st.text(max_size=30).map(lambda s: f"ESSC1.{p}{s}.{p}")))
 @example(text="ESSC1.e30.")
@@ -182,6 +190,7 @@ ESC_PIECES = st.sampled_from([
         lambda t: b"\x1dv0\x00" + t[0].to_bytes(2, "little") + t[1].to_bytes(2, "little") + t[2])
 
 
+@fuzz
 @given(job=st.lists(ESC_PIECES, max_size=12).map(b"".join))
 @example(job=b"\x1dv0\x00\x00\x00\x05\x00")             # zero-width raster
 @example(job=b"\x1dv0\x00\xff\xff\xff\xff")             # 65535 x 65535 raster announced, nothing sent
@@ -206,6 +215,7 @@ def scratch(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
+@fuzz
 @given(text=toml_texts, raw=st.binary(max_size=40))
 @example(text="a = " + "[" * 2000 + "]" * 2000, raw=b"")
 def test_config_file_loads_or_raises_config_error(scratch, text, raw):
@@ -220,6 +230,7 @@ answer_texts = st.text(max_size=300) | st.recursive(
     max_leaves=10).map(lambda v: json.dumps(v, ensure_ascii=False))
 
 
+@fuzz
 @given(text=answer_texts, suffix=st.sampled_from([".json", ".toml"]), raw=st.binary(max_size=20))
 @example(text="[" * 5000, suffix=".json", raw=b"")   # was a RecursionError traceback
 def test_answers_file_loads_or_raises_config_error(scratch, text, suffix, raw):
@@ -283,6 +294,7 @@ CALLS = {
 }
 
 
+@fuzz
 @given(call=st.sampled_from(sorted(CALLS)), status=st.sampled_from([200, 201, 400, 401, 403, 404, 409, 422, 429, 500, 503]),
        body=json_values.map(lambda v: json.dumps(v, ensure_ascii=False).encode()) | st.binary(max_size=60))
 @example(call="replies", status=200, body=b'{"replies": [1]}')

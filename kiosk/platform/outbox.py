@@ -129,18 +129,34 @@ def _now_iso() -> str:
 _STATES = ("pending", "delivered", "refused", "failed")
 
 
+def _iso_date_or_none(value: Any) -> bool:
+    if value is None or value == "":
+        return True
+    try:
+        _dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def valid_record(rec: dict[str, Any]) -> bool:
-    """A record the outbox can send and show; anything else is dropped (and reported) at open."""
+    """A record the outbox can send and show; anything else is dropped (and reported) at open.
+
+    Every key the outbox indexes (``rec[...]``) must be present: enqueue always
+    writes them, and a bit flip in a key name once made ``status()`` raise
+    KeyError (bench/faults.py).
+    """
+    acc = rec.get("acceptance")
     return (isinstance(rec.get("ref"), str) and isinstance(rec.get("key"), str)
             and type(rec.get("item_no")) is int and isinstance(rec.get("id_number"), str)
-            and isinstance(rec.get("fields"), dict) and isinstance(rec.get("photo_file", ""), str)
-            and isinstance(rec.get("photo_type", ""), str) and rec.get("state") in _STATES
-            and type(rec.get("attempts", 0)) is int
-            and all(isinstance(rec.get(k, 0.0), (int, float)) and not isinstance(rec.get(k, 0.0), bool)
+            and isinstance(rec.get("fields"), dict) and isinstance(rec.get("photo_file"), str)
+            and isinstance(rec.get("photo_type"), str) and rec.get("state") in _STATES
+            and type(rec.get("attempts")) is int and isinstance(rec.get("created_at"), str)
+            and all(isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
                     for k in ("created_mono", "next_try"))
-            and (rec.get("acceptance") is None or (isinstance(rec["acceptance"], dict)
-                                                   and isinstance(rec["acceptance"].get("acceptance_no"), str)
-                                                   and isinstance(rec["acceptance"].get("status"), str))))
+            and (acc is None or (isinstance(acc, dict) and isinstance(acc.get("acceptance_no"), str)
+                                 and isinstance(acc.get("status"), str)
+                                 and _iso_date_or_none(acc.get("expected_completion")))))
 
 
 def _is_transient(exc: Exception) -> bool:
