@@ -37,6 +37,16 @@ def _box(path, platform) -> Outbox:
     return Outbox(path, platform, autostart=False)
 
 
+def _one_stored(tmp_path, job: str):
+    """An outbox file holding one pending submission: (path, platform, ref, the file as JSON)."""
+    path = tmp_path / "outbox.json"
+    platform = _offline_platform()
+    box = _box(path, platform)
+    ref = box.enqueue(1, ID1, {"desired_job": job}).ref
+    box.close()
+    return path, platform, ref, json.loads(path.read_text(encoding="utf-8"))
+
+
 def test_wrong_shape_outbox_opens_and_reports(tmp_path):
     path = tmp_path / "outbox.json"
     path.write_text('{"outbox":[1]}', encoding="utf-8")
@@ -81,12 +91,7 @@ def test_torn_outbox_keeps_the_newest_acknowledged_record(tmp_path):
 
 
 def test_invalid_records_are_dropped_others_kept_and_nothing_full_in_set_aside(tmp_path):
-    path = tmp_path / "outbox.json"
-    platform = _offline_platform()
-    box = _box(path, platform)
-    good = box.enqueue(1, ID1, {"desired_job": "司机"}).ref
-    box.close()
-    data = json.loads(path.read_text(encoding="utf-8"))
+    path, platform, good, data = _one_stored(tmp_path, "司机")
     data["outbox"]["2"] = {"ref": 5, "id_number": ID2, "state": "pending"}   # wrong types
     data["outbox"]["3"] = "not a record"
     data["faults"] = [1, 2]
@@ -204,12 +209,7 @@ def test_damaged_outbox_keeps_what_its_backup_holds_and_says_so(tmp_path, conten
 @pytest.mark.parametrize("key", ["attempts", "created_at", "photo_file", "expected_completion"])
 def test_outbox_record_with_a_damaged_key_is_dropped_not_a_crash(tmp_path, key):
     """Found by bench/faults.py: a bit flip in a key name made status() raise KeyError."""
-    path = tmp_path / "outbox.json"
-    platform = _offline_platform()
-    box = _box(path, platform)
-    ref = box.enqueue(1, ID1, {"desired_job": "电工"}).ref
-    box.close()
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    path, platform, ref, doc = _one_stored(tmp_path, "电工")
     rec = doc["outbox"]["1"]
     if key == "expected_completion":
         rec["state"], rec["acceptance"] = "delivered", {"acceptance_no": "A1", "status": "受理", key: "2026-1x-01"}
