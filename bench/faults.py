@@ -76,17 +76,20 @@ class Sim:
     def __init__(self) -> None:
         self.handle = start_simulator("127.0.0.1", 0, 42, device_secret=SECRET, extra_args=["--today", TODAY])
         self.url = self.handle.url
-        r = httpx.get(self.url + "/admin/residents/sample", params={"n": 40, "qualifies": 1}, timeout=30)
+        # Admin routes may need the launcher's bearer token (issue 12, fault 3).
+        self.headers: dict[str, str] = dict(getattr(self.handle, "admin_headers", None) or {})
+        r = httpx.get(self.url + "/admin/residents/sample", params={"n": 40, "qualifies": 1}, headers=self.headers,
+                      timeout=30)
         self.ids = [p["id_number"] for p in r.json()["residents"]]
 
     def client(self, read_timeout: float = 1.0) -> HttpPlatform:
         return HttpPlatform(self.url, DEVICE, SECRET, 1.0, read_timeout, max_attempts=1)
 
     def admin(self, path: str, body: dict) -> None:
-        httpx.post(self.url + path, json=body, timeout=30).raise_for_status()
+        httpx.post(self.url + path, json=body, headers=self.headers, timeout=30).raise_for_status()
 
     def stored(self) -> Counter:
-        subs = httpx.get(self.url + "/admin/submissions", timeout=30).json()["submissions"]
+        subs = httpx.get(self.url + "/admin/submissions", headers=self.headers, timeout=30).json()["submissions"]
         return Counter(s["idempotency_key"] for s in subs)
 
     def stop(self) -> None:
