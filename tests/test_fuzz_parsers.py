@@ -183,7 +183,7 @@ def test_essc_qr_text_verifies_or_raises_qr_error(text):
 
 # ------------------------------------------------------------------ ESC/POS jobs (kiosk receipt render)
 ESC_PIECES = st.sampled_from([
-    esc.INIT if hasattr(esc, "INIT") else b"\x1b@", b"\x1ba\x01", b"\x1bE\x01", b"\x1d!\x11", b"\x1bd\x03", b"\n",
+    esc.INIT, b"\x1ba\x01", b"\x1bE\x01", b"\x1d!\x11", b"\x1bd\x03", b"\n",
     b"\x1c&", b"\x1c.", b"\x1dVA\x00", b"\x1d(k\x03\x001C\x06", b"\x1d(k\x03\x001Q0",
 ]) | st.binary(max_size=30) | st.binary(max_size=30).map(lambda d: b"\x1d(k" + (len(d) + 3).to_bytes(2, "little") + b"1P0" + d) \
     | st.tuples(st.integers(0, 8), st.integers(0, 40), st.binary(max_size=320)).map(
