@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from kiosk.flows import staff_auth as sa
 from kiosk.flows.tech_mode import THROTTLE_FILE, TechMode
 
@@ -29,11 +31,19 @@ class Clocks:
         return TechMode(cfg, clock=lambda: self.wall, mono=lambda: self.mono)
 
 
-def test_correcting_the_clock_by_a_year_does_not_lock_technicians_out(tmp_path):
+@pytest.fixture
+def kiosk(tmp_path):
+    """(config with one technician's offline PIN, the clocks, technician mode on them)."""
     cfg = make_cfg(tmp_path)
     add_offline(cfg)
     c = Clocks()
     tm = c.mode(cfg)
+    yield cfg, c, tm
+    tm.close()
+
+
+def test_correcting_the_clock_by_a_year_does_not_lock_technicians_out(kiosk):
+    cfg, c, tm = kiosk
     for _ in range(5):
         assert not tm.login_pin("T0012", "000111").ok
     assert "5 分钟后再试" in tm.login_pin("T0012", PIN).message_zh
@@ -47,11 +57,8 @@ def test_correcting_the_clock_by_a_year_does_not_lock_technicians_out(tmp_path):
     tm.close()
 
 
-def test_a_clock_set_forward_does_not_lift_a_lockout(tmp_path):
-    cfg = make_cfg(tmp_path)
-    add_offline(cfg)
-    c = Clocks()
-    tm = c.mode(cfg)
+def test_a_clock_set_forward_does_not_lift_a_lockout(kiosk):
+    cfg, c, tm = kiosk
     for _ in range(5):
         tm.login_pin("T0012", "000111")
     c.wall += YEAR
@@ -62,24 +69,17 @@ def test_a_clock_set_forward_does_not_lift_a_lockout(tmp_path):
     tm.close()
 
 
-def test_wrong_pins_for_one_account_do_not_lock_out_another(tmp_path):
-    cfg = make_cfg(tmp_path)
-    add_offline(cfg)
-    c = Clocks()
-    tm = c.mode(cfg)
+def test_wrong_pins_for_one_account_do_not_lock_out_another(kiosk):
+    cfg, c, tm = kiosk
     for _ in range(5):
         assert not tm.login_pin("T0099", "000111").ok  # someone at the kiosk guessing
     assert "分钟后再试" in tm.login_pin("T0099", "000111").message_zh
     res = tm.login_pin("T0012", PIN)
     assert res.ok, res.message_zh
-    tm.close()
 
 
-def test_many_invented_accounts_neither_grow_the_file_nor_evict_a_lockout(tmp_path):
-    cfg = make_cfg(tmp_path)
-    add_offline(cfg)
-    c = Clocks()
-    tm = c.mode(cfg)
+def test_many_invented_accounts_neither_grow_the_file_nor_evict_a_lockout(kiosk):
+    cfg, c, tm = kiosk
     for _ in range(5):
         tm.login_pin("T0012", "000111")
     for n in range(200):
@@ -89,14 +89,10 @@ def test_many_invented_accounts_neither_grow_the_file_nor_evict_a_lockout(tmp_pa
     state = json.loads((cfg.storage_dir / THROTTLE_FILE).read_text(encoding="utf-8"))
     assert len(state["accounts"]) <= tm.throttles.max_accounts
     assert (cfg.storage_dir / THROTTLE_FILE).stat().st_size < 16_000
-    tm.close()
 
 
-def test_throttle_file_is_replaced_atomically_and_private(tmp_path):
-    cfg = make_cfg(tmp_path)
-    add_offline(cfg)
-    c = Clocks()
-    tm = c.mode(cfg)
+def test_throttle_file_is_replaced_atomically_and_private(kiosk):
+    cfg, c, tm = kiosk
     tm.login_pin("T0012", "000111")
     path = cfg.storage_dir / THROTTLE_FILE
     first = os.stat(path)
@@ -106,7 +102,6 @@ def test_throttle_file_is_replaced_atomically_and_private(tmp_path):
     assert first.st_ino != second.st_ino
     assert second.st_mode & 0o777 == 0o600
     assert json.loads(path.read_text(encoding="utf-8"))["accounts"]["pin:T0012"]["failure_ages"]
-    tm.close()
 
 
 def test_a_hostile_file_cannot_lock_longer_than_the_cap(tmp_path):

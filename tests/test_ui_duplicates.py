@@ -6,33 +6,14 @@ from __future__ import annotations
 
 import json
 
-from tests.test_ui_flows import F3, _login, _open_item
+from tests.test_ui_flows import F3, _login, _open_item, fill_item1
 
 
 def _register_item1(app):
-    from tests.ui_helpers import flow_step, press, press_field
+    from tests.ui_helpers import flow_step, press
 
     yield from _open_item(app, "我要找工作", 1)
-    yield from press("开始办理")
-    yield flow_step(app, "form")
-    yield from press_field(app, "job_type")
-    for ch in "DIANGONG":
-        yield from press(ch)
-    yield from press("电工")
-    yield from press("确定")
-    yield from press_field(app, "work_place")
-    for letters, char in (("LIN", "临"), ("XIAN", "县")):
-        for ch in letters:
-            yield from press(ch)
-        yield from press(char)
-    yield from press("确定")
-    yield from press("点此输入")
-    for ch in "3500":
-        yield from press(ch)
-    yield from press("确定")
-    yield from press("初中")
-    yield from press("下一步")
-    yield flow_step(app, "confirm")
+    yield from fill_item1(app)
     yield from press("确认提交")
     yield lambda: flow_step(app, "result")() or flow_step(app, "done")()
 
