@@ -53,7 +53,8 @@ class Backend:
         self.platform = HttpPlatform(p.url, settings.site.device_id, p.device_secret,
                                      p.connect_timeout, p.read_timeout, ca_bundle=p.ca_bundle or None)
         self.storage_dir.mkdir(parents=True, exist_ok=True)
-        self.outbox = Outbox(self.storage_dir / "outbox.json", self.platform)
+        self.outbox = Outbox(self.storage_dir / "outbox.json", self.platform,
+                             duplicate_window=settings.storage.duplicate_window_hours * 3600)
         if self.outbox.recovery is not None:
             report_recovery(cfg, self.outbox.recovery)
         self.simulator: SimulatorHandle | None = None

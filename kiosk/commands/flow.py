@@ -145,7 +145,8 @@ def _run(args: argparse.Namespace) -> int:
     platform = HttpPlatform(url, site.device_id, pc["device_secret"], pc["connect_timeout"], pc["read_timeout"])
     outbox_path = Path(args.outbox) if args.outbox else cfg.storage_dir / "outbox.json"
     outbox_path.parent.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(outbox_path, platform)
+    outbox = Outbox(outbox_path, platform,
+                    duplicate_window=float(cfg["storage"].get("duplicate_window_hours", 24)) * 3600)
     try:
         person = Person(resident, "", "cli")
         try:

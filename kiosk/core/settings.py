@@ -76,6 +76,7 @@ class PlatformSettings:
 @dataclass(frozen=True)
 class StorageSettings:
     dir: Path  # absolute: a relative setting is taken from the repository root
+    duplicate_window_hours: float = 24.0  # see kiosk.platform.outbox (fault 11)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,8 @@ class Settings:
             site=_section(SiteSettings, sections["site"]),
             ui=_section(UiSettings, sections["ui"]),
             platform=_section(PlatformSettings, sections["platform"]),
-            storage=StorageSettings(storage_dir if storage_dir.is_absolute() else ROOT / storage_dir),
+            storage=StorageSettings(storage_dir if storage_dir.is_absolute() else ROOT / storage_dir,
+                                    float(sections["storage"].get("duplicate_window_hours", 24))),
             devices=DeviceSettings(
                 idcard=_section(IdCardSettings, sections["devices.idcard"]),
                 sscard=_section(SsCardSettings, sections["devices.sscard"]),

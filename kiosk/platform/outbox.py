@@ -17,12 +17,28 @@ Outcomes: ``delivered`` (acceptance number from the platform), ``refused``
 Photos (eligibility certification) live only in the outbox folder until the
 platform acknowledged the submission, then they are deleted. Once a record is
 delivered or refused, its ID number is replaced by the masked form.
+
+Duplicates (issue 12, fault 11): the platform de-duplicates only by
+Idempotency-Key, so a resident who starts again after a power cut would lodge
+a second application. Each record keeps ``same_as``, a keyed digest
+(HMAC-SHA256 with a random per-kiosk key in ``<outbox>.dupkey``, mode 0600) of
+item number, ID number and the platform fields; it survives the masking of a
+finished record, and without the key it cannot be turned back into an ID
+number by trying every birth date. :meth:`Outbox.earlier` finds a pending or
+recently delivered record with the same digest (``duplicate_window`` seconds,
+default 24 h; ``[storage] duplicate_window_hours`` in the config). Same answers
+only: a different request for the same item (解除挂失 after 临时挂失, another
+date) is a new application the platform must see.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import hmac
+import json
 import logging
+import secrets
 import os
 import random
 import threading
@@ -47,6 +63,7 @@ OFFLINE_HEADLINE_ZH = "已暂存，网络恢复后自动提交"
 ONLINE_HEADLINE_ZH = "已受理"
 REFUSED_HEADLINE_ZH = "未能受理"
 KEEP_FINISHED = 200  # finished records kept (masked) for the technician screen
+DUPLICATE_WINDOW_S = 24 * 3600.0  # a delivered submission this recent is shown instead of sent again
 
 
 @dataclass(frozen=True)
@@ -135,7 +152,7 @@ def valid_record(rec: dict[str, Any]) -> bool:
             and type(rec.get("item_no")) is int and isinstance(rec.get("id_number"), str)
             and isinstance(rec.get("fields"), dict) and isinstance(rec.get("photo_file", ""), str)
             and isinstance(rec.get("photo_type", ""), str) and rec.get("state") in _STATES
-            and type(rec.get("attempts", 0)) is int
+            and type(rec.get("attempts", 0)) is int and isinstance(rec.get("same_as", ""), str)
             and all(isinstance(rec.get(k, 0.0), (int, float)) and not isinstance(rec.get(k, 0.0), bool)
                     for k in ("created_mono", "next_try"))
             and (rec.get("acceptance") is None or (isinstance(rec["acceptance"], dict)
@@ -153,8 +170,10 @@ def _is_transient(exc: Exception) -> bool:
 
 class Outbox:
     def __init__(self, path: str | os.PathLike[str], platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
-                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True) -> None:
+                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True,
+                 duplicate_window: float = DUPLICATE_WINDOW_S) -> None:
         self.path = Path(path)
+        self.duplicate_window = duplicate_window
         self.platform = platform
         self.when_result = on_result
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
@@ -183,6 +202,45 @@ class Outbox:
             self.start()
 
     # -- writing ---------------------------------------------------------------
+    def _dup_key(self) -> bytes:
+        """The per-kiosk key for :meth:`same_as` digests, created on first use."""
+        if getattr(self, "_dupkey", None) is None:
+            from kiosk.core.storage import write_text_atomic
+
+            kf = self.path.with_name(self.path.name + ".dupkey")
+            try:
+                key = bytes.fromhex(kf.read_text(encoding="ascii").strip())
+            except (OSError, ValueError):
+                key = b""
+            if len(key) != 32:
+                key = secrets.token_bytes(32)
+                write_text_atomic(kf, key.hex(), mode=0o600)
+            self._dupkey = key
+        return self._dupkey
+
+    def same_as(self, item_no: int, id_number: str, fields: dict[str, Any]) -> str:
+        """Keyed digest of what makes two submissions the same application."""
+        body = json.dumps([int(item_no), id_number.strip().upper(), fields], ensure_ascii=False,
+                          sort_keys=True, default=str)
+        return hmac.new(self._dup_key(), body.encode(), hashlib.sha256).hexdigest()
+
+    def earlier(self, item_no: int, id_number: str, fields: dict[str, Any],
+                within: float | None = None) -> Outcome | None:
+        """The newest pending, or delivered within ``within`` s, record of this same application.
+
+        Refused and failed records do not count: the resident may try again.
+        """
+        within = self.duplicate_window if within is None else within
+        if within <= 0:
+            return None
+        digest = self.same_as(item_no, id_number, fields)
+        now = time.time()
+        found = [r for r in self._table.search(Query().same_as == digest)
+                 if r["state"] == "pending" or (r["state"] == "delivered" and abs(now - r["created_mono"]) <= within)]
+        if not found:
+            return None
+        return self._outcome(max(found, key=lambda r: r["created_mono"]))
+
     def _new_ref(self) -> str:
         return f"L{clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
 
@@ -216,6 +274,7 @@ class Outbox:
             "photo_file": photo_file, "photo_type": photo_type, "state": "pending", "attempts": 0,
             "acceptance": None, "refusal_zh": "", "refusal_code": "", "last_error": "",
             "created_at": _now_iso(), "created_mono": time.time(), "next_try": 0.0, "finished_at": "",
+            "same_as": self.same_as(item_no, id_number, fields),
         })
         log.info("stored item %d for %s as %s", item_no, mask_id(id_number), ref)
         self._wake.set()
