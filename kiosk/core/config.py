@@ -70,6 +70,7 @@ SCHEMA: dict[str, _Spec] = {
     },
     "storage": {
         "dir": (str, "var", None),
+        "retention_days": (int, 30, None),
     },
     "devices.idcard": {
         "driver": (str, "sim", ("sim", "serial", "none")),
@@ -190,6 +191,7 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("photo", "max_jpeg_kb"): (lambda v: 10 <= v <= 10_000, "between 10 and 10000"),
     ("photo", "max_side"): (lambda v: 64 <= v <= 8192, "between 64 and 8192 pixels"),
     ("storage", "dir"): (lambda v: bool(v.strip()), "not empty"),
+    ("storage", "retention_days"): (lambda v: 1 <= v <= 365, "between 1 and 365 days"),
     ("site", "time_zone"): (lambda v: _known_zone(v), "an IANA time zone such as Asia/Shanghai"),
     ("ui", "notice_seconds"): (lambda v: 1 <= v <= 120, "between 1 and 120 seconds"),
     ("site", "county"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),
