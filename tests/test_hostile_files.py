@@ -96,17 +96,25 @@ def test_unwritable_output_is_one_line(tmp_path, good_job, target):
     refused_cleanly(run_kiosk(["receipt", "render", str(good_job), target], tmp_path), "cannot write")
 
 
+def not_a_small_regular_file(kind: str, tmp_path) -> str:
+    """A path to something that must not be read whole: a device, a FIFO, a directory, a 64 MiB file."""
+    if kind == "FIFO":
+        os.mkfifo(tmp_path / "fifo")
+        return str(tmp_path / "fifo")
+    if kind == "DIR":
+        return str(tmp_path)
+    if kind == "BIG":
+        with open(tmp_path / "big.bin", "wb") as f:
+            f.truncate(64 << 20)   # sparse: 64 MiB of nothing
+        return str(tmp_path / "big.bin")
+    if kind == "NUL":
+        return "photo\x00.jpg"
+    return kind
+
+
 @pytest.mark.parametrize("source", ["/dev/zero", "FIFO", "DIR", "BIG"])
 def test_job_that_is_not_a_regular_bounded_file_is_refused(tmp_path, source):
-    if source == "FIFO":
-        source = str(tmp_path / "fifo")
-        os.mkfifo(source)
-    elif source == "DIR":
-        source = str(tmp_path)
-    elif source == "BIG":
-        source = str(tmp_path / "big.bin")
-        with open(source, "wb") as f:
-            f.truncate(64 << 20)   # sparse: 64 MiB of nothing
+    source = not_a_small_regular_file(source, tmp_path)
     out = run_kiosk(["receipt", "render", source, str(tmp_path / "out.png")], tmp_path, timeout=30)
     refused_cleanly(out, "cannot read job file")
 
@@ -133,17 +141,7 @@ def invalid_answers(out: subprocess.CompletedProcess, words: str) -> None:
 
 @pytest.mark.parametrize("photo", ["/dev/zero", "FIFO", "DIR", "BIG", "NUL"])
 def test_photo_that_is_not_a_regular_bounded_file_is_refused(sim, tmp_path, cert_person, photo):
-    if photo == "FIFO":
-        photo = str(tmp_path / "fifo")
-        os.mkfifo(photo)
-    elif photo == "DIR":
-        photo = str(tmp_path)
-    elif photo == "BIG":
-        photo = str(tmp_path / "big.jpg")
-        with open(photo, "wb") as f:
-            f.truncate(64 << 20)
-    elif photo == "NUL":
-        photo = "photo\x00.jpg"
+    photo = not_a_small_regular_file(photo, tmp_path)
     path = tmp_path / "answers.json"
     path.write_text(json.dumps({"phone": "13912345678", "photo": photo}), encoding="utf-8")
     invalid_answers(flow_run(sim, tmp_path, cert_person, path), "photo file")
