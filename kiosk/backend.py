@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.core.config import Config
 from kiosk.core.errors import KioskError, PlatformError
+from kiosk.core.storage import sweep_set_aside
 from kiosk.core.supervised import run_loop
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
@@ -54,7 +55,10 @@ class Backend:
                                      p.connect_timeout, p.read_timeout, ca_bundle=p.ca_bundle or None)
         self.storage_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(self.storage_dir / "outbox.json", self.platform,
-                             duplicate_window=settings.storage.duplicate_window_hours * 3600)
+                             duplicate_window=settings.storage.duplicate_window_hours * 3600,
+                             retention_s=settings.storage.retention_s)
+        # set-aside fragments of corrupt files follow the same retention rule as the records
+        sweep_set_aside(self.storage_dir, settings.storage.retention_s)
         if self.outbox.recovery is not None:
             report_recovery(cfg, self.outbox.recovery)
         self.simulator: SimulatorHandle | None = None

@@ -96,15 +96,24 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_ANSWERS_BYTES = 256 * 1024   # a few form values; anything larger is not an answers file
+
+
 def load_answers(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
+    from kiosk.core.bounded import read_regular
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_regular(p, MAX_ANSWERS_BYTES).decode("utf-8")
         data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"answers file {path}: {exc}", "答案文件无法读取。") from exc
+    except OSError as exc:
+        raise ConfigError(f"answers file {path}: {exc.strerror or exc}", "答案文件无法读取。") from None
+    except RecursionError:
+        raise ConfigError(f"answers file {path}: nested too deeply", "答案文件无法读取。") from None
+    except ValueError as exc:  # JSON, TOML and UTF-8 errors
+        raise ConfigError(f"answers file {path}: {str(exc)[:200]}", "答案文件无法读取。") from None
     if not isinstance(data, dict):
         raise ConfigError(f"answers file {path}: expected an object")
     return data

@@ -992,12 +992,12 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
         if step.kind == PHOTO:
             data = photo
             if data is None and answers.get("photo"):
-                from pathlib import Path
-
+                from kiosk.core.bounded import read_regular
                 from kiosk.core.errors import ConfigError
 
                 try:
-                    data = Path(str(answers["photo"])).read_bytes()
+                    # a regular file of at most MAX_PHOTO_BYTES: "/dev/zero" must not hang or eat memory
+                    data = read_regular(str(answers["photo"]), MAX_PHOTO_BYTES)
                 except OSError as exc:
                     raise ConfigError(f"photo file {answers['photo']!s:.200}: {exc.strerror or exc}",
                                       "照片文件无法读取，请检查文件路径。") from None
