@@ -20,6 +20,7 @@ shipped ``config/catalog.json``.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ import re
 import ssl
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -60,6 +61,32 @@ def _pointer(directory: Path) -> dict[str, Any]:
         return {}
 
 
+def download(url: str, digest: str, sink: BinaryIO, *, ca_file: str = "", max_bytes: int = MAX_BYTES,
+             progress: Callable[[int], None] | None = None) -> int:
+    """GET ``url`` over HTTPS into ``sink`` (bounded size), check its SHA-256; the size. Raises BundleError."""
+    if not url.startswith("https://"):
+        raise BundleError("not_https", url)
+    h, size, told = hashlib.sha256(), 0, 0
+    try:
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        with httpx.stream("GET", url, verify=verify, timeout=30.0) as r:
+            r.raise_for_status()
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise BundleError("too_large", f"over {max_bytes} bytes")
+                h.update(chunk)
+                sink.write(chunk)
+                if progress is not None and size - told >= 2**20:
+                    told = size
+                    progress(size)
+    except httpx.HTTPError as exc:
+        raise BundleError("download_failed", f"{url}: {exc}") from exc
+    if h.hexdigest() != digest:
+        raise BundleError("hash_mismatch", url)
+    return size
+
+
 def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, *, ca_file: str = "",
           validate: Callable[[Path], Any]) -> dict[str, Any]:
     """Download, verify and activate a catalog bundle; returns the new pointer. Raises BundleError."""
@@ -75,22 +102,9 @@ def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, *, ca_file:
         raise BundleError("malformed", "version/file must be plain names")
     if not base_url.startswith("https://"):
         raise BundleError("no_bundle_url", "[fleet] bundle_url must be an https:// URL")
-    url = f"{base_url.rstrip('/')}/{file}"
-    try:
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
-        with httpx.stream("GET", url, verify=verify, timeout=30.0) as r:
-            r.raise_for_status()
-            chunks, size = [], 0
-            for chunk in r.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise BundleError("too_large", f"over {MAX_BYTES} bytes")
-                chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        raise BundleError("download_failed", f"{url}: {exc}") from exc
-    data = b"".join(chunks)
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise BundleError("hash_mismatch", url)
+    buf = io.BytesIO()
+    download(f"{base_url.rstrip('/')}/{file}", digest, buf, ca_file=ca_file)
+    data = buf.getvalue()
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"catalog-{version}.json"
     write_text_atomic(target, data.decode("utf-8", errors="replace"))
