@@ -284,9 +284,10 @@ class FleetAgent:
             version = release.fetch(manifest, self.keys(), base, ca_file=self.link.ca_file, progress=progress)
         except bundles.BundleError as exc:
             log.warning("fleet: software update refused: %s", exc)
-            self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason=exc.reason, detail=str(exc)))
+            reason, detail = exc.reason, str(exc)  # ``exc`` is unbound after the block; the loop runs later
+            self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason=reason, detail=detail))
             self.loop.call_soon(lambda: client.event("software_update", ok=False, stage="refused",
-                                                     reason=exc.reason, version=manifest.get("version")))
+                                                     reason=reason, version=manifest.get("version")))
             return
 
         def switch() -> None:
