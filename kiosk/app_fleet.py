@@ -174,15 +174,22 @@ def start_health_check(app: Any, interval: float = 2.0) -> threading.Thread | No
 
     def signals() -> Signals:
         backend = app.backend
-        reachable = bool(backend is not None and backend.outbox.status().reachable)
+        reachable = bool(backend is not None and (backend.platform_answered or backend.outbox.status().reachable))
         return Signals(attract_drawn=True, devices_up=devices_up(app.devices.status()),
                        platform_reachable=reachable, up_for=time.monotonic() - drawn_at)
 
     def run() -> None:
+        told = 0.0
         while True:
             try:
-                if probation.check(signals()):
+                sig = signals()
+                if probation.check(sig):
                     return
+                if sig.up_for - told >= 60:  # a technician reading the journal sees what is missing
+                    told = sig.up_for
+                    log.info("version %s on probation: devices up %s, platform reachable %s, attract screen "
+                             "up %d s of %d", probation.pending, sig.devices_up, sig.platform_reachable,
+                             sig.up_for, probation.grace)
             except Exception as exc:  # noqa: BLE001 - the check must outlive a bad moment
                 log.warning("health check failed this round: %r", exc)
             time.sleep(interval)

@@ -8,10 +8,8 @@ taken from systemd/kiosk.service runs the code of the release it is started in.
 from __future__ import annotations
 
 import configparser
-import io
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -27,27 +25,10 @@ from kiosk.fleet.link import parse_url
 from kiosk.fleet.operator import build_command, send
 from kiosk.fleet.probation import Probation, Signals, devices_up, healthy
 from kiosk.fleet.status import collect
-from tests.fleet_support import HttpsFiles, Listener, kiosk_cfg, make_keys
+from tests.fleet_support import HttpsFiles, Listener, archive, kiosk_cfg, make_keys, release_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY, DEV = "临县", "SX-T-0001"
-
-
-def release_tree(tmp_path: Path, version: str) -> Path:
-    src = tmp_path / f"tree-{version}"
-    shutil.copytree(ROOT / "kiosk", src / "kiosk", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (src / "VERSION.txt").write_text(version + "\n", encoding="utf-8")
-    return src
-
-
-def archive(tree: Path, extra: list[tuple[tarfile.TarInfo, bytes]] = ()) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        tar.add(tree, arcname=".")
-        for info, data in extra:
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
-    return buf.getvalue()
 
 
 def exec_start_pre(base: Path) -> str:

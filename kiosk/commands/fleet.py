@@ -21,9 +21,9 @@ from pathlib import Path
 
 from kiosk import ROOT
 from kiosk.core import config as config_mod
+from kiosk.fleet.guard import ACTIONS
 
 DEFAULT_KEY = "var/fleet/operator.key"
-ACTIONS = ("selftest", "restart", "logs", "set_config", "reprint_faults", "update_catalog")
 
 
 def _link_args(p: argparse.ArgumentParser) -> None:
@@ -49,7 +49,7 @@ def register(sub, groups) -> None:
     c = fs.add_parser("cmd", help="send a signed command and print the kiosk's ack as JSON")
     _link_args(c)
     c.add_argument("device_id")
-    c.add_argument("action", choices=ACTIONS)
+    c.add_argument("action", choices=ACTIONS)  # what the kiosk accepts (kiosk.fleet.guard)
     c.add_argument("args", nargs="*", help="KEY=VALUE (values parsed as JSON when possible), e.g. n=50, "
                                           "key=ui.idle_timeout value=90")
     c.add_argument("--county", help="default: looked up from the kiosk's retained state")
