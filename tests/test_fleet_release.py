@@ -20,11 +20,10 @@ import pytest
 
 from kiosk.fleet import release, signing, topics, update
 from kiosk.fleet.agent import FleetAgent
-from kiosk.fleet.broker import start_broker
 from kiosk.fleet.link import parse_url
 from kiosk.fleet.operator import build_command, send
 from kiosk.fleet.probation import Probation, Signals, devices_up, healthy
-from kiosk.fleet.status import collect
+from tests.test_fleet import broker, wait_online  # noqa: F401 - broker is a fixture
 from tests.fleet_support import HttpsFiles, Listener, archive, kiosk_cfg, make_keys, release_tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,13 +44,6 @@ def exec_start_pre(base: Path) -> str:
 
 
 @pytest.fixture
-def broker(tmp_path):
-    b = start_broker(workdir=tmp_path / "mosquitto")
-    yield b
-    b.cleanup()
-
-
-@pytest.fixture
 def kiosk(tmp_path, broker):
     """Release 1.0 running (kept), a real HTTPS file server and a started fleet agent."""
     key, pub = make_keys(tmp_path)
@@ -64,12 +56,8 @@ def kiosk(tmp_path, broker):
     def start_agent() -> FleetAgent:
         cfg = kiosk_cfg(tmp_path, broker.port, pub, releases_dir=str(base), ca_file=str(server.ca))
         agents.append(FleetAgent(cfg).start())
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            rows = {r["device_id"]: r for r in collect(parse_url(broker.url), settle=0.2).rows()}
-            if rows.get(DEV, {}).get("online"):
-                return agents[-1]
-        raise AssertionError("kiosk not online")
+        wait_online(broker.port)
+        return agents[-1]
     yield {"key": key, "base": base, "www": server.root, "url": server.url, "start": start_agent}
     for a in agents:
         a.close()

@@ -127,6 +127,7 @@ class FleetAgent:
         self.last_visit: float | None = None
         self._visit_day = clock.today().isoformat()
         self._desired_rev: Any = None
+        self._updating = threading.Lock()  # one release download/stage at a time (shared staging paths)
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "FleetAgent":
@@ -276,8 +277,15 @@ class FleetAgent:
             self.loop.call_soon(client.ack, cmd_id, "failed", reason="updates_not_configured",
                                 detail="[fleet] releases_dir is empty")
             return
-        base = Path(base_dir)
+        if not self._updating.acquire(blocking=False):
+            self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason="update_in_progress"))
+            return
+        try:
+            self._stage_release(client, cmd_id, manifest, Path(base_dir))
+        finally:
+            self._updating.release()
 
+    def _stage_release(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any], base: Path) -> None:
         def progress(stage: str, **fields: Any) -> None:
             self.loop.call_soon(lambda: client.ack(cmd_id, "progress", stage=stage, **fields))
         try:

@@ -61,6 +61,21 @@ def _pointer(directory: Path) -> dict[str, Any]:
         return {}
 
 
+def signed(manifest: Any, keys: dict, what: str, name: str, fields: tuple[str, ...]) -> list[Any]:
+    """The ``fields`` of a manifest signed by an operator key and naming ``name``; raises BundleError.
+
+    Reasons: ``malformed``, ``<what>_unsigned|unknown_key|bad_signature``, ``unknown_<what>``.
+    """
+    if not isinstance(manifest, dict):
+        raise BundleError("malformed")
+    why = signing.verify(manifest, keys)
+    if why:
+        raise BundleError(f"{what}_{why}")
+    if manifest.get("name") != name:
+        raise BundleError(f"unknown_{what}", str(manifest.get("name")))
+    return [manifest.get(k) for k in fields]
+
+
 def download(url: str, digest: str, sink: BinaryIO, *, ca_file: str = "", max_bytes: int = MAX_BYTES,
              progress: Callable[[int], None] | None = None) -> int:
     """GET ``url`` over HTTPS into ``sink`` (bounded size), check its SHA-256; the size. Raises BundleError."""
@@ -90,14 +105,7 @@ def download(url: str, digest: str, sink: BinaryIO, *, ca_file: str = "", max_by
 def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, *, ca_file: str = "",
           validate: Callable[[Path], Any]) -> dict[str, Any]:
     """Download, verify and activate a catalog bundle; returns the new pointer. Raises BundleError."""
-    if not isinstance(manifest, dict):
-        raise BundleError("malformed")
-    why = signing.verify(manifest, keys)
-    if why:
-        raise BundleError(f"bundle_{why}")
-    name, version, file, digest = (manifest.get(k) for k in ("name", "version", "file", "sha256"))
-    if name != "catalog":
-        raise BundleError("unknown_bundle", str(name))
+    version, file, digest = signed(manifest, keys, "bundle", "catalog", ("version", "file", "sha256"))
     if not all(isinstance(v, str) and _SAFE.match(v) for v in (version, file)) or not isinstance(digest, str):
         raise BundleError("malformed", "version/file must be plain names")
     if not base_url.startswith("https://"):

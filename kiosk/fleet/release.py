@@ -47,14 +47,7 @@ def make_manifest(key: signing.OperatorKey, version: str, url: str, data: bytes)
 
 def check_manifest(manifest: Any, keys: dict) -> tuple[str, str, str]:
     """(version, url, sha256) of a manifest signed by an operator key; raises BundleError."""
-    if not isinstance(manifest, dict):
-        raise BundleError("malformed")
-    why = signing.verify(manifest, keys)
-    if why:
-        raise BundleError(f"release_{why}")
-    name, version, url, digest = (manifest.get(k) for k in ("name", "version", "url", "sha256"))
-    if name != "kiosk":
-        raise BundleError("unknown_release", str(name))
+    version, url, digest = bundles.signed(manifest, keys, "release", "kiosk", ("version", "url", "sha256"))
     if not isinstance(version, str) or not _VERSION.match(version):
         raise BundleError("malformed", "version must be a plain name")
     if not isinstance(url, str) or not url.startswith("https://"):
