@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from kiosk.fleet import release, signing, update
+from kiosk.fleet import update
 from tests.conftest import free_port, write_config
 from tests.fleet_support import HttpsFiles, archive, release_tree
 from tests.test_fleet_app import DEV, kiosk_cli, start_app, wait_online
@@ -31,9 +31,13 @@ def test_the_app_switches_between_visits_restarts_and_keeps_a_healthy_release(xd
     app = start_app(xdisplay, tmp_path, cfg)
     try:
         wait_online(url)
-        manifest = release.make_manifest(signing.load_private(key), "2.0", files.url + "/kiosk-2.0.tar.gz", data)
+        # The technician's two steps: sign the archive's manifest, send it with the command.
+        signed = kiosk_cli("fleet", "sign-release", str(files.root / "kiosk-2.0.tar.gz"), "--version", "2.0",
+                           "--url", files.url + "/kiosk-2.0.tar.gz", "--key", str(key))
+        assert signed.returncode == 0, signed.stderr
+        (tmp_path / "manifest.json").write_text(signed.stdout, encoding="utf-8")
         p = kiosk_cli("fleet", "cmd", "--broker", url, "--key", str(key), "--wait", "60", DEV, "update",
-                      *[f"{k}={json.dumps(v)}" for k, v in manifest.items()])
+                      "--manifest", str(tmp_path / "manifest.json"))
         ack = json.loads(p.stdout)
         assert p.returncode == 0 and ack["result"] == {"version": "2.0", "switch": "between visits"}, p.stdout
         # Nobody at the kiosk: switched, and the app exits for systemd to start the new release.
