@@ -63,6 +63,7 @@ class Backend:
             report_recovery(cfg, self.outbox.recovery)
         self.simulator: SimulatorHandle | None = None
         self.ready = threading.Event()   # set once the platform side is settled (simulator up or not ours)
+        self.platform_answered: bool | None = None  # the last heartbeat's outcome (None: none yet)
         self._status = status or (lambda: {})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="backend", daemon=True)
@@ -100,7 +101,9 @@ class Backend:
             self.platform.heartbeat({**self._status(), "outbox_pending": self.outbox.status().pending})
         except PlatformError as exc:
             log.info("heartbeat: platform unreachable (%s)", exc)
+            self.platform_answered = False
             return False
+        self.platform_answered = True
         self.outbox.kick()
         return True
 

@@ -137,6 +137,8 @@ SCHEMA: dict[str, _Spec] = {
         "key_file": (str, "", None),
         "operator_keys": (str, "var/fleet/operators.pub", None),
         "bundle_url": (str, "", None),
+        "releases_dir": (str, "", None),
+        "health_grace": (int, 300, None),
     },
 }
 

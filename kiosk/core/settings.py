@@ -175,6 +175,8 @@ class FleetSettings:
     key_file: str
     operator_keys: str
     bundle_url: str
+    releases_dir: str
+    health_grace: int
 
 
 @dataclass(frozen=True)
