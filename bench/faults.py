@@ -47,7 +47,7 @@ from kiosk.audit import AuditLog  # noqa: E402
 from kiosk.core import config  # noqa: E402
 from kiosk.core.errors import KioskError  # noqa: E402
 from kiosk.flows.fault_report import FaultLedger  # noqa: E402
-from kiosk.flows.staff_auth import LoginThrottle  # noqa: E402
+from kiosk.flows.staff_auth import ThrottleBook  # noqa: E402
 from kiosk.flows.tech_mode import TechMode  # noqa: E402
 from kiosk.platform import killcheck  # noqa: E402
 from kiosk.platform.http_client import HttpPlatform  # noqa: E402
@@ -340,10 +340,11 @@ def _settings_reopen(d: Path, _ids: list[str]) -> tuple[int, int]:
 
 
 def _throttle_fill(d: Path) -> list[str]:
-    t = LoginThrottle()
-    for _ in range(3):
-        t.record_failure()
-    (d / "login_throttle.json").write_text(json.dumps(t.to_dict()), encoding="utf-8")
+    book = ThrottleBook()
+    for account in ("1001", "1002", ""):
+        for _ in range(3):
+            book.for_account(account).record_failure()
+    (d / "login_throttle.json").write_text(json.dumps(book.to_dict()), encoding="utf-8")
     return []
 
 
@@ -352,8 +353,8 @@ def _throttle_reopen(d: Path, _ids: list[str]) -> tuple[int, int]:
     p = _offline()
     try:
         mode = TechMode(cfg, platform=p)
+        mode.throttle_for("1001").remaining_attempts()
         mode.throttle.check()
-        mode.throttle.remaining_attempts()
     except KioskError:
         pass  # a lock-out is an answer, not a crash
     finally:

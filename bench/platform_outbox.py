@@ -55,7 +55,8 @@ def main() -> int:
     args = ap.parse_args()
     sim = start_simulator(port=0, seed=42, device_secret=SECRET, extra_args=["--today", "2026-06-15"])
     try:
-        people = httpx.get(sim.url + "/admin/residents/sample", params={"n": 50, "qualifies": 1}).json()["residents"]
+        people = httpx.get(sim.url + "/admin/residents/sample", params={"n": 50, "qualifies": 1},
+                           headers=sim.admin_headers).json()["residents"]
         ids = [p["id_number"] for p in people]
         raw = httpx.Client(base_url=sim.url, timeout=10,
                            transport=httpx.HTTPTransport(socket_options=[(6, 1, 1)]))  # TCP_NODELAY, like ours
@@ -115,7 +116,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as d:
             t = time.perf_counter()
             rep = killcheck.run(Path(d) / "outbox.json", lambda: HttpPlatform(sim.url, DEVICE, SECRET, 1.0, 3.0, max_attempts=1),
-                                ids, lambda: [s["idempotency_key"] for s in httpx.get(sim.url + "/admin/submissions", timeout=30).json()["submissions"]],
+                                ids, lambda: [s["idempotency_key"] for s in httpx.get(sim.url + "/admin/submissions", timeout=30, headers=sim.admin_headers).json()["submissions"]],
                                 runs=args.runs)
             took = time.perf_counter() - t
         print(f"== kill -9 during submission ({took:.0f} s)")

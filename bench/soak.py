@@ -64,7 +64,9 @@ def _rss_kib() -> int:
 def _admin(url: str, body: dict) -> None:
     import httpx
 
-    httpx.post(url.rstrip("/") + "/admin/fault-injection", json=body, timeout=5)
+    from kiosk.platform.simulator.launcher import admin_headers
+
+    httpx.post(url.rstrip("/") + "/admin/fault-injection", json=body, timeout=5, headers=admin_headers(url))
 
 
 def _done_visits() -> int:
@@ -334,7 +336,9 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                 raise SystemExit(f"kiosk exited {proc.returncode} (start {starts}):\n{tail}")
             if starts > visits + 20:
                 raise SystemExit("too many restarts")
-        subs = httpx.get(url + "/admin/submissions", timeout=10).json()["submissions"]
+        from kiosk.platform.simulator.launcher import admin_headers
+
+        subs = httpx.get(url + "/admin/submissions", timeout=10, headers=admin_headers(url)).json()["submissions"]
     finally:
         disp.stop()
         if sim is not None:

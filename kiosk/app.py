@@ -166,6 +166,9 @@ class KioskApp(App):
             self.fleet.start()
         log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
         self.watchdog.ready()
+        from kiosk.app_fleet import start_health_check
+
+        start_health_check(self)  # a new software version is kept once this start proves healthy
         block_after = block_after_from_env()
         if block_after is not None:  # test hook: prove a hung UI loop stops the watchdog
             Clock.schedule_once(lambda _dt: time.sleep(3600), block_after)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kiosk import logbuffer
@@ -71,13 +72,24 @@ class AppFleetActions:
             self.app.stop()
         Clock.schedule_once(stop, 0)
 
-    def restart_when_idle(self, why: str) -> None:
-        """Restart at the first moment nobody is at the kiosk (new catalog between visits)."""
+    def restart_when_idle(self, why: str, before: Callable[[], None] | None = None) -> None:
+        """Restart at the first moment nobody is at the kiosk (new catalog or release between visits).
+
+        ``before`` (the release switch: one symlink rename) runs on the UI thread at
+        that moment, when nobody is waiting on the screen; if it fails the kiosk
+        keeps running the version it has and says so in the log.
+        """
         from kivy.clock import Clock
 
         def check(_dt: float) -> bool:
             app = self.app
             if app.sm.current == "attract" and not app.sessions.current.holds_personal_data():
+                if before is not None:
+                    try:
+                        before()
+                    except Exception as exc:  # noqa: BLE001 - no switch, no restart
+                        log.error("%s: not switched (%r); staying on the running version", why, exc)
+                        return False
                 log.info("no resident at the kiosk: restarting for %s", why)
                 self.restart()
                 return False  # unschedule
@@ -133,3 +145,54 @@ class AppFleetActions:
         from kivy.clock import Clock
 
         Clock.schedule_once(lambda _dt: self.app.apply_settings(dotted), 0)
+
+
+def start_health_check(app: Any, interval: float = 2.0) -> threading.Thread | None:
+    """After the attract screen is drawn: keep a version on probation once it is healthy.
+
+    A thread, not the UI loop: ``mark_good`` writes and fsyncs a file. It ends as
+    soon as nothing is on probation; any error is logged and the check tried again.
+    """
+    from pathlib import Path
+
+    from kiosk.fleet.probation import Probation, Signals, devices_up
+
+    f = app.cfg.settings.fleet
+    if not f.releases_dir:
+        return None
+    fleet = app.fleet
+    report = fleet.event if fleet is not None else (lambda kind, **fields: None)
+    drawn_at = time.monotonic()
+    try:
+        probation = Probation(Path(f.releases_dir), float(f.health_grace), report)
+        probation.report_boot()
+    except OSError as exc:
+        log.error("health check: release state under %s unreadable: %s", f.releases_dir, exc)
+        return None
+    if probation.done:
+        return None
+
+    def signals() -> Signals:
+        backend = app.backend
+        reachable = bool(backend is not None and (backend.platform_answered or backend.outbox.status().reachable))
+        return Signals(attract_drawn=True, devices_up=devices_up(app.devices.status()),
+                       platform_reachable=reachable, up_for=time.monotonic() - drawn_at)
+
+    def run() -> None:
+        told = 0.0
+        while True:
+            try:
+                sig = signals()
+                if probation.check(sig):
+                    return
+                if sig.up_for - told >= 60:  # a technician reading the journal sees what is missing
+                    told = sig.up_for
+                    log.info("version %s on probation: devices up %s, platform reachable %s, attract screen "
+                             "up %d s of %d", probation.pending, sig.devices_up, sig.platform_reachable,
+                             sig.up_for, probation.grace)
+            except Exception as exc:  # noqa: BLE001 - the check must outlive a bad moment
+                log.warning("health check failed this round: %r", exc)
+            time.sleep(interval)
+    t = threading.Thread(target=run, name="health-check", daemon=True)
+    t.start()
+    return t

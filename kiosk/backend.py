@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.core.config import Config
 from kiosk.core.errors import KioskError, PlatformError
+from kiosk.core.storage import sweep_set_aside
 from kiosk.core.supervised import run_loop
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
@@ -53,11 +54,16 @@ class Backend:
         self.platform = HttpPlatform(p.url, settings.site.device_id, p.device_secret,
                                      p.connect_timeout, p.read_timeout, ca_bundle=p.ca_bundle or None)
         self.storage_dir.mkdir(parents=True, exist_ok=True)
-        self.outbox = Outbox(self.storage_dir / "outbox.json", self.platform)
+        self.outbox = Outbox(self.storage_dir / "outbox.json", self.platform,
+                             duplicate_window=settings.storage.duplicate_window_hours * 3600,
+                             retention_s=settings.storage.retention_s)
+        # set-aside fragments of corrupt files follow the same retention rule as the records
+        sweep_set_aside(self.storage_dir, settings.storage.retention_s)
         if self.outbox.recovery is not None:
             report_recovery(cfg, self.outbox.recovery)
         self.simulator: SimulatorHandle | None = None
         self.ready = threading.Event()   # set once the platform side is settled (simulator up or not ours)
+        self.platform_answered: bool | None = None  # the last heartbeat's outcome (None: none yet)
         self._status = status or (lambda: {})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="backend", daemon=True)
@@ -95,7 +101,9 @@ class Backend:
             self.platform.heartbeat({**self._status(), "outbox_pending": self.outbox.status().pending})
         except PlatformError as exc:
             log.info("heartbeat: platform unreachable (%s)", exc)
+            self.platform_answered = False
             return False
+        self.platform_answered = True
         self.outbox.kick()
         return True
 

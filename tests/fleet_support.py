@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
+import tarfile
 import queue
 import threading
 import time
@@ -113,3 +116,23 @@ def catalog_bundle(root: Path, suffix: str = "（新版）") -> bytes:
     shipped = json.loads((Path(__file__).resolve().parent.parent / "config" / "catalog.json").read_text("utf-8"))
     shipped["items"][0]["name"] += suffix
     return json.dumps(shipped, ensure_ascii=False).encode()
+
+
+def release_tree(tmp_path: Path, version: str) -> Path:
+    """A release tree: this repository's real ``kiosk`` package plus VERSION.txt."""
+    src = tmp_path / f"tree-{version}"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "kiosk", src / "kiosk",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (src / "VERSION.txt").write_text(version + "\n", encoding="utf-8")
+    return src
+
+
+def archive(tree: Path, extra: list[tuple[tarfile.TarInfo, bytes]] = ()) -> bytes:
+    """A release archive (tar.gz) of ``tree``, plus hand-made members (unsafe ones for tests)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(tree, arcname=".")
+        for info, data in extra:
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    return buf.getvalue()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from kiosk.platform.http_client import HttpPlatform
-from kiosk.platform.simulator.launcher import SimulatorHandle, start_simulator
+from kiosk.platform.simulator.launcher import SimulatorHandle, admin_headers, start_simulator
 
 TODAY = "2026-06-15"          # fixed data date: every run sees the same residents and dates
 SECRET = "test-secret-123"
@@ -34,7 +34,8 @@ def client(url: str, **kw) -> HttpPlatform:
 
 
 def admin(url: str, method: str, path: str, **kw):
-    r = httpx.request(method, url + path, timeout=10, **kw)
+    """An admin call with the token of the simulator this process started at ``url``."""
+    r = httpx.request(method, url + path, timeout=10, headers=admin_headers(url), **kw)
     r.raise_for_status()
     return r.json()
 

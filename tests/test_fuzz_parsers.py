@@ -195,8 +195,8 @@ ESC_PIECES = st.sampled_from([
 @example(job=b"\x1dv0\x00\x00\x00\x05\x00")             # zero-width raster
 @example(job=b"\x1dv0\x00\xff\xff\xff\xff")             # 65535 x 65535 raster announced, nothing sent
 @example(job=b"\x1bd\xff" * 400)                        # feeds: bounded output
-def test_escpos_job_decodes_or_raises_job_error(job):
-    elements = _only((escpos_render.JobError,), escpos_render.decode, job)
+def test_escpos_job_decodes_or_raises_job_rejected(job):
+    elements = _only((escpos_render.JobRejected,), escpos_render.decode, job)
     if elements is not None:
         assert len(elements) <= escpos_render.MAX_ELEMENTS
         escpos_render.decoded_lines(elements)
@@ -306,6 +306,6 @@ def test_platform_answers_parse_or_raise_platform_errors(canned, call, status, b
 def test_all_fuzz_errors_are_kiosk_errors():
     """The errors the targets accept are the project's own (shown as Chinese, logged in English)."""
     from kiosk.platform.simulator.essc import QrError
-    for err in (idp.IdCardError, SsCardError, ConfigError, PlatformError, escpos_render.JobError):
+    for err in (idp.IdCardError, SsCardError, ConfigError, PlatformError, escpos_render.JobRejected):
         assert issubclass(err, KioskError), err
     assert QrError.__module__.startswith("kiosk.platform.simulator")   # the simulator's documented error

@@ -150,3 +150,16 @@ def test_polkit_rule_grants_pcscd_to_kiosk_only(tmp_path):
     out = subprocess.run([node, str(harness), str(SYSTEMD_DIR / "50-kiosk-pcscd.rules"), json.dumps(cases)],
                          capture_output=True, text=True, timeout=30, check=True).stdout
     assert json.loads(out) == ["yes", "yes", None, None]
+
+
+def test_display_runs_xorg_rootless_in_a_logind_session():
+    """Issue 12, fault 12: Xorg as user kiosk, with a logind session on VT7 that hands it the devices;
+    only the best-effort consoleblank step runs privileged ("+")."""
+    svc = _unit("kiosk-display.service")["Service"]
+    assert svc.get("User") == "kiosk" and svc.get("Group") == "kiosk"
+    assert svc.get("PAMName") and svc.get("TTYPath") == "/dev/tty7" and svc.get("StandardInput") == "tty-fail"
+    assert " vt7 " in svc["ExecStart"] and "-keeptty" in svc["ExecStart"]
+    assert "Xorg.wrap" not in svc["ExecStart"]
+    text = (SYSTEMD_DIR / "kiosk-display.service").read_text()
+    privileged = [ln for ln in text.splitlines() if re.match(r"Exec\w+=[-@:!]*\+", ln)]
+    assert len(privileged) == 1 and "consoleblank" in privileged[0]

@@ -46,14 +46,14 @@ def test_offline_pin_login_audit_and_throttle(tmp_path):
     cfg = make_cfg(tmp_path)
     add_offline(cfg)
     clock = [1_000_000.0]
-    tm = TechMode(cfg, clock=lambda: clock[0])
+    tm = TechMode(cfg, clock=lambda: clock[0], mono=lambda: clock[0])
     bad = [tm.login_pin("T0012", "000111") for _ in range(5)]
     assert not any(r.ok for r in bad) and bad[0].message_zh == "账号或密码不正确，请重新输入。"
     locked = tm.login_pin("T0012", PIN)  # right PIN, but locked out after 5 failures
     assert not locked.ok and "分钟后再试" in locked.message_zh
     tm.close()
     # a restart does not reset the limit
-    tm = TechMode(cfg, clock=lambda: clock[0])
+    tm = TechMode(cfg, clock=lambda: clock[0], mono=lambda: clock[0])
     assert not tm.login_pin("T0012", PIN).ok
     clock[0] += 301
     ok = tm.login_pin("T0012", PIN)

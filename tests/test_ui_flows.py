@@ -47,12 +47,10 @@ def scenario_item26_query(app):
                       "id": app.sessions.current.person.id_number})
 
 
-def scenario_item1_registration(app):
+def fill_item1(app):
+    """Item 1's form by touches (pinyin, candidates, keypad, a choice), up to the confirm step."""
+    from tests.ui_helpers import flow_step, press, press_field
 
-    from tests.ui_helpers import flow_step, last_job_lines, platform_submissions, press, press_field, printed, report
-
-    yield from _login(app, F3)  # an unemployed job seeker
-    yield from _open_item(app, "我要找工作", 1)
     yield from press("开始办理")
     yield flow_step(app, "form")
     # 求职工种: whole-word pinyin, picked from the candidate bar.
@@ -75,6 +73,15 @@ def scenario_item1_registration(app):
     yield from press("初中")
     yield from press("下一步")
     yield flow_step(app, "confirm")
+
+
+def scenario_item1_registration(app):
+
+    from tests.ui_helpers import flow_step, last_job_lines, platform_submissions, press, printed, report
+
+    yield from _login(app, F3)  # an unemployed job seeker
+    yield from _open_item(app, "我要找工作", 1)
+    yield from fill_item1(app)
     summary = list(app.sm.get_screen("flow").step.summary)
     yield from press("确认提交")
     yield lambda: flow_step(app, "result")() or flow_step(app, "done")()

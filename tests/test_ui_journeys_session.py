@@ -323,10 +323,13 @@ def scenario_technician_qr_on_login_screen(app):
     yield lambda: app.backend is not None and app.backend.platform is not None
     yield 1.0
     url = app.cfg["platform"]["url"].rstrip("/")
-    staff = httpx.get(url + "/admin/staff", timeout=5).json()["staff"]
+    from kiosk.platform.simulator.launcher import admin_headers
+
+    staff = httpx.get(url + "/admin/staff", timeout=5, headers=admin_headers(url)).json()["staff"]
     tech = next(s for s in staff if "technician" in s["roles"] and not s["locked"]
                 and not is_dormant(__import__("datetime").date.fromisoformat(s["last_login"]), clock.today()))
-    code = httpx.post(url + "/admin/essc/issue", json={"username": tech["username"]}, timeout=5).json()["qr_text"]
+    code = httpx.post(url + "/admin/essc/issue", json={"username": tech["username"]}, timeout=5,
+                      headers=admin_headers(url)).json()["qr_text"]
     camera_open = bool(app.devices.camera.is_open)
     app.devices.camera.show(phone_scene(code))  # the technician holds the phone up to the camera
     yield lambda: app.sm.current == "tech_home"

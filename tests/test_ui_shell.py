@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ATTRACT_PROMPT = "请把身份证放在感应区，\n或插入社保卡，\n或出示电子社保卡二维码"
+ATTRACT_PROMPT = "请把身份证放在感应区，或插入社保卡，\n或出示电子社保卡二维码"
 
 
 def _press(key: int) -> None:

@@ -229,8 +229,10 @@ def test_every_technician_screen_opens(run_kiosk, tmp_path, platform_sim):
     assert any("台账" in t or "GZ" in t for t in got["tech_faults"]) or got["tech_faults"]
     assert got["settings_msg"].startswith("已保存") and "打印纸宽度重启程序后生效" in got["settings_msg"]
     assert got["idle_now"] == 310
-    saved = (tmp_path / "kiosk.toml").read_text(encoding="utf-8")
+    # Saved in the state directory (the config directory is read-only under the shipped unit).
+    saved = (tmp_path / "var" / "settings.toml").read_text(encoding="utf-8")
     assert "idle_timeout = 310" in saved and "paper_width = 58" in saved
+    assert "idle_timeout = 310" not in (tmp_path / "kiosk.toml").read_text(encoding="utf-8")
 
 
 def scenario_restart(app):

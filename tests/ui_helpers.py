@@ -127,8 +127,10 @@ def printed(app):
 def platform_submissions(app) -> list[dict]:
     import httpx
 
-    url = app.cfg["platform"]["url"].rstrip("/") + "/admin/submissions"
-    return httpx.get(url, timeout=5).json()["submissions"]
+    from kiosk.platform.simulator.launcher import admin_headers
+
+    url = app.cfg["platform"]["url"].rstrip("/")
+    return httpx.get(url + "/admin/submissions", timeout=5, headers=admin_headers(url)).json()["submissions"]
 
 
 def last_job_lines(app) -> list[str]:

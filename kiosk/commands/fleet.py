@@ -6,6 +6,7 @@
     kiosk fleet simulate --broker URL --count N [--prefix ID]
     kiosk fleet console  --broker URL [--port P]
     kiosk fleet keygen   [--out FILE] [--pub FILE]
+    kiosk fleet sign-release ARCHIVE --version V --url https://... [--key FILE]
 
 ``--broker`` defaults to ``[fleet] broker`` of the kiosk config, so on the
 demo ``kiosk fleet status`` alone shows the demo kiosk. Exit codes: 0 ok,
@@ -21,9 +22,9 @@ from pathlib import Path
 
 from kiosk import ROOT
 from kiosk.core import config as config_mod
+from kiosk.fleet.guard import ACTIONS
 
 DEFAULT_KEY = "var/fleet/operator.key"
-ACTIONS = ("selftest", "restart", "logs", "set_config", "reprint_faults", "update_catalog")
 
 
 def _link_args(p: argparse.ArgumentParser) -> None:
@@ -49,14 +50,22 @@ def register(sub, groups) -> None:
     c = fs.add_parser("cmd", help="send a signed command and print the kiosk's ack as JSON")
     _link_args(c)
     c.add_argument("device_id")
-    c.add_argument("action", choices=ACTIONS)
+    c.add_argument("action", choices=ACTIONS)  # what the kiosk accepts (kiosk.fleet.guard)
     c.add_argument("args", nargs="*", help="KEY=VALUE (values parsed as JSON when possible), e.g. n=50, "
                                           "key=ui.idle_timeout value=90")
     c.add_argument("--county", help="default: looked up from the kiosk's retained state")
     c.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the ack")
     c.add_argument("--ttl", type=float, default=600.0, help="seconds until the command expires")
     c.add_argument("--key", default=DEFAULT_KEY, help="operator private key (kiosk fleet keygen)")
+    c.add_argument("--manifest", help="a JSON file whose object is the command's args (kiosk fleet sign-release)")
     c.set_defaults(func=cmd)
+
+    r = fs.add_parser("sign-release", help="print the signed manifest of a release archive (for `cmd ... update`)")
+    r.add_argument("archive", help="the release's .tar.gz, as the kiosks will download it")
+    r.add_argument("--version", required=True)
+    r.add_argument("--url", required=True, help="https:// address the kiosks download the archive from")
+    r.add_argument("--key", default=DEFAULT_KEY, help="operator private key (kiosk fleet keygen)")
+    r.set_defaults(func=sign_release)
 
     g = fs.add_parser("config", help="publish the desired configuration of a kiosk (retained, signed)")
     _link_args(g)
@@ -177,6 +186,8 @@ def cmd(args: argparse.Namespace) -> int:
         return 1
     link, key, county = target
     cmd_args = _kv(args.args)
+    if args.manifest:
+        cmd_args.update(json.loads(Path(args.manifest).read_text("utf-8")))
     doc = build_command(key, args.device_id, args.action, cmd_args, ttl=args.ttl)
     try:
         ack = send(link, county, doc, wait=args.wait)
@@ -191,6 +202,25 @@ def cmd(args: argparse.Namespace) -> int:
         return 3
     print(json.dumps(ack, ensure_ascii=False, indent=1))
     return 0 if ack.get("status") == "ok" else 2
+
+
+def sign_release(args: argparse.Namespace) -> int:
+    from kiosk.fleet import release, signing
+
+    try:
+        key = signing.load_private(_resolve(args.key))
+        data = Path(args.archive).read_bytes()
+    except (OSError, ValueError) as exc:
+        print(f"kiosk fleet: {exc}", file=sys.stderr)
+        return 1
+    try:
+        manifest = release.make_manifest(key, args.version, args.url, data)
+        release.check_manifest(manifest, {key.key_id: key.public})  # the kiosk's own checks, before sending
+    except release.BundleError as exc:
+        print(f"kiosk fleet: this manifest would be refused: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return 0
 
 
 def config_cmd(args: argparse.Namespace) -> int:

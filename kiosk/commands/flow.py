@@ -96,17 +96,24 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_ANSWERS_BYTES = 256 * 1024   # a few form values; anything larger is not an answers file
+
+
 def load_answers(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
+    from kiosk.core.bounded import read_regular
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_regular(p, MAX_ANSWERS_BYTES).decode("utf-8")
         data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"answers file {path}: {exc}", "答案文件无法读取。") from exc
-    except RecursionError:  # json nests by recursion: "[[[[..." must not end in a traceback
+    except OSError as exc:
+        raise ConfigError(f"answers file {path}: {exc.strerror or exc}", "答案文件无法读取。") from None
+    except RecursionError:
         raise ConfigError(f"answers file {path}: nested too deeply", "答案文件无法读取。") from None
+    except ValueError as exc:  # JSON, TOML and UTF-8 errors
+        raise ConfigError(f"answers file {path}: {str(exc)[:200]}", "答案文件无法读取。") from None
     if not isinstance(data, dict):
         raise ConfigError(f"answers file {path}: expected an object")
     return data
@@ -147,7 +154,8 @@ def _run(args: argparse.Namespace) -> int:
     platform = HttpPlatform(url, site.device_id, pc["device_secret"], pc["connect_timeout"], pc["read_timeout"])
     outbox_path = Path(args.outbox) if args.outbox else cfg.storage_dir / "outbox.json"
     outbox_path.parent.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(outbox_path, platform)
+    outbox = Outbox(outbox_path, platform,
+                    duplicate_window=float(cfg["storage"].get("duplicate_window_hours", 24)) * 3600)
     try:
         person = Person(resident, "", "cli")
         try:

@@ -77,12 +77,13 @@ def _sim(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from kiosk.hardware.escpos_commands import paper
-    from kiosk.hardware.escpos_render import decode, decoded_lines, guess_width, render_png
+    from kiosk.core.bounded import read_regular
+    from kiosk.hardware.escpos_render import MAX_JOB_BYTES, decode, decoded_lines, guess_width, render_png
 
     try:
-        job = Path(args.job).read_bytes()
+        job = read_regular(args.job, MAX_JOB_BYTES)
     except OSError as exc:
-        raise DeviceError(f"cannot read job file {args.job}: {exc}") from exc
+        raise DeviceError(f"cannot read job file {args.job}: {exc.strerror or exc}") from None
     elements = decode(job)
     dots = paper(args.width).dots if args.width else guess_width(elements)
     render_png(elements, dots, args.png)

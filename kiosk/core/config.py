@@ -70,6 +70,10 @@ SCHEMA: dict[str, _Spec] = {
     },
     "storage": {
         "dir": (str, "var", None),
+        # A pending, or delivered this many hours ago, submission of the same item with the same
+        # answers for the same person is shown instead of sent again (issue 12 fault 11); 0 = off.
+        "duplicate_window_hours": ((int, float), 24, None),
+        "retention_days": (int, 30, None),
     },
     "devices.idcard": {
         "driver": (str, "sim", ("sim", "serial", "none")),
@@ -133,6 +137,8 @@ SCHEMA: dict[str, _Spec] = {
         "key_file": (str, "", None),
         "operator_keys": (str, "var/fleet/operators.pub", None),
         "bundle_url": (str, "", None),
+        "releases_dir": (str, "", None),
+        "health_grace": (int, 300, None),
     },
 }
 
@@ -190,6 +196,8 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("photo", "max_jpeg_kb"): (lambda v: 10 <= v <= 10_000, "between 10 and 10000"),
     ("photo", "max_side"): (lambda v: 64 <= v <= 8192, "between 64 and 8192 pixels"),
     ("storage", "dir"): (lambda v: bool(v.strip()), "not empty"),
+    ("storage", "duplicate_window_hours"): (lambda v: 0 <= v <= 24 * 31, "between 0 and 744 hours"),
+    ("storage", "retention_days"): (lambda v: 1 <= v <= 365, "between 1 and 365 days"),
     ("site", "time_zone"): (lambda v: _known_zone(v), "an IANA time zone such as Asia/Shanghai"),
     ("ui", "notice_seconds"): (lambda v: 1 <= v <= 120, "between 1 and 120 seconds"),
     ("site", "county"): (lambda v: bool(v.strip()) and not set(v) & set("+#/"), "not empty, without + # /"),

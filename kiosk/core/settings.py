@@ -76,6 +76,14 @@ class PlatformSettings:
 @dataclass(frozen=True)
 class StorageSettings:
     dir: Path  # absolute: a relative setting is taken from the repository root
+    duplicate_window_hours: float = 24.0  # see kiosk.platform.outbox (fault 11)
+    # days after which a finished or abandoned submission's personal data (record, photo,
+    # set-aside fragments) is deleted; docs/privacy.md
+    retention_days: int = 30
+
+    @property
+    def retention_s(self) -> float:
+        return self.retention_days * 86400.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,8 @@ class FleetSettings:
     key_file: str
     operator_keys: str
     bundle_url: str
+    releases_dir: str
+    health_grace: int
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,11 @@ class Settings:
             site=_section(SiteSettings, sections["site"]),
             ui=_section(UiSettings, sections["ui"]),
             platform=_section(PlatformSettings, sections["platform"]),
-            storage=StorageSettings(storage_dir if storage_dir.is_absolute() else ROOT / storage_dir),
+            storage=StorageSettings(
+                storage_dir if storage_dir.is_absolute() else ROOT / storage_dir,
+                float(sections["storage"].get("duplicate_window_hours", 24)),
+                int(sections["storage"]["retention_days"]),
+            ),
             devices=DeviceSettings(
                 idcard=_section(IdCardSettings, sections["devices.idcard"]),
                 sscard=_section(SsCardSettings, sections["devices.sscard"]),

@@ -15,13 +15,14 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk import ROOT, __version__
 from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.core.idnumber import scrub
-from kiosk.fleet import bundles, signing
+from kiosk.fleet import bundles, release, signing, update
 from kiosk.fleet.client import FleetClient, Hooks
 from kiosk.fleet.eventqueue import FileQueue
 from kiosk.fleet.guard import Guard, SeenIds
@@ -44,7 +45,7 @@ class Actions(Protocol):
     def reprint_faults(self) -> dict[str, Any]: ...
     def log_lines(self, n: int) -> list[str]: ...
     def settings_changed(self, dotted: str) -> None: ...
-    def restart_when_idle(self, why: str) -> None: ...
+    def restart_when_idle(self, why: str, before: Callable[[], None] | None = None) -> None: ...
 
 
 class KeyFile:
@@ -126,6 +127,7 @@ class FleetAgent:
         self.last_visit: float | None = None
         self._visit_day = clock.today().isoformat()
         self._desired_rev: Any = None
+        self._updating = threading.Lock()  # one release download/stage at a time (shared staging paths)
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "FleetAgent":
@@ -213,7 +215,7 @@ class FleetAgent:
             if not isinstance(n, int) or not 1 <= n <= MAX_LOG_LINES:
                 client.ack(cmd_id, "failed", reason=f"n must be 1..{MAX_LOG_LINES}")
                 return
-        if self.actions is None and action != "update_catalog":
+        if self.actions is None and action not in ("update_catalog", "update"):
             client.ack(cmd_id, "failed", reason="unavailable")
             return
         threading.Thread(target=self._run_action, args=(client, cmd_id, action, args),
@@ -223,6 +225,9 @@ class FleetAgent:
         try:
             if action == "update_catalog":
                 self._update_catalog(client, cmd_id, args)
+                return
+            if action == "update":
+                self._update_release(client, cmd_id, args)
                 return
             assert self.actions is not None
             if action == "selftest":
@@ -264,6 +269,46 @@ class FleetAgent:
         self.loop.call_soon(client.event, "catalog_update", ok=True, version=version)
         if self.actions is not None:
             self.actions.restart_when_idle("catalog bundle " + version)
+
+    def _update_release(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any]) -> None:
+        """Worker thread: download + verify + stage now; switch ``current`` and restart between visits."""
+        base_dir = self.cfg.settings.fleet.releases_dir
+        if not base_dir:
+            self.loop.call_soon(client.ack, cmd_id, "failed", reason="updates_not_configured",
+                                detail="[fleet] releases_dir is empty")
+            return
+        if not self._updating.acquire(blocking=False):
+            self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason="update_in_progress"))
+            return
+        try:
+            self._stage_release(client, cmd_id, manifest, Path(base_dir))
+        finally:
+            self._updating.release()
+
+    def _stage_release(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any], base: Path) -> None:
+        def progress(stage: str, **fields: Any) -> None:
+            self.loop.call_soon(lambda: client.ack(cmd_id, "progress", stage=stage, **fields))
+        try:
+            version = release.fetch(manifest, self.keys(), base, ca_file=self.link.ca_file, progress=progress)
+        except bundles.BundleError as exc:
+            log.warning("fleet: software update refused: %s", exc)
+            reason, detail = exc.reason, str(exc)  # ``exc`` is unbound after the block; the loop runs later
+            self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason=reason, detail=detail))
+            self.loop.call_soon(lambda: client.event("software_update", ok=False, stage="refused",
+                                                     reason=reason, version=manifest.get("version")))
+            return
+
+        def switch() -> None:
+            update.switch(base, version)
+            log.info("fleet: switched to release %s (on probation until its health check)", version)
+            self.event("software_update", ok=True, stage="switched", version=version)
+        when = "now (no app running)" if self.actions is None else "between visits"
+        self.loop.call_soon(lambda: client.ack(cmd_id, "ok", result={"version": version, "switch": when}))
+        self.loop.call_soon(lambda: client.event("software_update", ok=True, stage="staged", version=version))
+        if self.actions is None:
+            switch()  # a headless agent has no visit to wait for and nothing to restart
+        else:
+            self.actions.restart_when_idle("software release " + version, before=switch)
 
     def _settings_changed(self, dotted: str) -> None:
         if self.actions is not None:

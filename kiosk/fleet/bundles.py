@@ -20,6 +20,7 @@ shipped ``config/catalog.json``.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ import re
 import ssl
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -60,37 +61,58 @@ def _pointer(directory: Path) -> dict[str, Any]:
         return {}
 
 
-def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, *, ca_file: str = "",
-          validate: Callable[[Path], Any]) -> dict[str, Any]:
-    """Download, verify and activate a catalog bundle; returns the new pointer. Raises BundleError."""
+def signed(manifest: Any, keys: dict, what: str, name: str, fields: tuple[str, ...]) -> list[Any]:
+    """The ``fields`` of a manifest signed by an operator key and naming ``name``; raises BundleError.
+
+    Reasons: ``malformed``, ``<what>_unsigned|unknown_key|bad_signature``, ``unknown_<what>``.
+    """
     if not isinstance(manifest, dict):
         raise BundleError("malformed")
     why = signing.verify(manifest, keys)
     if why:
-        raise BundleError(f"bundle_{why}")
-    name, version, file, digest = (manifest.get(k) for k in ("name", "version", "file", "sha256"))
-    if name != "catalog":
-        raise BundleError("unknown_bundle", str(name))
-    if not all(isinstance(v, str) and _SAFE.match(v) for v in (version, file)) or not isinstance(digest, str):
-        raise BundleError("malformed", "version/file must be plain names")
-    if not base_url.startswith("https://"):
-        raise BundleError("no_bundle_url", "[fleet] bundle_url must be an https:// URL")
-    url = f"{base_url.rstrip('/')}/{file}"
+        raise BundleError(f"{what}_{why}")
+    if manifest.get("name") != name:
+        raise BundleError(f"unknown_{what}", str(manifest.get("name")))
+    return [manifest.get(k) for k in fields]
+
+
+def download(url: str, digest: str, sink: BinaryIO, *, ca_file: str = "", max_bytes: int = MAX_BYTES,
+             progress: Callable[[int], None] | None = None) -> int:
+    """GET ``url`` over HTTPS into ``sink`` (bounded size), check its SHA-256; the size. Raises BundleError."""
+    if not url.startswith("https://"):
+        raise BundleError("not_https", url)
+    h, size, told = hashlib.sha256(), 0, 0
     try:
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
         with httpx.stream("GET", url, verify=verify, timeout=30.0) as r:
             r.raise_for_status()
-            chunks, size = [], 0
             for chunk in r.iter_bytes():
                 size += len(chunk)
-                if size > MAX_BYTES:
-                    raise BundleError("too_large", f"over {MAX_BYTES} bytes")
-                chunks.append(chunk)
+                if size > max_bytes:
+                    raise BundleError("too_large", f"over {max_bytes} bytes")
+                h.update(chunk)
+                sink.write(chunk)
+                if progress is not None and size - told >= 2**20:
+                    told = size
+                    progress(size)
     except httpx.HTTPError as exc:
         raise BundleError("download_failed", f"{url}: {exc}") from exc
-    data = b"".join(chunks)
-    if hashlib.sha256(data).hexdigest() != digest:
+    if h.hexdigest() != digest:
         raise BundleError("hash_mismatch", url)
+    return size
+
+
+def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, *, ca_file: str = "",
+          validate: Callable[[Path], Any]) -> dict[str, Any]:
+    """Download, verify and activate a catalog bundle; returns the new pointer. Raises BundleError."""
+    version, file, digest = signed(manifest, keys, "bundle", "catalog", ("version", "file", "sha256"))
+    if not all(isinstance(v, str) and _SAFE.match(v) for v in (version, file)) or not isinstance(digest, str):
+        raise BundleError("malformed", "version/file must be plain names")
+    if not base_url.startswith("https://"):
+        raise BundleError("no_bundle_url", "[fleet] bundle_url must be an https:// URL")
+    buf = io.BytesIO()
+    download(f"{base_url.rstrip('/')}/{file}", digest, buf, ca_file=ca_file)
+    data = buf.getvalue()
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"catalog-{version}.json"
     write_text_atomic(target, data.decode("utf-8", errors="replace"))

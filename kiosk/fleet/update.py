@@ -16,8 +16,11 @@ check passed: attract screen drawn, devices up, platform reachable) is rolled
 back to ``previous``. Tolerating a few boots matters: field reports show
 power cuts during a first boot exhausting one-shot counters (docs/fleet.md).
 
-Not wired yet: the ``update`` command that downloads and verifies a signed
-release, and the health check calling :func:`mark_good` (see docs/fleet.md).
+The ``update`` fleet command (:mod:`kiosk.fleet.release`) calls :func:`prepare`
+as soon as the archive is verified and :func:`switch` between visits; the app's
+health check (:mod:`kiosk.fleet.probation`) calls :func:`mark_good`. systemd
+runs ``python -m kiosk.fleet.update boot BASE`` as ``ExecStartPre``
+(systemd/README.md).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def current_version(base: Path) -> str | None:
     return (cur.resolve() / "RELEASE").read_text("utf-8").strip()
 
 
-def _state(base: Path) -> dict[str, Any]:
+def state(base: Path) -> dict[str, Any]:
     try:
         return dict(json.loads((base / "update.json").read_text("utf-8")))
     except (FileNotFoundError, ValueError):
@@ -82,8 +85,8 @@ def _copy_tree(src: Path, dst: Path) -> None:
         _fsync_dir(Path(root))
 
 
-def install(base: Path, version: str, source: Path) -> None:
-    """Put ``source`` in as ``version`` and switch ``current`` to it (on probation)."""
+def prepare(base: Path, version: str, source: Path) -> Path:
+    """Copy ``source`` in as ``releases/<version>`` (complete once ``RELEASE`` exists); nothing switches."""
     releases = base / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / version
@@ -97,6 +100,14 @@ def install(base: Path, version: str, source: Path) -> None:
         shutil.rmtree(final, ignore_errors=True)
         os.replace(staging, final)
         _fsync_dir(releases)
+    return final
+
+
+def switch(base: Path, version: str) -> None:
+    """``current`` := ``releases/<version>`` (prepared before), on probation; the old one becomes ``previous``."""
+    final = base / "releases" / version
+    if not complete(final):
+        raise FileNotFoundError(f"release {version} is not complete under {base}")
     _pause()
     cur = base / "current"
     if cur.is_symlink() and complete(cur.resolve()) and cur.resolve() != final.resolve():
@@ -107,13 +118,26 @@ def install(base: Path, version: str, source: Path) -> None:
     _link(base, "current", f"releases/{version}")
 
 
+def install(base: Path, version: str, source: Path) -> None:
+    """Put ``source`` in as ``version`` and switch ``current`` to it (on probation)."""
+    prepare(base, version, source)
+    switch(base, version)
+
+
+def pending(base: Path) -> str | None:
+    """The version on probation (switched to, health check not yet passed), if any."""
+    return state(base).get("pending") or None
+
+
 def rollback(base: Path) -> str | None:
     """``current`` := ``previous``; the version rolled back to, or None if there is none."""
     prev = base / "previous"
     if not prev.is_symlink() or not complete(prev.resolve()):
         return None
+    failed = state(base).get("pending")
     _link(base, "current", os.readlink(prev))
-    write_text_atomic(base / "update.json", json.dumps({}))
+    # Kept so the app can tell the fleet after the restart (kiosk.fleet.probation).
+    write_text_atomic(base / "update.json", json.dumps({"rolled_back": failed} if failed else {}))
     return current_version(base)
 
 
@@ -124,17 +148,35 @@ def boot(base: Path) -> str:
     """
     if current_version(base) is None:  # never after install(); only if the tree was damaged by hand
         return "repaired" if rollback(base) else "broken"
-    state = _state(base)
-    if not state.get("pending"):
+    doc = state(base)
+    if not doc.get("pending"):
         return "ok"
-    boots = int(state.get("boots", 0)) + 1
+    boots = int(doc.get("boots", 0)) + 1
     if boots > MAX_BOOTS:
         rollback(base)
         return "rolled_back"
-    write_text_atomic(base / "update.json", json.dumps({**state, "boots": boots}))
+    write_text_atomic(base / "update.json", json.dumps({**doc, "boots": boots}))
     return "probation"
 
 
 def mark_good(base: Path) -> None:
     """The health check passed: the version on probation stays."""
     write_text_atomic(base / "update.json", json.dumps({}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m kiosk.fleet.update boot BASE``: systemd's ExecStartPre (prints what happened)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "boot":
+        print("usage: python -m kiosk.fleet.update boot BASE", file=sys.stderr)
+        return 2
+    base = Path(args[1])
+    result = boot(base)
+    print(f"kiosk release {current_version(base)}: {result}", flush=True)
+    return 0 if result != "broken" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -126,7 +126,8 @@ class Step:
     can_print: bool = False
     can_retry: bool = False
     notes_zh: list[str] = field(default_factory=list)
-    #: accepted | queued | refused | failed | shown | counter | cancelled | "" (in progress)
+    #: accepted | queued | refused | failed | shown | counter | cancelled | duplicate (the same
+    #: application was already pending or delivered recently: shown, not sent again) | "" (in progress)
     outcome: str = ""
     #: acceptance number (online), local reference (offline) or ""
     reference: str = ""
@@ -219,6 +220,7 @@ DONE_ZH = {
     "shown": "查询完成。",
     "counter": "请带上打印的材料清单，到柜台办理。",
     "cancelled": "已结束，没有提交任何内容。",
+    "duplicate": "没有重复提交，之前的申请照常办理。",
     "refused": "本次没有办成。",
     "failed": "本次没有办成。",
     "error": "本次没有办成。",
@@ -229,6 +231,8 @@ def done_words(outcome: str, prev: "Step | None", site: Site) -> tuple[str, list
     """(message, notes, related items) of the done step: after a refusal or failure, the reason
     again and what to do next (the counter, the phone, the item to do first)."""
     message = DONE_ZH.get(outcome, "已结束。")
+    if outcome == "duplicate" and prev is not None and prev.message_zh:
+        return prev.message_zh, [], []  # the earlier receipt number stays in sight, with the reprint offer
     if outcome not in ("refused", "failed", "error"):
         return message, [], []
     reason = (prev.message_zh if prev else "").strip()
@@ -551,6 +555,9 @@ class ServiceFlow:
 
     def _submit(self) -> Step:
         fields = self.platform_fields()
+        earlier = self._earlier(fields)
+        if earlier is not None:
+            return self._earlier_step(earlier)
         try:
             ref = self.outbox.enqueue(self.item.no, self.id_number, fields, self.photo)
         except OSError as exc:
@@ -561,6 +568,41 @@ class ServiceFlow:
         out = self.outbox.wait(ref.ref, self.submit_wait)
         self.outcome = out
         return self._submit_result(out)
+
+    def _earlier(self, fields: dict[str, Any]) -> Any:
+        """A pending or recently delivered outbox record of this very application, or None.
+
+        The platform de-duplicates only by idempotency key: a resident who starts again
+        after a power cut would otherwise lodge a second application (issue 12, fault 11).
+        """
+        find = getattr(self.outbox, "earlier", None)
+        if find is None:
+            return None
+        try:
+            return find(self.item.no, self.id_number, fields)
+        except OSError as exc:  # the duplicate key could not be read or written: submit as before
+            log.error("item %d: duplicate check skipped: %s", self.item.no, exc)
+            return None
+
+    def _earlier_step(self, out: Any) -> Step:
+        """Show the earlier submission (with its receipt to print again) instead of sending a second one."""
+        self.photo = None  # not sent: the session keeps no copy
+        step = self._submit_result(out)
+        log.info("item %d for %s: already submitted as %s (%s), not sent again",
+                 self.item.no, mask_id(self.id_number), out.ref, out.state)
+        when = ""
+        try:
+            t = _dt.datetime.fromisoformat(out.created_at)
+            when = f"{t.month}月{t.day}日{t.hour:02d}:{t.minute:02d}"
+        except (TypeError, ValueError):
+            pass
+        if out.state == "delivered" and out.acceptance is not None:
+            what = f"受理编号{out.acceptance.acceptance_no}，{step.summary[0][1]}"
+        else:
+            what = f"本机暂存编号{out.ref}，网络恢复后自动提交"
+        step.message_zh = f"您{when}已提交过这项申请（{what}），无需重复提交。可点“打印回执”再打印一份。"
+        step.outcome = self.outcome = "duplicate"
+        return step
 
     def _submit_result(self, out: Any) -> Step:
         if out.state == "refused":
@@ -950,12 +992,12 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Any, si
         if step.kind == PHOTO:
             data = photo
             if data is None and answers.get("photo"):
-                from pathlib import Path
-
+                from kiosk.core.bounded import read_regular
                 from kiosk.core.errors import ConfigError
 
                 try:
-                    data = Path(str(answers["photo"])).read_bytes()
+                    # a regular file of at most MAX_PHOTO_BYTES: "/dev/zero" must not hang or eat memory
+                    data = read_regular(str(answers["photo"]), MAX_PHOTO_BYTES)
                 except OSError as exc:
                     raise ConfigError(f"photo file {answers['photo']!s:.200}: {exc.strerror or exc}",
                                       "照片文件无法读取，请检查文件路径。") from None

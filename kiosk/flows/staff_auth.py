@@ -15,9 +15,10 @@ The issue adds a ``technician`` role (the person who services the machine).
 Logins: online the platform verifies the staff e-SSC QR code and returns a
 :class:`StaffAccount`; offline, an account number plus PIN is checked against
 salted scrypt/PBKDF2 hashes in a local file (:class:`OfflineCredentials`).
-Every attempt goes through :class:`LoginThrottle` (5 failures in 10 minutes
--> lockout with exponential backoff). Time is always passed in or injected,
-so every rule is testable without sleeping.
+Every attempt goes through the account's :class:`LoginThrottle` in a
+:class:`ThrottleBook` (5 failures in 10 minutes -> lockout with exponential
+backoff, on monotonic time). Time is always passed in or injected, so every
+rule is testable without sleeping.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -441,30 +443,28 @@ class OfflineCredentials:
 # --- rate limiting ---------------------------------------------------------------
 @dataclass
 class LoginThrottle:
-    """Failed-login limiter: ``max_failures`` within ``window`` seconds lock
-    logins for ``base_lockout`` seconds, doubling with each further lockout
-    (capped at ``max_lockout``). A success resets everything; so does a day
-    without failures (``forget_after``).
+    """One account's failed-login limiter: ``max_failures`` within ``window``
+    seconds lock its logins for ``base_lockout`` seconds, doubling with each
+    further lockout (capped at ``max_lockout``). A success resets everything;
+    so does a day without failures (``forget_after``).
 
-    ``clock`` gives wall-clock seconds, so :meth:`to_dict` state stays valid
-    across restarts (power-cycling must not reset the limit).
+    ``clock`` is monotonic (issue 12, fault 9): correcting the wall clock by a
+    year must neither lock technicians out for a year nor lift a lockout.
+    :meth:`to_dict` therefore stores *ages* and *time left*, never instants,
+    and :meth:`restore` clamps every value, so a restart can neither reset
+    the limit nor make it longer than ``max_lockout``.
     """
 
     max_failures: int = 5
     window: float = 600.0
     base_lockout: float = 300.0
-    max_lockout: float = 4 * 3600.0
+    max_lockout: float = 3600.0
     forget_after: float = 24 * 3600.0
-    clock: Callable[[], float] = field(default=None, repr=False)  # type: ignore[assignment]
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     failures: list[float] = field(default_factory=list)
     lockouts: int = 0
     locked_until: float = 0.0
-    last_failure: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.clock is None:
-            import time
-            self.clock = time.time
+    last_failure: float | None = None
 
     def retry_after(self) -> float:
         """Seconds until a login may be tried; 0 when allowed now."""
@@ -479,12 +479,12 @@ class LoginThrottle:
     def record_failure(self) -> float:
         """Count a failure; returns the lockout now in force (0 if none)."""
         now = self.clock()
-        if self.last_failure and now - self.last_failure > self.forget_after:
+        if self.last_failure is not None and now - self.last_failure > self.forget_after:
             self.lockouts = 0
         self.last_failure = now
-        self.failures = [t for t in self.failures if now - t < self.window] + [now]
+        self.failures = [t for t in self.failures if now - t < self.window][-self.max_failures:] + [now]
         if len(self.failures) >= self.max_failures:
-            lockout = min(self.max_lockout, self.base_lockout * 2 ** self.lockouts)
+            lockout = min(self.max_lockout, self.base_lockout * 2 ** min(self.lockouts, 30))
             self.lockouts += 1
             self.locked_until = now + lockout
             self.failures = []
@@ -495,22 +495,136 @@ class LoginThrottle:
         self.failures = []
         self.lockouts = 0
         self.locked_until = 0.0
-        self.last_failure = 0.0
+        self.last_failure = None
 
     def remaining_attempts(self) -> int:
         now = self.clock()
         recent = [t for t in self.failures if now - t < self.window]
         return max(0, self.max_failures - len(recent))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"failures": list(self.failures), "lockouts": self.lockouts,
-                "locked_until": self.locked_until, "last_failure": self.last_failure}
+    def idle(self) -> bool:
+        """Nothing worth keeping: no recent failure, no lockout, no backoff to remember."""
+        now = self.clock()
+        return (self.retry_after() == 0 and not any(now - t < self.window for t in self.failures)
+                and (self.lockouts == 0 or self.last_failure is None or now - self.last_failure > self.forget_after))
 
-    def restore(self, state: dict[str, Any]) -> None:
-        self.failures = [float(t) for t in state.get("failures", [])]
-        self.lockouts = int(state.get("lockouts", 0))
-        self.locked_until = float(state.get("locked_until", 0.0))
-        self.last_failure = float(state.get("last_failure", 0.0))
+    def to_dict(self) -> dict[str, Any]:
+        """Relative state: ages of failures and seconds of lockout left."""
+        now = self.clock()
+        return {"failure_ages": [round(now - t, 3) for t in self.failures if now - t < self.window],
+                "lockouts": self.lockouts, "locked_for": round(self.retry_after(), 3),
+                "quiet_for": None if self.last_failure is None else round(now - self.last_failure, 3)}
+
+    def restore(self, state: dict[str, Any], elapsed: float = 0.0) -> None:
+        """Load :meth:`to_dict` state saved ``elapsed`` seconds ago (0 when that is unknown).
+
+        Every number is clamped: a damaged or hostile file cannot lock for longer than
+        ``max_lockout`` nor hold more than ``max_failures`` failures.
+        """
+        now = self.clock()
+        elapsed = max(0.0, float(elapsed))
+
+        def num(v: Any, hi: float) -> float:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+                raise ValueError(f"not a number: {v!r}")
+            return min(max(0.0, float(v)), hi)
+
+        ages = [num(a, self.window) + elapsed for a in state.get("failure_ages", [])][-self.max_failures:]
+        self.failures = [now - a for a in ages if a < self.window]
+        self.lockouts = int(num(state.get("lockouts", 0), 30))
+        self.locked_until = now + max(0.0, num(state.get("locked_for", 0.0), self.max_lockout) - elapsed)
+        quiet = state.get("quiet_for")
+        self.last_failure = None if quiet is None else now - (num(quiet, self.forget_after + 1) + elapsed)
+
+
+UNVERIFIED_QR = "qr:unverified"
+OVERFLOW = "overflow"
+
+
+@dataclass
+class ThrottleBook:
+    """A :class:`LoginThrottle` per account, so one person's wrong PINs lock that account only,
+    not every technician (issue 12, fault 9).
+
+    * Offline PIN logins count against the typed account number.
+    * QR logins count against one shared ``qr:unverified`` bucket whose lockout never grows
+      beyond ``base_lockout``: staff QR codes are signed by the platform and cannot be guessed,
+      so this only keeps a prankster from flooding the platform, and locks nobody out for long.
+    * At most ``max_accounts`` buckets are kept (the file stays small); idle ones are dropped
+      first, then the one whose last failure is oldest, but never a locked one: when every
+      bucket is locked, new account numbers share one ``overflow`` bucket, so typing many
+      invented account numbers can neither evict a lockout nor grow the state.
+
+    The file (``to_dict``) records the wall time it was saved; at restore the time passed is
+    subtracted from each lockout only when it is plausible (0 to ``max_lockout``): after a
+    clock jump the saved time left is kept as it was (at most ``max_lockout``).
+    """
+
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    wall: Callable[[], float] = field(default=time.time, repr=False)
+    max_accounts: int = 64
+    buckets: dict[str, LoginThrottle] = field(default_factory=dict)
+
+    @staticmethod
+    def key(account_id: str) -> str:
+        account = "".join(ch for ch in str(account_id).strip().upper() if ch.isprintable())[:32]
+        return f"pin:{account}" if account else UNVERIFIED_QR
+
+    def _new(self, key: str) -> LoginThrottle:
+        t = LoginThrottle(clock=self.clock)
+        if key == UNVERIFIED_QR:
+            t.max_lockout = t.base_lockout
+        return t
+
+    def peek(self, account_id: str) -> LoginThrottle:
+        """The account's throttle as it stands (a fresh one when it has none); stores nothing."""
+        key = self.key(account_id)
+        return self.buckets.get(key) or self._new(key)
+
+    def for_account(self, account_id: str) -> LoginThrottle:
+        """The throttle a login attempt for ``account_id`` goes through (created if needed)."""
+        key = self.key(account_id)
+        if key in self.buckets:
+            return self.buckets[key]
+        if len(self.buckets) >= self.max_accounts:
+            for k in [k for k, t in self.buckets.items() if t.idle()]:
+                del self.buckets[k]
+        if len(self.buckets) >= self.max_accounts:
+            free = [(t.last_failure or 0.0, k) for k, t in self.buckets.items()
+                    if t.retry_after() == 0 and k not in (OVERFLOW, UNVERIFIED_QR)]
+            if not free:
+                key = OVERFLOW
+                return self.buckets.setdefault(OVERFLOW, self._new(OVERFLOW))
+            del self.buckets[min(free)[1]]
+        return self.buckets.setdefault(key, self._new(key))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 2, "saved_at": round(self.wall(), 3),
+                "accounts": {k: t.to_dict() for k, t in self.buckets.items() if not t.idle()}}
+
+    def restore(self, state: Any) -> list[str]:
+        """Load a saved book; returns the keys it could not use (already logged by the caller)."""
+        if not isinstance(state, dict) or state.get("version") != 2 or not isinstance(state.get("accounts"), dict):
+            raise ValueError("not a version-2 throttle file")
+        saved = state.get("saved_at")
+        elapsed = 0.0
+        if isinstance(saved, (int, float)) and not isinstance(saved, bool):
+            gap = self.wall() - float(saved)
+            elapsed = gap if 0 <= gap <= LoginThrottle.max_lockout else 0.0
+        bad = []
+        for key, item in list(state["accounts"].items())[: self.max_accounts]:
+            if not isinstance(key, str) or not (key.startswith("pin:") or key in (UNVERIFIED_QR, OVERFLOW)) \
+                    or len(key) > 40 or not isinstance(item, dict):
+                bad.append(str(key)[:40])
+                continue
+            t = self._new(key)
+            try:
+                t.restore(item, elapsed)
+            except (TypeError, ValueError):
+                bad.append(key)
+                continue
+            self.buckets[key] = t
+        return bad
 
 
 # --- one login attempt, end to end ------------------------------------------------

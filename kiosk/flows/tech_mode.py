@@ -173,7 +173,7 @@ class TechMode:
     """``TechMode(cfg, platform=None | Platform | callable returning one)``."""
 
     def __init__(self, cfg: config_mod.Config, *, platform: Any = None, clock: Callable[[], float] = time.time,
-                 today: Callable[[], _dt.date] = clock.today) -> None:
+                 today: Callable[[], _dt.date] = clock.today, mono: Callable[[], float] = time.monotonic) -> None:
         self.cfg = cfg
         self._platform = platform
         self.clock = clock
@@ -181,20 +181,33 @@ class TechMode:
         self.dir = cfg.storage_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.audit = AuditLog(self.dir / AUDIT_FILE)
-        self.throttle = sa.LoginThrottle(clock=clock)
+        # Per account, on monotonic time (issue 12, fault 9); the wall clock only dates the file.
+        self.throttles = sa.ThrottleBook(clock=mono, wall=clock)
         self._throttle_path = self.dir / THROTTLE_FILE
         try:
-            self.throttle.restore(json.loads(self._throttle_path.read_text(encoding="utf-8")))
+            bad = self.throttles.restore(json.loads(self._throttle_path.read_text(encoding="utf-8")[:1_000_000]))
+            if bad:
+                log.error("login throttle file %s: %d unusable entr(ies) dropped", self._throttle_path, len(bad))
         except FileNotFoundError:
             pass
         except Exception as exc:  # noqa: BLE001 - any damage: start with a fresh throttle, never crash
+            # An older (version 1, wall-clock) file also lands here: at most one lockout is forgotten.
             log.error("login throttle file %s unreadable (%s); starting afresh", self._throttle_path,
                       f"{type(exc).__name__}: {str(exc)[:80]}")
-            self.throttle = sa.LoginThrottle(clock=clock)
+            self.throttles = sa.ThrottleBook(clock=mono, wall=clock)
         self.session: sa.StaffSession | None = None
         self.last_selftest: list[Any] = []
         self._ledger = None
         self._lock = threading.Lock()
+
+    @property
+    def throttle(self) -> sa.LoginThrottle:
+        """The QR-login throttle (QR codes name no account before the platform verified them)."""
+        return self.throttles.for_account("")
+
+    def throttle_for(self, account_id: str) -> sa.LoginThrottle:
+        """An account's PIN-login throttle as it stands (for 还可以再试 N 次)."""
+        return self.throttles.peek(account_id)
 
     # -- platform --------------------------------------------------------------
     @property
@@ -213,7 +226,10 @@ class TechMode:
 
     # -- login ------------------------------------------------------------------
     def _finish(self, result: sa.LoginResult) -> sa.LoginResult:
-        self._throttle_path.write_text(json.dumps(self.throttle.to_dict()), encoding="utf-8")
+        try:
+            write_text_atomic(self._throttle_path, json.dumps(self.throttles.to_dict()), mode=0o600)
+        except OSError as exc:  # a full disk must not turn a login into a crash; the limit holds in memory
+            log.error("login throttle file %s not written: %s", self._throttle_path, exc)
         self.audit.append("staff.login", **result.audit_fields())
         if result.ok:
             self.session = result.session
@@ -241,7 +257,7 @@ class TechMode:
             return account_from_platform(ident.staff)
 
         try:
-            result = sa.login(self.throttle, authenticate, method="qr", account_id="", today=self.today(),
+            result = sa.login(self.throttles.for_account(""), authenticate, method="qr", account_id="", today=self.today(),
                               now=self.clock())
         except PlatformError as exc:
             # Not a wrong credential (no throttle count), but still on record.
@@ -259,7 +275,7 @@ class TechMode:
             creds.save(path)  # one-time codes used, last_login updated
             return account
 
-        result = sa.login(self.throttle, authenticate, method="offline_pin", account_id=account_id.strip(),
+        result = sa.login(self.throttles.for_account(account_id), authenticate, method="offline_pin", account_id=account_id.strip(),
                           today=self.today(), now=self.clock())
         return self._finish(result)
 

@@ -21,18 +21,17 @@ from kiosk.hardware import escpos_commands as cmd
 
 log = logging.getLogger("kiosk.hardware.printer")
 
-# Bounds on what one job may ask the decoder to build: no 80 mm head is wider
-# than 2048 dots, no receipt longer than a few metres. A job beyond them is
-# refused (JobError) instead of allocating what it announces.
-MAX_RASTER_WIDTH_BYTES = 256
-MAX_RASTER_HEIGHT = 20_000
-MAX_ELEMENTS = 20_000
+# Bounds for a job from outside (a file, a captured stream). A kiosk receipt is
+# tens of KiB, under 200 lines and well under a metre of paper.
+MAX_JOB_BYTES = 4 * 1024 * 1024
+MAX_ELEMENTS = 10_000
+MAX_RASTER_DOTS = 1024        # wider than any receipt paper (80 mm = 576 dots)
+MAX_PAGE_DOTS = 40_000        # 5 m of paper at 8 dots/mm
+MAX_QR_MODULE = 16            # GS ( k fn 67 allows 1..16
 
 
-class JobError(DeviceError):
-    """An ESC/POS job the decoder refuses (impossible image, absurd length)."""
-
-    message_zh = "小票内容无法识别，请联系工作人员。"
+class JobRejected(DeviceError):
+    """A print job this renderer refuses to draw (too large, malformed)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +171,11 @@ class Element:
 
 
 def _raster_image(tok: Token) -> Image.Image:
+    if not tok.width_bytes or not tok.height:
+        raise JobRejected(f"raster image of {tok.width_bytes * 8}x{tok.height} dots: empty")
+    if tok.width_bytes * 8 > MAX_RASTER_DOTS or tok.height > MAX_PAGE_DOTS:
+        raise JobRejected(f"raster image of {tok.width_bytes * 8}x{tok.height} dots: larger than a receipt "
+                          f"(at most {MAX_RASTER_DOTS}x{MAX_PAGE_DOTS})")
     img = Image.frombytes("1", (tok.width_bytes * 8, tok.height), tok.data)
     # the printer's 1 bit is a black dot; in Pillow's mode "1" it is white
     return img.point(lambda v: 0 if v else 255, mode="L")
@@ -190,7 +194,7 @@ def _qr_in_image(img: Image.Image) -> str | None:
 
 
 def decode(job: bytes) -> list[Element]:
-    """The printed content of a job, in order; JobError for a job beyond the bounds above."""
+    """The printed content of a job, in order."""
     out: list[Element] = []
     cjk = False
     align = "left"
@@ -201,13 +205,13 @@ def decode(job: bytes) -> list[Element]:
 
     def flush(force_blank: bool = False) -> None:
         nonlocal line
-        if len(out) >= MAX_ELEMENTS:
-            raise JobError(f"job prints more than {MAX_ELEMENTS} lines; refused")
         if line is not None:
             out.append(line)
         elif force_blank:
             out.append(Element("text", align=align))
         line = None
+        if len(out) > MAX_ELEMENTS:
+            raise JobRejected(f"job has more than {MAX_ELEMENTS} lines, images and cuts")
 
     for tok in tokenize(job):
         k = tok.kind
@@ -245,9 +249,6 @@ def decode(job: bytes) -> list[Element]:
             bold = bool(tok.arg & 0x08)
         elif k == "raster":
             flush()
-            if not (0 < tok.width_bytes <= MAX_RASTER_WIDTH_BYTES and 0 < tok.height <= MAX_RASTER_HEIGHT):
-                raise JobError(f"raster image {tok.width_bytes * 8}x{tok.height} dots is empty or larger than "
-                               f"{MAX_RASTER_WIDTH_BYTES * 8}x{MAX_RASTER_HEIGHT}; refused")
             img = _raster_image(tok)
             qr = _qr_in_image(img)
             if qr is not None:
@@ -257,6 +258,8 @@ def decode(job: bytes) -> list[Element]:
         elif k == "gsk":
             if tok.fn == 67 and tok.data:
                 qr_module = tok.data[0]
+                if not 1 <= qr_module <= MAX_QR_MODULE:
+                    raise JobRejected(f"QR module size {qr_module}; 1 to {MAX_QR_MODULE} allowed")
             elif tok.fn == 80:
                 qr_store = tok.data[1:]  # after m=48
             elif tok.fn == 81:
@@ -266,6 +269,8 @@ def decode(job: bytes) -> list[Element]:
             flush()
             out.append(Element("cut"))
     flush()
+    if len(out) > MAX_ELEMENTS:
+        raise JobRejected(f"job has more than {MAX_ELEMENTS} lines, images and cuts")
     return out
 
 
@@ -300,12 +305,38 @@ def grid_text_image(text: str, bold: bool = False) -> Image.Image:
     return img
 
 
+def _fit(text: str, cells: int) -> str:
+    """The start of ``text`` that takes at most ``cells`` ASCII-width cells."""
+    if len(text) <= cells // 2:
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += cmd.char_width(ch)
+        if used > cells:
+            return text[:i]
+    return text
+
+
+def _qr(data: str, module: int) -> Image.Image:
+    from qrcode.exceptions import DataOverflowError
+
+    try:
+        return cmd.qr_image(data, module)
+    except (ValueError, DataOverflowError) as exc:  # more data than QR version 40 holds
+        raise JobRejected(f"QR code of {len(data)} characters cannot be drawn: {exc}") from None
+
+
 def _element_image(e: Element, width_dots: int) -> Image.Image:
     if e.kind == "text":
         h = max((s.height for s in e.segments), default=1)
         parts = []
+        room = width_dots
         for s in e.segments:
-            base = grid_text_image(s.text, s.bold)
+            # what lies beyond the paper's edge is never drawn: clip it before drawing, so a
+            # 16x-wide line of 100 000 characters costs nothing
+            text = _fit(s.text, max(0, room) // (cmd.CHAR_DOTS * s.width) + 2)
+            room -= cmd.display_width(text) * cmd.CHAR_DOTS * s.width
+            base = grid_text_image(text, s.bold)
             parts.append(base.resize((base.size[0] * s.width, base.size[1] * s.height)) if s.width > 1 or s.height > 1 else base)
         line_h = cmd.LINE_DOTS * h
         canvas = Image.new("L", (width_dots, line_h), 255)
@@ -317,7 +348,7 @@ def _element_image(e: Element, width_dots: int) -> Image.Image:
             x += p.size[0]
         return canvas
     if e.kind == "qr":
-        img = e.image if e.image is not None else cmd.qr_image(e.data, e.module)
+        img = e.image if e.image is not None else _qr(e.data, e.module)
         if img.size[0] == width_dots:
             return img
         canvas = Image.new("L", (width_dots, img.size[1]), 255)
@@ -335,15 +366,22 @@ def _element_image(e: Element, width_dots: int) -> Image.Image:
 
 def render_png(elements: list[Element], width_dots: int, path: str | Path | None = None) -> Image.Image:
     """Draw the decoded job at the printer's width (384 or 576 dots)."""
-    parts = [_element_image(e, width_dots) for e in elements]
-    height = sum(p.size[1] for p in parts) + 16
+    parts, height = [], 16
+    for e in elements:
+        parts.append(_element_image(e, width_dots))
+        height += parts[-1].size[1]
+        if height > MAX_PAGE_DOTS:
+            raise JobRejected(f"job is longer than {MAX_PAGE_DOTS} dots of paper")
     page = Image.new("L", (width_dots, max(height, 32)), 255)
     y = 8
     for p in parts:
         page.paste(p.crop((0, 0, min(p.size[0], width_dots), p.size[1])), (0, y))
         y += p.size[1]
     if path is not None:
-        page.save(path, format="PNG")
+        try:
+            page.save(path, format="PNG")
+        except OSError as exc:
+            raise DeviceError(f"cannot write {path}: {exc.strerror or exc}") from None
     return page
 
 

@@ -17,12 +17,36 @@ Outcomes: ``delivered`` (acceptance number from the platform), ``refused``
 Photos (eligibility certification) live only in the outbox folder until the
 platform acknowledged the submission, then they are deleted. Once a record is
 delivered or refused, its ID number is replaced by the masked form.
+
+Duplicates (issue 12, fault 11): the platform de-duplicates only by
+Idempotency-Key, so a resident who starts again after a power cut would lodge
+a second application. Each record keeps ``same_as``, a keyed digest
+(HMAC-SHA256 with a random per-kiosk key in ``<outbox>.dupkey``, mode 0600) of
+item number, ID number and the platform fields; it survives the masking of a
+finished record, and without the key it cannot be turned back into an ID
+number by trying every birth date. :meth:`Outbox.earlier` finds a pending or
+recently delivered record with the same digest (``duplicate_window`` seconds,
+default 24 h; ``[storage] duplicate_window_hours`` in the config). Same answers
+only: a different request for the same item (解除挂失 after 临时挂失, another
+date) is a new application the platform must see.
+
+Personal data has an age limit (GB/T 35273, docs/privacy.md): a photo is
+written atomically (temp → fsync → rename), so a crash or a full disk leaves
+either a whole photo with its record or a temp file; at start every photo file
+that no pending or failed record names (orphans, temps) is deleted; and any
+record older than ``retention_s`` (``[storage] retention_days``), finished or
+abandoned (still pending, or failed and never resubmitted), is deleted with
+its photo.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import hmac
+import json
 import logging
+import secrets
 import os
 import random
 import threading
@@ -47,6 +71,9 @@ OFFLINE_HEADLINE_ZH = "已暂存，网络恢复后自动提交"
 ONLINE_HEADLINE_ZH = "已受理"
 REFUSED_HEADLINE_ZH = "未能受理"
 KEEP_FINISHED = 200  # finished records kept (masked) for the technician screen
+DUPLICATE_WINDOW_S = 24 * 3600.0  # a delivered submission this recent is shown instead of sent again
+DEFAULT_RETENTION_S = 30 * 86400.0   # [storage] retention_days
+EXPIRE_EVERY_S = 3600.0              # how often the sender thread applies the retention rule
 
 
 @dataclass(frozen=True)
@@ -152,6 +179,7 @@ def valid_record(rec: dict[str, Any]) -> bool:
             and isinstance(rec.get("fields"), dict) and isinstance(rec.get("photo_file"), str)
             and isinstance(rec.get("photo_type"), str) and rec.get("state") in _STATES
             and type(rec.get("attempts")) is int and isinstance(rec.get("created_at"), str)
+            and isinstance(rec.get("same_as", ""), str)
             and all(isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
                     for k in ("created_mono", "next_try"))
             and (acc is None or (isinstance(acc, dict) and isinstance(acc.get("acceptance_no"), str)
@@ -169,8 +197,13 @@ def _is_transient(exc: Exception) -> bool:
 
 class Outbox:
     def __init__(self, path: str | os.PathLike[str], platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
-                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True) -> None:
+                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True,
+                 duplicate_window: float = DUPLICATE_WINDOW_S,
+                 retention_s: float = DEFAULT_RETENTION_S) -> None:
         self.path = Path(path)
+        self.duplicate_window = duplicate_window
+        self.retention_s = retention_s
+        self._expired_at = 0.0
         self.platform = platform
         self.when_result = on_result
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
@@ -195,10 +228,51 @@ class Outbox:
         with self._db.lock:
             Rec = Query()
             self._table.update({"next_try": 0.0}, Rec.state == "pending")
+        self.expire()
+        self.sweep_orphan_photos()
         if autostart:
             self.start()
 
     # -- writing ---------------------------------------------------------------
+    def _dup_key(self) -> bytes:
+        """The per-kiosk key for :meth:`same_as` digests, created on first use."""
+        if getattr(self, "_dupkey", None) is None:
+            from kiosk.core.storage import write_text_atomic
+
+            kf = self.path.with_name(self.path.name + ".dupkey")
+            try:
+                key = bytes.fromhex(kf.read_text(encoding="ascii").strip())
+            except (OSError, ValueError):
+                key = b""
+            if len(key) != 32:
+                key = secrets.token_bytes(32)
+                write_text_atomic(kf, key.hex(), mode=0o600)
+            self._dupkey = key
+        return self._dupkey
+
+    def same_as(self, item_no: int, id_number: str, fields: dict[str, Any]) -> str:
+        """Keyed digest of what makes two submissions the same application."""
+        body = json.dumps([int(item_no), id_number.strip().upper(), fields], ensure_ascii=False,
+                          sort_keys=True, default=str)
+        return hmac.new(self._dup_key(), body.encode(), hashlib.sha256).hexdigest()
+
+    def earlier(self, item_no: int, id_number: str, fields: dict[str, Any],
+                within: float | None = None) -> Outcome | None:
+        """The newest pending, or delivered within ``within`` s, record of this same application.
+
+        Refused and failed records do not count: the resident may try again.
+        """
+        within = self.duplicate_window if within is None else within
+        if within <= 0:
+            return None
+        digest = self.same_as(item_no, id_number, fields)
+        now = time.time()
+        found = [r for r in self._table.search(Query().same_as == digest)
+                 if r["state"] == "pending" or (r["state"] == "delivered" and abs(now - r["created_mono"]) <= within)]
+        if not found:
+            return None
+        return self._outcome(max(found, key=lambda r: r["created_mono"]))
+
     def _new_ref(self) -> str:
         return f"L{clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
 
@@ -217,25 +291,85 @@ class Outbox:
         photo_file = ""
         if photo is not None:
             photo_file = f"{ref}.{'png' if photo_type == 'image/png' else 'jpg'}"
-            p = self.photo_dir / photo_file
-            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._write_photo(self.photo_dir / photo_file, photo)
+        try:
+            self._table.insert({
+                "ref": ref, "key": key, "item_no": int(item_no), "id_number": id_number, "fields": dict(fields),
+                "photo_file": photo_file, "photo_type": photo_type, "state": "pending", "attempts": 0,
+                "acceptance": None, "refusal_zh": "", "refusal_code": "", "last_error": "",
+                "created_at": _now_iso(), "created_mono": time.time(), "next_try": 0.0, "finished_at": "",
+                "same_as": self.same_as(item_no, id_number, fields),
+            })
+        except BaseException:
+            if photo_file:  # no record, so no photo: it would have no purpose and no owner
+                (self.photo_dir / photo_file).unlink(missing_ok=True)
+            raise
+        log.info("stored item %d for %s as %s", item_no, mask_id(id_number), ref)
+        self._wake.set()
+        return LocalRef(ref, key)
+
+    def _write_photo(self, path: Path, photo: bytes) -> None:
+        """Whole or nothing: temp → every byte written → fsync → rename → fsync dir.
+
+        A short write (one ``os.write`` may write less than asked) or a full disk
+        leaves no photo under its final name; the temp is removed here, or by
+        :meth:`sweep_orphan_photos` at the next start after a crash.
+        """
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, photo)
+                view = memoryview(photo)
+                while view:
+                    view = view[os.write(fd, view):]
                 if self._fsync:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            if self._fsync:
-                _fsync_dir(self.photo_dir)
-        self._table.insert({
-            "ref": ref, "key": key, "item_no": int(item_no), "id_number": id_number, "fields": dict(fields),
-            "photo_file": photo_file, "photo_type": photo_type, "state": "pending", "attempts": 0,
-            "acceptance": None, "refusal_zh": "", "refusal_code": "", "last_error": "",
-            "created_at": _now_iso(), "created_mono": time.time(), "next_try": 0.0, "finished_at": "",
-        })
-        log.info("stored item %d for %s as %s", item_no, mask_id(id_number), ref)
-        self._wake.set()
-        return LocalRef(ref, key)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if self._fsync:
+            _fsync_dir(self.photo_dir)
+
+    # -- retention (docs/privacy.md) ---------------------------------------------
+    def sweep_orphan_photos(self) -> int:
+        """Delete photo files no pending or failed record names (a crash between photo and record,
+        an interrupted temp, a record removed by recovery); returns how many."""
+        with self._db.lock:
+            wanted = {r["photo_file"] for r in self._table.all() if r["photo_file"] and r["state"] in ("pending", "failed")}
+        removed = 0
+        for p in self.photo_dir.iterdir():
+            if p.name in wanted:
+                continue
+            try:
+                p.unlink()
+                removed += 1
+            except OSError as exc:
+                log.warning("could not delete orphan photo %s: %s", p.name, exc)
+        if removed:
+            log.warning("deleted %d photo file(s) that no submission needs", removed)
+        return removed
+
+    def expire(self, now: float | None = None) -> int:
+        """Delete records (and photos) older than the retention period, whatever their state; returns how many."""
+        now = time.time() if now is None else now
+        self._expired_at = time.monotonic()
+        with self._db.lock:
+            old = [r for r in self._table.all() if now - float(r["created_mono"]) > self.retention_s]
+            if not old:
+                return 0
+            self._table.remove(doc_ids=[r.doc_id for r in old])
+            self._db.forget_previous()   # the backup must not keep them either
+        for r in old:
+            if r["state"] in ("pending", "failed"):
+                log.warning("%s: %s for %s abandoned after the retention period; deleted", r["ref"], r["state"],
+                            mask_id(r["id_number"]))
+            if r["photo_file"]:
+                (self.photo_dir / r["photo_file"]).unlink(missing_ok=True)
+        log.info("retention: deleted %d record(s) older than %.0f days", len(old), self.retention_s / 86400)
+        return len(old)
 
     def submit(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
                photo_type: str = "image/jpeg", wait: float = 5.0) -> Outcome:
@@ -333,6 +467,8 @@ class Outbox:
 
     def _send_due(self) -> float:
         """Send every due record in order; returns seconds until the next is due."""
+        if time.monotonic() - self._expired_at > EXPIRE_EVERY_S:
+            self.expire()
         while not self._stop.is_set():
             pend = sorted(self._table.search(Query().state == "pending"), key=lambda r: r["created_mono"])
             if not pend:

@@ -18,7 +18,7 @@ SECRET_WINDOW = 4.0
 SECRET_CORNER = 120  # px square
 
 # A second-generation ID card is read contactless: it is laid on the reader, not inserted.
-PROMPT = "请把身份证放在感应区，\n或插入社保卡，\n或出示电子社保卡二维码"
+PROMPT = "请把身份证放在感应区，或插入社保卡，\n或出示电子社保卡二维码"
 # A message left for the person who just acted (an unreadable card, a refused QR
 # code, "logged out, take your ID card") goes away after this long, so the next
 # visitor always finds a clean attract screen.

@@ -270,7 +270,7 @@ class TechLoginScreen(TechBase):
             return
         if not result.ok:
             if pin_login:
-                self.pin_message = result.message_zh + self._tries_left()
+                self.pin_message = result.message_zh + self._tries_left(result.account_id)
             else:
                 self.message = result.message_zh
             return
@@ -279,9 +279,9 @@ class TechLoginScreen(TechBase):
         self.message = self.pin_message = ""
         self.controller.logged_in(result)
 
-    def _tries_left(self) -> str:
-        """How many wrong PINs are left before logins lock (said beside the keypad)."""
-        throttle = self.controller.mode.throttle
+    def _tries_left(self, account_id: str) -> str:
+        """How many wrong PINs are left before this account's logins lock (said beside the keypad)."""
+        throttle = self.controller.mode.throttle_for(account_id)
         if throttle.retry_after() > 0:
             return ""  # the lockout message already says how long to wait
         left = throttle.remaining_attempts()

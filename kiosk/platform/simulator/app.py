@@ -13,16 +13,19 @@ import asyncio
 import contextlib
 import datetime as _dt
 import hashlib
+import hmac
 import json
 import logging
+import os
 import random
+import secrets
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import Body, FastAPI, Header, Query, Request
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -351,6 +354,12 @@ def working_days_after(start: _dt.date, n: int) -> _dt.date:
     return d
 
 
+#: Journal bounds (issue 12, fault 3): past JOURNAL_MAX lines the oldest are dropped down to JOURNAL_KEEP.
+JOURNAL_MAX, JOURNAL_KEEP = 20_000, 10_000
+#: Form fields the journal keeps: only those ``rules.apply`` needs to rebuild a resident's state at a
+#: restart, none of them personal. A phone or address changed by item 30 is not replayed after a restart.
+REPLAY_FIELDS = ("occupation", "level", "action")
+
 STATUS_ZH = {"accepted": "已受理", "processing": "审核中", "completed": "已办结", "rejected": "未通过"}
 
 
@@ -375,11 +384,19 @@ class SimState:
         self._journal_lock = threading.Lock()
         self.state_path = state_path
         self._journal = None
+        self._journal_lines = 0
+        # The journal names residents by a keyed digest, never by ID number (fault 3); the
+        # synthetic residents are known to the simulator, so replay maps digests back.
+        self._rid_key = hashlib.sha256(f"journal-key-{seed}".encode()).digest()
         if state_path is not None:
             state_path.parent.mkdir(parents=True, exist_ok=True)
             if state_path.exists():
                 self._replay(state_path)
-            self._journal = open(state_path, "a", encoding="utf-8")
+            fd = os.open(state_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.fchmod(fd, 0o600)
+            self._journal = open(fd, "a", encoding="utf-8")
+            if self._journal_lines > JOURNAL_MAX or getattr(self, "_unmasked", False):
+                self._compact()  # bounded, and a journal from before fault 3 loses its full ID numbers
 
     # time ---------------------------------------------------------------
     _live_clock = True  # False when a fixed ``today`` was given (fully reproducible runs)
@@ -392,20 +409,61 @@ class SimState:
         return (_dt.datetime.now(CHINA_TZ) + self.clock_offset).isoformat(timespec="seconds")
 
     # persistence --------------------------------------------------------
+    def rid(self, id_number: str) -> str:
+        return hmac.new(self._rid_key, id_number.encode(), hashlib.sha256).hexdigest()[:32]
+
     def _record(self, entry: dict[str, Any]) -> None:
-        if self._journal is not None:
-            with self._journal_lock:
-                self._journal.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                self._journal.flush()
+        """Append to the journal: ID numbers masked, only replay fields kept, size bounded."""
+        if self._journal is None:
+            return
+        with self._journal_lock:
+            self._journal.write(self._journal_line(entry))
+            self._journal.flush()
+            self._journal_lines += 1
+            if self._journal_lines > JOURNAL_MAX:
+                self._compact()
+
+    def _journal_line(self, entry: dict[str, Any]) -> str:
+        if entry.get("t") == "sub" and "rid" not in entry:
+            entry = {**entry, "id_number": mask_id(entry["id_number"]), "rid": self.rid(entry["id_number"]),
+                     "fields": {k: v for k, v in entry["fields"].items() if k in REPLAY_FIELDS}}
+        return json.dumps(entry, ensure_ascii=False) + "\n"
+
+    def _compact(self) -> None:
+        """Keep the newest JOURNAL_KEEP lines (written beside, then renamed over: never half a journal)."""
+        from kiosk.core.storage import write_text_atomic
+
+        assert self.state_path is not None and self._journal is not None
+        self._journal.close()
+        lines = []
+        for ln in self.state_path.read_text(encoding="utf-8").splitlines()[-JOURNAL_KEEP:]:
+            try:
+                lines.append(self._journal_line(json.loads(ln)).rstrip("\n"))  # masks a pre-fault-3 journal too
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+        write_text_atomic(self.state_path, "".join(ln + "\n" for ln in lines), mode=0o600)
+        self._journal = open(self.state_path, "a", encoding="utf-8")
+        self._journal_lines = len(lines)
+        log.info("journal %s compacted to its newest %d entries", self.state_path.name, len(lines))
 
     def _replay(self, path: Path) -> None:
-        for line in path.read_text(encoding="utf-8").splitlines():
+        by_rid: dict[str, str] | None = None
+        self._unmasked = False
+        lines = path.read_text(encoding="utf-8").splitlines()
+        self._journal_lines = len(lines)
+        for line in lines:
             try:
                 e = json.loads(line)
             except ValueError:
                 continue  # a torn last line from a crash: that request was never answered
             t = e.pop("t", None)
             if t == "sub":
+                rid = e.pop("rid", None)
+                self._unmasked |= rid is None
+                if rid is not None:
+                    if by_rid is None:
+                        by_rid = {self.rid(i): i for i in self.world.residents}
+                    e["id_number"] = by_rid.get(rid, e["id_number"])
                 self.submissions[e["acceptance_no"]] = e
                 r = self.world.residents.get(e["id_number"])
                 if r is not None:
@@ -574,8 +632,12 @@ class AuthMiddleware:
 
 
 def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str | Path | None = None,
-               device_secret: str = "dev-secret-change-me", n_residents: int = 3000) -> FastAPI:
+               device_secret: str = "dev-secret-change-me", n_residents: int = 3000,
+               admin_token: str | None = None) -> FastAPI:
+    """``admin_token``: the bearer token every ``/admin`` route requires (issue 12, fault 3);
+    None = a random one nobody knows (admin routes closed)."""
     state = SimState(seed, today, Path(state_path) if state_path else None, device_secret, n_residents)
+    token = admin_token or secrets.token_urlsafe(32)
     if today is not None:
         state._live_clock = False
     @contextlib.asynccontextmanager
@@ -827,7 +889,18 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
         return HeartbeatResponse(server_time=state.now_iso(), ok=True)
 
     # -- admin (simulator only, not part of the contract) ---------------------
-    admin: dict[str, Any] = dict(include_in_schema=False)
+    async def admin_only(request: Request) -> None:
+        """Admin routes mint staff login QR codes and show full ID numbers: bearer token only."""
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            state.counts["auth_rejected"] += 1
+            log.warning("admin request %s %s refused: %s", request.method, request.url.path,
+                        "no token" if not given else "wrong token")
+            raise ApiError(401, "admin_token_required", "admin routes need Authorization: Bearer <token>",
+                           "需要模拟平台的管理令牌。")
+
+    admin: dict[str, Any] = dict(include_in_schema=False, dependencies=[Depends(admin_only)])
 
     @app.get("/admin/submissions", **admin)
     async def admin_submissions():

@@ -9,6 +9,15 @@ serves; ``handle.stop()`` ends it (also done at interpreter exit, and the child
 dies with the kiosk even on SIGKILL via PR_SET_PDEATHSIG). Any other URL, or a
 port that already answers, returns None: the kiosk then talks to whatever is
 configured.
+
+Admin routes (``/admin/...``: staff login QR codes, full ID numbers, fault
+injection) need ``Authorization: Bearer <token>`` (issue 12, fault 3). The
+launcher makes a fresh random token for each simulator it starts and hands it
+over in ``$KIOSK_SIM_ADMIN_TOKEN`` (never on the command line, which every
+local user can read); ``handle.admin_token`` and :func:`admin_headers` give it
+to the kiosk's demo helpers, tests and benches in this process. A simulator
+started by hand (``kiosk platform-sim``) writes its token to a 0600 file
+(``--admin-token-file``, default ``var/platform-sim.admin-token``).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import ctypes
 import importlib.util
 import logging
 import os
+import secrets
 import selectors
 import signal
 import subprocess
@@ -80,10 +90,33 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+ADMIN_TOKEN_ENV = "KIOSK_SIM_ADMIN_TOKEN"
+DEFAULT_ADMIN_TOKEN_FILE = ROOT / "var" / "platform-sim.admin-token"
+_TOKENS: dict[str, str] = {}  # simulator URL -> admin token, for the simulators this process started
+
+
+def admin_headers(url: str) -> dict[str, str]:
+    """Headers for the admin routes of the simulator at ``url`` (started by this process, else
+    the token file a hand-started simulator wrote); empty when the token is unknown."""
+    base = url.rstrip("/")
+    token = _TOKENS.get(base)
+    if token is None:
+        try:
+            token = DEFAULT_ADMIN_TOKEN_FILE.read_text(encoding="ascii").strip()
+        except OSError:
+            return {}
+    return {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class SimulatorHandle(ProcessHandle):
     url: str
     process: subprocess.Popen
+    admin_token: str = ""
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the simulator (idempotent)."""
@@ -108,6 +141,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # it comes from $KIOSK_SIM_DEVICE_SECRET or a file.
     p.add_argument("--device-secret-file", metavar="FILE",
                    help=f"file holding the device secret (default: ${SECRET_ENV}, else the demo secret)")
+    p.add_argument("--admin-token-file", metavar="FILE",
+                   help=f"where the /admin bearer token is written (mode 0600) when ${ADMIN_TOKEN_ENV} "
+                        f"does not give one (default: var/platform-sim.admin-token)")
     p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
     p.add_argument("--access-log", action="store_true")
 
@@ -128,6 +164,22 @@ def device_secret_from(args: argparse.Namespace) -> str:
     return os.environ.get(SECRET_ENV) or "dev-secret-change-me"
 
 
+def admin_token_from(args: argparse.Namespace) -> str:
+    """The simulator's admin token: ``$KIOSK_SIM_ADMIN_TOKEN`` (from the launcher), else a fresh
+    one written to ``--admin-token-file`` (0600) for whoever started the simulator by hand."""
+    token = os.environ.pop(ADMIN_TOKEN_ENV, "")  # not inherited by anything the simulator starts
+    if token:
+        return token
+    from kiosk.core.storage import write_text_atomic
+
+    token = secrets.token_urlsafe(32)
+    path = getattr(args, "admin_token_file", None) or DEFAULT_ADMIN_TOKEN_FILE
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_text_atomic(path, token + "\n", mode=0o600)
+    log.warning("platform simulator admin token written to %s", path)
+    return token
+
+
 def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
                     state_path: str | None = None, extra_args: list[str] | None = None,
                     startup_timeout: float = 20.0) -> SimulatorHandle:
@@ -143,6 +195,8 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env[PARENT_ENV] = str(os.getpid())
     env[SECRET_ENV] = device_secret  # never on the command line: /proc/<pid>/cmdline is world-readable
+    token = secrets.token_urlsafe(32)
+    env[ADMIN_TOKEN_ENV] = token
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
     assert proc.stdout is not None
     sel = selectors.DefaultSelector()
@@ -165,7 +219,8 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
         raise
     finally:
         sel.close()
-    handle = SimulatorHandle(url, proc)
+    handle = SimulatorHandle(url, proc, token)
+    _TOKENS[url.rstrip("/")] = token
     atexit.register(handle.stop)
     log.info("platform simulator (seed %d) serving at %s, pid %d", seed, url, proc.pid)
     return handle
