@@ -11,6 +11,7 @@ APT_PACKAGES=(
   pcscd libpcsclite-dev vsmartcard-vpcd # PC/SC stack + virtual reader for the social-security card
   libzbar0                              # pyzbar QR decoder
   socat                                 # pty pairs for serial simulators
+  nftables                              # keeps the demo's virtual card reader (vpcd) on loopback
   espeak-ng                             # offline Mandarin voice prompts
   libmtdev1 libgl1 libegl1 libgles2 libsdl2-2.0-0 xclip # Kivy runtime
   systemd                               # systemd-analyze verify for the units

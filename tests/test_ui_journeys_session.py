@@ -256,6 +256,35 @@ def _box(w):
     return [x, y, x + w.width, y + w.height]
 
 
+def _fleet_events(app):
+    """Scenario step: a subscriber to this kiosk's fleet events on the broker the kiosk started."""
+    import time
+    from urllib.parse import urlsplit
+
+    from tests.fleet_support import Listener
+
+    port = urlsplit(app.cfg["fleet"]["broker"]).port
+    deadline = time.monotonic() + 30
+    while True:  # the kiosk starts its broker on its fleet thread, a moment after the attract screen
+        try:
+            return Listener(port, "kiosk/v1/+/+/event")
+        except (OSError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            yield 0.5
+
+
+def _drain(listener, into: list) -> None:
+    """Move what the listener received into ``into`` (never blocks the UI thread)."""
+    import queue
+
+    while True:
+        try:
+            into.append(listener.messages.get_nowait())
+        except queue.Empty:
+            return
+
+
 def scenario_technician_by_touches(app):
     from kivy.core.window import Window
 
@@ -263,6 +292,7 @@ def scenario_technician_by_touches(app):
     from tests.ui_helpers import find_button, report, tap
 
     t = Touches()
+    events = yield from _fleet_events(app)
     yield from _open_tech_login(app)
     app.devices.printer_sim.set_state("paper_out")  # the fault the technician will find and report
     yield 0.5
@@ -286,6 +316,13 @@ def scenario_technician_by_touches(app):
         yield from t.press(digit)
     yield from t.press("登录")
     yield lambda: app.sm.current == "tech_home"
+    # The county sees the technician login on the fleet link: the account, nothing personal.
+    logins: list = []
+    yield lambda: _drain(events, logins) or any(topic.endswith("/event") and doc.get("kind") == "technician_login"
+                                                 for topic, doc, _r in logins)
+    login_event = next(doc for topic, doc, _r in logins if topic.endswith("/event")
+                       and doc.get("kind") == "technician_login")
+    events.close()
     yield from t.press("设备自检")
     yield lambda: app.sm.current == "tech_selftest"
     st = app.sm.current_screen
@@ -306,7 +343,8 @@ def scenario_technician_by_touches(app):
                                       / "fault%(counter)04d.png"))
     yield from t.press("提交问题")
     yield lambda: form.msg.text.startswith("已提交")
-    report("tech_touch", {"camera_open": camera_open, "account": account, "wrong": wrong, "spill": spill,
+    report("tech_touch", {"login_event": login_event, "camera_open": camera_open, "account": account,
+                          "wrong": wrong, "spill": spill,
                           "order": order, "done": form.msg.text, "touches": t.n, "shot": shot})
 
 
@@ -343,6 +381,9 @@ def test_technician_logs_in_by_on_screen_keys_then_selftest_and_fault_report(run
               _technician_kiosk(tmp_path, platform_sim), timeout=240)
     got = _read(tmp_path, "tech_touch")
     assert got["account"] == "T0012"
+    ev = got["login_event"]
+    assert ev["kind"] == "technician_login" and ev["account"] == "T0012" and ev["method"] == "offline_pin"
+    assert not any(k in json.dumps(ev, ensure_ascii=False) for k in ("张三", "name", "id_number"))
     w = got["wrong"]
     assert "不正确" in w["text"] and "还可以再试 4 次" in w["text"] and w["qr_message"] == ""
     # The answer sits right under the keypad, beside 登录 (not in the far column).

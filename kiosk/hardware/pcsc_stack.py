@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from kiosk.hardware import vpcd_guard
 from kiosk.hardware.sscard_errors import PcscStackError
 
 log = logging.getLogger("kiosk.sscard")
@@ -157,6 +158,13 @@ def _has_vpcd(readers: list[str] | None) -> bool:
     return any(r.startswith(VPCD_READER_PREFIX) for r in readers or ())
 
 
+def _guard_vpcd(readers: list[str]) -> None:
+    """Where vpcd's virtual readers exist, let only loopback reach their ports (fault 7)."""
+    if _has_vpcd(readers):
+        base = vpcd_base_port()
+        vpcd_guard.guard(base, base + VPCD_SLOTS - 1)
+
+
 def ensure_pcscd(timeout: float = 10.0, require_vpcd: bool = True) -> list[str]:
     """Make sure pcscd runs and lists its readers; return the reader names.
 
@@ -167,6 +175,7 @@ def ensure_pcscd(timeout: float = 10.0, require_vpcd: bool = True) -> list[str]:
     """
     readers = list_readers()
     if readers is not None and (_has_vpcd(readers) or (readers and not require_vpcd)):
+        _guard_vpcd(readers)
         return readers
     exe = _check_installed()
     deadline = time.monotonic() + timeout
@@ -188,6 +197,7 @@ def ensure_pcscd(timeout: float = 10.0, require_vpcd: bool = True) -> list[str]:
             readers = list_readers()
             if readers is not None and (_has_vpcd(readers) or (readers and not require_vpcd)):
                 log.info("pcscd ready with readers %s", readers)
+                _guard_vpcd(readers)
                 return readers
             if time.monotonic() > deadline:
                 if readers is None:

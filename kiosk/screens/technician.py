@@ -97,6 +97,10 @@ class TechController(EventDispatcher):
 
     def logged_in(self, result: Any) -> None:
         self.who = self.mode.who_zh
+        fleet = getattr(self.app, "fleet", None)
+        if fleet is not None and result.session is not None:
+            # The county sees who serviced the kiosk: the account only, never a name or ID number.
+            fleet.event("technician_login", account=result.session.account.account_id, method=result.method)
         self.home()
 
     # -- threads ------------------------------------------------------------
