@@ -27,7 +27,6 @@ import argparse
 import errno
 import json
 import logging
-import os
 import random
 import shutil
 import subprocess
