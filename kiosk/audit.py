@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator
 
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import scrub
+from kiosk.core.storage import write_text_atomic
 
 log = logging.getLogger("kiosk.audit")
 
@@ -92,6 +93,9 @@ class AuditLog:
         self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         self._known_size = -1
         self._head: tuple[int, str] = (0, GENESIS)  # (last seq, last hash)
+        # The newest (seq, hash) written, kept beside the log: an emptied file or one cut at a
+        # line end leaves a valid-looking shorter chain, which only this copy can give away.
+        self._head_path = self.path.with_name(self.path.name + ".head")
 
     # --- writing -----------------------------------------------------------
     def append(self, action: str, *, outcome: str = "ok", actor: str = "system",
@@ -128,6 +132,7 @@ class AuditLog:
                         os.fsync(fd)
                     self._known_size = os.fstat(fd).st_size
                     self._head = (ev["seq"], ev["hash"])
+                    self._write_head()
                 finally:
                     fcntl.flock(fd, fcntl.LOCK_UN)
             except OSError as exc:
@@ -163,6 +168,10 @@ class AuditLog:
             if ev.seq != prev_seq + 1:
                 problems.append(f"line {lineno}: sequence jumps from {prev_seq} to {ev.seq}")
             prev_hash, prev_seq = ev.hash, ev.seq
+        written = self._read_head()
+        if written is not None and written[0] > prev_seq:
+            problems.append(f"the log ends at event {prev_seq} but event {written[0]} was written: "
+                            f"events {prev_seq + 1}-{written[0]} are missing (file emptied or cut)")
         return problems
 
     def close(self) -> None:
@@ -212,4 +221,25 @@ class AuditLog:
         for _lineno, ev, _raw in self._lines():
             if ev is not None:
                 head = (ev.seq, ev.hash)
+        written = self._read_head()
+        if written is not None and written[0] > head[0]:
+            # Events were lost from the end (file emptied or cut): continue the numbering after the
+            # newest event ever written, so the gap stays visible to verify() and the technician.
+            log.error("audit log %s ends at event %d but event %d was written: events %d-%d are missing",
+                      self.path, head[0], written[0], head[0] + 1, written[0])
+            return written
         return head
+
+    def _read_head(self) -> tuple[int, str] | None:
+        try:
+            seq, digest = self._head_path.read_text(encoding="ascii").split()
+            return int(seq), digest
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+
+    def _write_head(self) -> None:
+        text = f"{self._head[0]} {self._head[1]}\n"
+        if self._fsync:
+            write_text_atomic(self._head_path, text)
+        else:
+            self._head_path.write_text(text, encoding="ascii")

@@ -99,3 +99,21 @@ def test_closed_or_unwritable_log_raises_typed_error(tmp_path):
     with pytest.raises(AuditError) as e:
         log.append("app.start")
     assert e.value.message_zh == "审计日志无法写入，请联系工作人员。"
+
+
+def test_an_emptied_or_cut_audit_log_is_found_out(tmp_path):
+    """A log emptied, or cut at a line end, looks like a valid shorter chain; the head kept beside it gives it away."""
+    from kiosk.audit import AuditLog
+
+    for cut in ("empty", "line_end"):
+        path = tmp_path / cut / "audit.jsonl"
+        with AuditLog(path) as log:
+            for i in range(3):
+                log.append("tech.login", n=i)
+        lines = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(b"" if cut == "empty" else b"".join(lines[:1]))
+        with AuditLog(path) as log:
+            ev = log.append("after.damage")
+            problems = log.verify()
+        assert ev.seq == 4  # numbering goes on after the newest event ever written
+        assert any("jumps from" in p or "missing" in p for p in problems), (cut, problems)
