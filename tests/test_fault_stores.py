@@ -225,3 +225,26 @@ def test_outbox_record_with_a_damaged_key_is_dropped_not_a_crash(tmp_path, key):
     finally:
         box.close()
         platform.close()
+
+
+def test_fault_report_changed_by_a_flipped_bit_is_dropped_and_reported(tmp_path):
+    """A bit flip inside a value that still parses (here the report's own number) used to change it silently."""
+    from kiosk.flows.fault_report import FaultLedger
+
+    path = tmp_path / "faults.json"
+    led = FaultLedger(path, None, device_id="SX-T-0001", site="s", fsync=False)
+    ids = [led.create("system", ["屏幕没反应"], f"第{i}台").local_id for i in range(3)]
+    led.close()
+    raw = path.read_bytes()
+    i = raw.index(ids[1].encode()) + len(ids[1]) - 1  # the last character of the second report's number
+    path.write_bytes(raw[:i] + bytes([raw[i] ^ 0x01]) + raw[i + 1:])
+    for backup in tmp_path.glob("faults.json.bak"):
+        backup.unlink()  # no second copy to fall back on: the loss must be reported, not hidden
+    led = FaultLedger(path, None, device_id="SX-T-0001", site="s", fsync=False)
+    try:
+        kept = [i for i in ids if led.get(i) is not None]
+        assert kept == [ids[0], ids[2]]
+        assert len(led.records()) == 2  # the changed report is not shown under a wrong number
+        assert led.recovery is not None and led.recovery.lost == 1
+    finally:
+        led.close()

@@ -20,6 +20,8 @@ removed (ID numbers via ``scrub``, names and phone numbers masked). Kivy-free.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import json
 import logging
 import os
 import re
@@ -186,7 +188,15 @@ class FaultRecord:
     def to_doc(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["replies"] = [dict(r.__dict__) for r in self.replies]
+        d["sum"] = record_sum(d)
         return d
+
+
+def record_sum(doc: dict[str, Any]) -> str:
+    """Checksum of a stored report: a flipped bit that still parses (another ID, another date)
+    would otherwise change a report silently."""
+    body = json.dumps({k: v for k, v in doc.items() if k != "sum"}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
 def compose_description(category: str, phrases: list[str], text: str, suggestion: str, *, device_id: str,
@@ -225,6 +235,8 @@ def compose_description(category: str, phrases: list[str], text: str, suggestion
 
 def _readable(doc: dict[str, Any]) -> bool:
     """A stored report the ledger can show and send (else dropped and reported at open)."""
+    if "sum" in doc and doc["sum"] != record_sum(doc):  # files from before the checksum have none
+        return False
     rec = FaultRecord.from_doc(doc)
     return isinstance(rec.local_id, str) and bool(rec.local_id)
 
