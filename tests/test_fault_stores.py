@@ -248,3 +248,23 @@ def test_fault_report_changed_by_a_flipped_bit_is_dropped_and_reported(tmp_path)
         assert led.recovery is not None and led.recovery.lost == 1
     finally:
         led.close()
+
+
+def test_a_store_cut_cleanly_between_two_records_reports_the_possible_loss(tmp_path):
+    """Cut right after a whole record, the tail (the newest report) vanished without a word (bench/faults.py)."""
+    from kiosk.flows.fault_report import FaultLedger
+
+    path = tmp_path / "faults.json"
+    led = FaultLedger(path, None, device_id="SX-T-0001", site="s", fsync=False)
+    ids = [led.create("system", ["屏幕没反应"], f"第{i}台").local_id for i in range(3)]
+    led.close()
+    raw = path.read_text(encoding="utf-8")
+    cut = raw.index(',"3":{')  # just after the second report's closing brace
+    path.write_text(raw[:cut], encoding="utf-8")
+    led = FaultLedger(path, None, device_id="SX-T-0001", site="s", fsync=False)
+    try:
+        kept = [i for i in ids if led.get(i) is not None]
+        assert len(kept) == 2 and ids[2] not in kept
+        assert led.recovery is not None and led.recovery.lost >= 1  # said, not silent
+    finally:
+        led.close()

@@ -293,6 +293,10 @@ class AtomicJSONStorage(Storage):
             # Nothing readable was left (garbage, zeros): only the backup remains,
             # and it predates the last write. Counted as one loss, not silent.
             dropped.append("nothing readable in the damaged file; the last change may be missing")
+        else:
+            # Cut cleanly between two records: what followed the last whole one is gone
+            # and nothing says how much. Counted as one loss, not silent (bench/faults.py).
+            dropped.append("the file was cut after a whole record; the records after it may be missing")
         return self._finish_recovery(state, dropped, failed, "torn (not valid JSON)", torn_text=text)
 
     def _finish_recovery(
