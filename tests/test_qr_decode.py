@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -104,3 +105,31 @@ def test_default_decoder_reads_utf8_chinese():
     # this text; zxing-cpp honours UTF-8. One reason zxing is the default.
     text = "山西省吕梁市临县"
     assert make_decoder().decode(phone_scene(text, seed=6)) == [text]
+
+
+def test_worker_survives_a_failing_change_gate_and_still_reads_the_next_code():
+    """Issue 12 fault 1: an exception outside the decoder (here the change gate) ended the thread for good."""
+    from kiosk.hardware.motion import DecodeGate
+
+    class FlakyGate(DecodeGate):
+        calls = 0
+
+        def decide(self, image):
+            FlakyGate.calls += 1
+            if FlakyGate.calls == 1:
+                raise RuntimeError("gate failed once")
+            return super().decide(image)
+
+    done = threading.Event()
+    worker = DecoderWorker("zxing", max_rate=50, gate=FlakyGate(), when_code=lambda t: done.set())
+    worker.start()
+    try:
+        worker.submit(phone_scene(CODE, seed=7))
+        time.sleep(1.0)  # the first round fails; the loop backs off and goes on
+        for _ in range(20):
+            worker.submit(phone_scene(CODE, seed=8 + _))
+            if done.wait(0.5):
+                break
+        assert done.is_set(), "the decoder thread died on the gate's exception"
+    finally:
+        worker.close()

@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol
 import cv2
 import numpy as np
 
+from kiosk.core.supervised import run_loop
 from kiosk.core.errors import DeviceError
 from kiosk.hardware.motion import DECODE_RESCUE, DecodeGate
 
@@ -284,43 +285,45 @@ class DecoderWorker:
         return image, last_seq
 
     def _run(self) -> None:
-        last_seq = 0
+        # Supervised (issue 12, fault 1): an exception anywhere in a round (frame source, change
+        # gate, decoder, callback) is logged once and retried with backoff, and a round that
+        # hangs stops the watchdog pings instead of leaving QR login silently dead.
+        self._last_seq = 0
+        run_loop("qr-decode", self._round, self._stop, max_silence=30.0)
+
+    def _round(self) -> float:
+        """One frame: wait for it, gate it, decode it, report new codes; returns the pause before the next."""
         min_gap = 1.0 / self.max_rate if self.max_rate > 0 else 0.0
-        while not self._stop.is_set():
-            t0 = time.monotonic()
-            image, last_seq = self._next_image(last_seq)
-            if image is None:
-                # A closed camera answers wait_frame at once: don't spin.
-                self._stop.wait(0.05)
-                continue
-            if self._stop.is_set():
-                break
-            verdict = self.gate.decide(image) if self.gate is not None else DECODE_RESCUE
-            if not verdict:
-                self.frames_skipped += 1  # nothing changed in front of the camera
-                continue
-            t1 = time.monotonic()
-            try:
-                if isinstance(self.decoder, RescuingDecoder):
-                    rescues = self.decoder.rescues
-                    texts = self.decoder.decode(image, allow_rescue=verdict == DECODE_RESCUE)
-                    if not texts and self.decoder.rescues > rescues and self.gate is not None:
-                        self.gate.barren()  # searched hard, nothing there: not again for this scene
-                else:
-                    texts = self.decoder.decode(image)
-            except Exception:
-                log.exception("qr: %s failed on a frame", self.decoder.name)
-                texts = []
-            self.decode_seconds += time.monotonic() - t1
-            self.frames_decoded += 1
-            for text in self.dedup.feed(texts):
-                log.info("qr: code read (%d chars) by %s", len(text), self.decoder.name)
-                cb = self.when_code
-                if cb is not None:
-                    try:
-                        cb(text)
-                    except Exception:
-                        log.exception("qr: when_code callback failed")
-            wait = min_gap - (time.monotonic() - t0)
-            if wait > 0:
-                self._stop.wait(wait)
+        t0 = time.monotonic()
+        image, self._last_seq = self._next_image(self._last_seq)
+        if image is None:
+            return 0.05  # a closed camera answers wait_frame at once: don't spin
+        if self._stop.is_set():
+            return 0.0
+        verdict = self.gate.decide(image) if self.gate is not None else DECODE_RESCUE
+        if not verdict:
+            self.frames_skipped += 1  # nothing changed in front of the camera
+            return 0.0
+        t1 = time.monotonic()
+        try:
+            if isinstance(self.decoder, RescuingDecoder):
+                rescues = self.decoder.rescues
+                texts = self.decoder.decode(image, allow_rescue=verdict == DECODE_RESCUE)
+                if not texts and self.decoder.rescues > rescues and self.gate is not None:
+                    self.gate.barren()  # searched hard, nothing there: not again for this scene
+            else:
+                texts = self.decoder.decode(image)
+        except Exception:
+            log.exception("qr: %s failed on a frame", self.decoder.name)
+            texts = []
+        self.decode_seconds += time.monotonic() - t1
+        self.frames_decoded += 1
+        for text in self.dedup.feed(texts):
+            log.info("qr: code read (%d chars) by %s", len(text), self.decoder.name)
+            cb = self.when_code
+            if cb is not None:
+                try:
+                    cb(text)
+                except Exception:
+                    log.exception("qr: when_code callback failed")
+        return max(0.0, min_gap - (time.monotonic() - t0))
