@@ -7,6 +7,7 @@
     kiosk fleet console  --broker URL [--port P]
     kiosk fleet keygen   [--out FILE] [--pub FILE]
     kiosk fleet sign-release ARCHIVE --version V --url https://... [--key FILE]
+    kiosk fleet sign-bundle FILE --kind catalog|disclosure|voice --version V [--key FILE]
 
 ``--broker`` defaults to ``[fleet] broker`` of the kiosk config, so on the
 demo ``kiosk fleet status`` alone shows the demo kiosk. Exit codes: 0 ok,
@@ -66,6 +67,13 @@ def register(sub, groups) -> None:
     r.add_argument("--url", required=True, help="https:// address the kiosks download the archive from")
     r.add_argument("--key", default=DEFAULT_KEY, help="operator private key (kiosk fleet keygen)")
     r.set_defaults(func=sign_release)
+
+    b = fs.add_parser("sign-bundle", help="print the signed manifest of a data bundle (for `cmd ... update_bundle`)")
+    b.add_argument("file", help="the bundle as the kiosks will download it from [fleet] bundle_url")
+    b.add_argument("--kind", required=True, choices=("catalog", "disclosure", "voice"))
+    b.add_argument("--version", required=True)
+    b.add_argument("--key", default=DEFAULT_KEY, help="operator private key (kiosk fleet keygen)")
+    b.set_defaults(func=sign_bundle)
 
     g = fs.add_parser("config", help="publish the desired configuration of a kiosk (retained, signed)")
     _link_args(g)
@@ -219,6 +227,25 @@ def sign_release(args: argparse.Namespace) -> int:
     except release.BundleError as exc:
         print(f"kiosk fleet: this manifest would be refused: {exc}", file=sys.stderr)
         return 2
+    print(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return 0
+
+
+def sign_bundle(args: argparse.Namespace) -> int:
+    from kiosk.fleet import bundles, signing
+
+    try:
+        key = signing.load_private(_resolve(args.key))
+        path = Path(args.file)
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:
+        print(f"kiosk fleet: {exc}", file=sys.stderr)
+        return 1
+    if not bundles.SAFE_NAME.match(path.name) or not bundles.SAFE_NAME.match(args.version):
+        print(f"kiosk fleet: file name and version must be plain names (letters, digits, . _ -): "
+              f"{path.name!r}, {args.version!r}", file=sys.stderr)
+        return 2
+    manifest = bundles.make_manifest(key, args.kind, args.version, path.name, data)
     print(json.dumps(manifest, ensure_ascii=False, indent=1))
     return 0
 
