@@ -139,6 +139,7 @@ SCHEMA: dict[str, _Spec] = {
         "bundle_url": (str, "", None),
         "releases_dir": (str, "", None),
         "health_grace": (int, 300, None),
+        "keep_releases": (int, 3, (2, 50)),
     },
 }
 

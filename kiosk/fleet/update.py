@@ -159,6 +159,43 @@ def boot(base: Path) -> str:
     return "probation"
 
 
+def prune(base: Path, keep: int = 3) -> list[str]:
+    """Remove old release directories; the versions removed.
+
+    Kept: ``current``, ``previous`` (the rollback target), any release staged
+    after the last switch (waiting for its switch between visits; a version
+    rolled back from is older than that rollback and may go), and the newest
+    others up to ``keep`` in total. Nothing is removed while a version is on
+    probation: until its health check passes, a rollback may still need any of
+    them. A directory is renamed to ``.<name>.trash`` before it is deleted, so a
+    power cut half-way never leaves a half-deleted tree that looks complete.
+    """
+    releases = base / "releases"
+    if pending(base) or not releases.is_dir():
+        return []
+    for trash in releases.glob(".*.trash"):
+        shutil.rmtree(trash, ignore_errors=True)
+    cur = base / "current"
+    if not cur.is_symlink() or not complete(cur.resolve()):
+        return []  # a damaged layout is for boot() and a technician, not for deleting things
+    current = cur.resolve()
+    prev = base / "previous"
+    protected = {current} | ({prev.resolve()} if prev.is_symlink() else set())
+    switched = cur.lstat().st_mtime  # the link is re-made at each switch or rollback
+    found = [p for p in releases.iterdir() if not p.name.startswith(".") and p.is_dir() and complete(p)]
+    protected |= {p.resolve() for p in found if (p / "RELEASE").stat().st_mtime > switched}
+    others = sorted((p for p in found if p.resolve() not in protected),
+                    key=lambda p: (p / "RELEASE").stat().st_mtime, reverse=True)
+    removed = []
+    for old in others[max(0, keep - len(protected)):]:
+        trash = releases / f".{old.name}.trash"
+        os.replace(old, trash)
+        _fsync_dir(releases)
+        shutil.rmtree(trash, ignore_errors=True)
+        removed.append(old.name)
+    return removed
+
+
 def mark_good(base: Path) -> None:
     """The health check passed: the version on probation stays."""
     write_text_atomic(base / "update.json", json.dumps({}))
