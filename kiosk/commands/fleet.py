@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -102,6 +103,9 @@ def register(sub, groups) -> None:
     w.add_argument("--host", default="127.0.0.1", help="address to serve on (default loopback only)")
     w.add_argument("--port", type=int, default=8780)
     w.add_argument("--key", default=DEFAULT_KEY, help="operator private key for the command buttons")
+    w.add_argument("--state-dir", default="var/fleet-console",
+                   help="where the 24-h health history is kept (SQLite; survives a restart)")
+    w.add_argument("--history-bucket", type=int, default=60, help=argparse.SUPPRESS)  # seconds per row (tests)
     w.set_defaults(func=console)
 
     k = fs.add_parser("keygen", help="make an operator Ed25519 key pair; the public key goes to the kiosks")
@@ -281,9 +285,14 @@ def console(args: argparse.Namespace) -> int:
 
     key_path = _resolve(args.key)
     key = _key(args.key) if key_path.exists() else None
-    c = Console(_link(args), key, args.county, args.host, args.port).start()
+    c = Console(_link(args), key, args.county, args.host, args.port, state_dir=_resolve(args.state_dir),
+                bucket=args.history_bucket).start()
     print(f"fleet console at {c.url} (Ctrl-C to stop)" + ("" if key else "; no operator key: buttons refused"),
           flush=True)
+
+    def on_term(_sig: int, _frame: object) -> None:
+        raise SystemExit(0)  # systemd's stop: write the last history batch on the way out
+    signal.signal(signal.SIGTERM, on_term)
     try:
         threading.Event().wait()
     finally:
