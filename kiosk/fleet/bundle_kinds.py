@@ -20,7 +20,6 @@ screen and the voice prompts at the bundles' directories.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import wave
 from pathlib import Path
@@ -28,23 +27,13 @@ from typing import Any
 
 from kiosk import CONFIG_DIR
 from kiosk.core.config import Config
-from kiosk.core.storage import fsync_dir, write_text_atomic
+from kiosk.core.storage import write_text_atomic
+from kiosk.fleet.update import sync_tree
 from kiosk.fleet.bundles import SAFE_NAME, BundleError, Kind, load_active, pointer
 
 KINDS = ("catalog", "disclosure", "voice")
 VOICE_MARKER = "voice_prompts.toml"
 MAX_VOICE_UNPACKED = 64 * 2**20
-
-
-def _sync_tree(path: Path) -> None:
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            fd = os.open(Path(root) / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fsync_dir(Path(root))
 
 
 # -- catalog --------------------------------------------------------------------------------------
@@ -81,7 +70,7 @@ def _disclosure_kind(county: str) -> Kind:
         for shipped in sorted((CONFIG_DIR / "disclosure").glob("*.json")):
             shutil.copyfile(shipped, path / shipped.name)
         (path / f"{slug}.json").write_bytes(data)
-        _sync_tree(path)
+        sync_tree(path)
 
     return Kind("disclosure", install, lambda path: disclosure.load_disclosure(county, path))
 
@@ -100,7 +89,7 @@ def _voice_install(data: bytes, path: Path) -> None:
         raise BundleError("invalid_bundle", str(exc)) from exc
     finally:
         archive.unlink(missing_ok=True)
-    _sync_tree(path)
+    sync_tree(path)
 
 
 def _voice_load(path: Path) -> dict[str, str]:

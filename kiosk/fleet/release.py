@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.fleet import bundles, signing, update
+from kiosk.fleet import bundles, deps, signing, update
 from kiosk.fleet.bundles import BundleError
 
 log = logging.getLogger("kiosk.fleet.release")
@@ -118,7 +118,11 @@ def fetch(manifest: Any, keys: dict, base: Path, *, ca_file: str = "",
         shutil.rmtree(unpack, ignore_errors=True)
         unpack.mkdir()
         safe_extract(archive, unpack)
-        update.prepare(base, version, unpack)
+        build = None
+        if deps.needed(unpack):  # new Python packages: the release's own venv, offline, before any switch
+            progress("dependencies")
+            build = deps.build
+        update.prepare(base, version, unpack, build=build)
     finally:
         archive.unlink(missing_ok=True)
         shutil.rmtree(unpack, ignore_errors=True)

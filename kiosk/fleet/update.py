@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,12 @@ def state(base: Path) -> dict[str, Any]:
 
 def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("RELEASE"))
-    for root, _dirs, files in os.walk(dst):
+    sync_tree(dst)
+
+
+def sync_tree(top: Path) -> None:
+    """fsync every file and directory below ``top`` (before a rename makes the tree count)."""
+    for root, _dirs, files in os.walk(top):
         for name in files:
             fd = os.open(Path(root) / name, os.O_RDONLY)
             try:
@@ -85,8 +91,12 @@ def _copy_tree(src: Path, dst: Path) -> None:
         _fsync_dir(Path(root))
 
 
-def prepare(base: Path, version: str, source: Path) -> Path:
-    """Copy ``source`` in as ``releases/<version>`` (complete once ``RELEASE`` exists); nothing switches."""
+def prepare(base: Path, version: str, source: Path, build: Callable[[Path], None] | None = None) -> Path:
+    """Copy ``source`` in as ``releases/<version>`` (complete once ``RELEASE`` exists); nothing switches.
+
+    ``build(tree)`` runs on the staged copy before it is marked complete (the release's own
+    dependencies, kiosk.fleet.deps); if it raises, the staging goes and the error propagates.
+    """
     releases = base / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / version
@@ -94,6 +104,13 @@ def prepare(base: Path, version: str, source: Path) -> Path:
         staging = releases / f".{version}.staging"
         shutil.rmtree(staging, ignore_errors=True)
         _copy_tree(source, staging)
+        if build is not None:
+            try:
+                build(staging)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            sync_tree(staging)
         _pause()
         write_text_atomic(staging / "RELEASE", version + "\n")  # the mark of a complete tree
         _pause()
