@@ -19,24 +19,17 @@ import pytest
 from kiosk import voice
 from kiosk.fleet import bundle_kinds, signing
 from kiosk.fleet.agent import FleetAgent
-from kiosk.fleet.broker import start_broker
 from kiosk.fleet.link import parse_url
 from kiosk.fleet.operator import build_command, send
 from kiosk.fleet.status import collect
 from kiosk.flows import disclosure
 from tests.fleet_support import HttpsFiles, kiosk_cfg, make_keys
+from tests.test_fleet import broker  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTY, DEV = "临县", "SX-T-0001"
-
-
-@pytest.fixture
-def broker(tmp_path):
-    b = start_broker(workdir=tmp_path / "mosquitto")
-    yield b
-    b.cleanup()
 
 
 @pytest.fixture
@@ -124,10 +117,16 @@ def start(cfg) -> FleetAgent:
     return agent.start()
 
 
-def test_disclosure_bundle_end_to_end_with_refusals_and_rollback(broker, tmp_path, files):
+@pytest.fixture
+def setup(broker, tmp_path, files):  # noqa: F811 - broker is the imported fixture
+    """(operator key, kiosk config, broker link) for a kiosk whose bundles come from ``files``."""
     key, pub = make_keys(tmp_path)
     cfg = kiosk_cfg(tmp_path, broker.port, pub, bundle_url=files.url + "/b", ca_file=str(files.ca))
-    link = parse_url(broker.url)
+    return key, cfg, parse_url(broker.url)
+
+
+def test_disclosure_bundle_end_to_end_with_refusals_and_rollback(broker, setup, tmp_path, files):  # noqa: F811
+    key, cfg, link = setup
     agent = start(cfg)
     try:
         row_of(broker.port, {"disclosure_version": "shipped", "voice_version": "shipped",
@@ -189,10 +188,8 @@ def update_ack(link, key, manifest: dict) -> dict:
     return send(link, COUNTY, build_command(key, DEV, "update_bundle", manifest), wait=20)
 
 
-def test_voice_bundle_end_to_end_and_a_bad_one_is_refused(broker, tmp_path, files):
-    key, pub = make_keys(tmp_path)
-    cfg = kiosk_cfg(tmp_path, broker.port, pub, bundle_url=files.url + "/b", ca_file=str(files.ca))
-    link = parse_url(broker.url)
+def test_voice_bundle_end_to_end_and_a_bad_one_is_refused(broker, setup, tmp_path, files):  # noqa: F811
+    key, cfg, link = setup
     agent = start(cfg)
     try:
         row_of(broker.port, {"voice_version": "shipped"})
