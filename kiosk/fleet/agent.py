@@ -128,6 +128,7 @@ class FleetAgent:
         self._visit_day = clock.today().isoformat()
         self._desired_rev: Any = None
         self._updating = threading.Lock()  # one release download/stage at a time (shared staging paths)
+        self._bundling = threading.Lock()  # bundles one after the other: they share active.json
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "FleetAgent":
@@ -267,8 +268,9 @@ class FleetAgent:
         try:
             if kind is None:
                 raise bundles.BundleError("unknown_bundle", f"{name!r}; kinds: {', '.join(kinds)}")
-            entry = bundles.fetch(manifest, self.cfg.settings.fleet.bundle_url, self.keys(),
-                                  bundle_kinds.bundle_dir(self.cfg), kind, ca_file=self.link.ca_file)
+            with self._bundling:
+                entry = bundles.fetch(manifest, self.cfg.settings.fleet.bundle_url, self.keys(),
+                                      bundle_kinds.bundle_dir(self.cfg), kind, ca_file=self.link.ca_file)
         except bundles.BundleError as exc:
             log.warning("fleet: %s bundle refused: %s", only or name, exc)
             reason, detail, what = exc.reason, str(exc), only or (name if isinstance(name, str) else "bundle")
