@@ -96,7 +96,7 @@ def test_kiosk_channel_items_literal(catalog):
 
 def test_items_the_kiosk_completes_are_catalog_data(catalog):
     """One source of truth: ``kiosk_mode`` says what the kiosk does; labels and the engine read it."""
-    from kiosk.flows.engine import mode_of
+    from kiosk.flows.step import mode_of
     from kiosk.screens.item_list import where_zh
 
     done_here = {item.no for item in catalog.items if item.completes_on_kiosk}

@@ -17,7 +17,11 @@ import pytest
 from PIL import Image
 
 from kiosk.flows.catalog import load_catalog
-from kiosk.flows.engine import APPLICATION, COUNTER_MODE, ENQUIRY, BANK_REMINDER_ZH, ServiceFlow, Site, drive, mode_of
+from kiosk.flows.card_notes import BANK_REMINDER_ZH
+from kiosk.flows.driver import drive
+from kiosk.flows.engine import ServiceFlow
+from kiosk.flows.site import Site
+from kiosk.flows.step import APPLICATION, COUNTER_MODE, ENQUIRY, mode_of
 from kiosk.core.idnumber import make_id, mask_id
 from kiosk.core.person import Person
 from kiosk.hardware.escpos_render import decode, decoded_lines
