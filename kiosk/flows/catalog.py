@@ -331,10 +331,10 @@ class Catalog:
     path: str = field(default="", compare=False)
 
     def by_no(self, no: int) -> ServiceItem:
-        for item in self.items:
-            if item.no == no:
-                return item
-        raise CatalogError(f"catalog has no item {no}", "没有这个服务事项，请返回重新选择。")
+        found = {item.no: item for item in self.items}.get(no)
+        if found is None:
+            raise CatalogError(f"catalog has no item {no}", "没有这个服务事项，请返回重新选择。")
+        return found
 
     def in_category(self, category_id: str) -> list[ServiceItem]:
         if category_id not in {c.id for c in self.categories}:
