@@ -74,6 +74,21 @@ LAYERS: dict[str, tuple[int, str]] = {
     "kiosk.sim_people": (4, "hub"),
 }
 
+# Inside the flows, the engine's modules (docs/flows.md) point down too: the step model the
+# screens render knows no mode, the modes do not know each other, the coordinator knows the modes,
+# the headless driver sits on top. Same rank = siblings (no imports between them).
+FLOW_SEAMS: dict[str, int] = {
+    "kiosk.flows.site": 0,
+    "kiosk.flows.card_notes": 0,
+    "kiosk.flows.step": 1,
+    "kiosk.flows.base": 2,
+    "kiosk.flows.enquiry": 3,
+    "kiosk.flows.submission": 3,
+    "kiosk.flows.counter": 3,
+    "kiosk.flows.engine": 4,
+    "kiosk.flows.driver": 5,
+}
+
 # Parts that screens must not import directly (they go through hub, backend, flows).
 SCREENS_MUST_NOT_REACH = ("hardware", "platform")
 
@@ -223,6 +238,34 @@ def test_known_exceptions_are_still_real() -> None:
     found = {(v.importer, v.imported) for v in violations}
     stale = [f"{a} -> {b}" for (a, b) in KNOWN_EXCEPTIONS if (a, b) not in found]
     assert stale == [], "fixed, remove from KNOWN_EXCEPTIONS: " + ", ".join(stale)
+
+
+def seam_violations(root: Path) -> list[str]:
+    """Imports between the flow engine's modules (FLOW_SEAMS) that do not point down."""
+    out = []
+    for importer, rank in FLOW_SEAMS.items():
+        path = root.joinpath(*importer.split(".")).with_suffix(".py")
+        if not path.exists():
+            continue
+        for imported in sorted(imports_of(path, importer) & set(FLOW_SEAMS)):
+            if imported != importer and FLOW_SEAMS[imported] >= rank:
+                out.append(f"{importer} -> {imported}")
+    return out
+
+
+def test_flow_engine_seams_point_down() -> None:
+    assert all((ROOT / "kiosk" / "flows" / f"{m.rsplit('.', 1)[1]}.py").exists() for m in FLOW_SEAMS)
+    assert seam_violations(ROOT) == []
+
+
+@pytest.mark.parametrize(("module", "body"), [
+    ("kiosk.flows.step", "def f():\n    from kiosk.flows.engine import ServiceFlow\n"),  # the model knows no mode
+    ("kiosk.flows.enquiry", "from kiosk.flows import submission\n"),  # modes are siblings
+    ("kiosk.flows.engine", "from kiosk.flows.driver import drive\n"),  # the driver sits on top
+])
+def test_seam_checker_catches_a_wrong_import(tmp_path: Path, module: str, body: str) -> None:
+    _write(tmp_path, module, body)
+    assert len(seam_violations(tmp_path)) == 1
 
 
 def _write(root: Path, module: str, body: str) -> None:

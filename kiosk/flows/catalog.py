@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk import CONFIG_DIR
 from kiosk.core.errors import CatalogError
+from kiosk.flows.item_flow import FlowTraits, parse_flow
 
 log = logging.getLogger("kiosk.catalog")
 
@@ -223,6 +224,7 @@ class ServiceItem:
     receipt: str = "enquiry"
     #: enquiry | application | counter: what the kiosk does with it (catalog key ``kiosk_mode``)
     kiosk_mode: str = "counter"
+    flow: FlowTraits = FlowTraits()
 
     @property
     def is_kiosk_channel(self) -> bool:
@@ -248,7 +250,7 @@ class ServiceItem:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "no": self.no,
             "category": self.category,
             "name": self.name,
@@ -267,6 +269,10 @@ class ServiceItem:
             "receipt": self.receipt,
             "kiosk_mode": self.kiosk_mode,
         }
+        flow = self.flow.to_dict()
+        if flow:
+            out["flow"] = flow
+        return out
 
 
 @dataclass(frozen=True)
@@ -278,10 +284,10 @@ class Catalog:
     path: str = field(default="", compare=False)
 
     def by_no(self, no: int) -> ServiceItem:
-        for item in self.items:
-            if item.no == no:
-                return item
-        raise CatalogError(f"catalog has no item {no}", "没有这个服务事项，请返回重新选择。")
+        found = {item.no: item for item in self.items}.get(no)
+        if found is None:
+            raise CatalogError(f"catalog has no item {no}", "没有这个服务事项，请返回重新选择。")
+        return found
 
     def in_category(self, category_id: str) -> list[ServiceItem]:
         if category_id not in {c.id for c in self.categories}:
@@ -559,7 +565,7 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
     known = {
         "no", "category", "name", "content", "audience", "conditions", "materials", "channels",
         "time_limit", "time_limit_text", "kind", "guide", "rules", "fields", "requires_photo", "receipt",
-        "kiosk_mode",
+        "kiosk_mode", "flow",
     }
     extra = set(raw) - known
     if extra:
@@ -569,6 +575,8 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
         conditions=conditions, materials=materials, channels=tuple(channels),
         time_limit=time_limit, time_limit_text=time_limit_text, kind=kind, guide=guide,
         rules=rules, fields=fields, requires_photo=requires_photo, receipt=receipt, kiosk_mode=kiosk_mode,
+        flow=parse_flow(raw.get("flow"), kiosk_mode=kiosk_mode, no=no, max_no=EXPECTED_ITEMS,
+                        field_types=field_types, fail=ck.fail),
     )
 
 

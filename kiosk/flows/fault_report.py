@@ -34,6 +34,7 @@ from tinydb import Query
 
 from kiosk.core import clock
 from kiosk import __version__
+from kiosk.core.config import Config
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import mask_name, scrub
 from kiosk.core.storage import open_db
@@ -260,9 +261,11 @@ class FaultLedger:
         self._send_lock = threading.Lock()
 
     @classmethod
-    def for_config(cls, cfg: Any, platform: Any, **kw: Any) -> "FaultLedger":
-        site = f"{cfg['site']['name']}（{cfg['site']['county']}）"
-        return cls(cfg.storage_dir / LEDGER_FILE, platform, device_id=cfg["site"]["device_id"], site=site, **kw)
+    def for_config(cls, cfg: Config, platform: Any, **kw: Any) -> "FaultLedger":
+        """The kiosk's ledger: in the storage folder, with the ``[site]`` it reports from (typed settings)."""
+        s = cfg.settings
+        site = f"{s.site.name}（{s.site.county}）"
+        return cls(s.storage.dir / LEDGER_FILE, platform, device_id=s.site.device_id, site=site, **kw)
 
     # -- writing ------------------------------------------------------------
     def create(self, category: str, phrases: list[str], text: str = "", suggestion: str = "", *,

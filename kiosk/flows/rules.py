@@ -242,16 +242,10 @@ class FactFinder:
         self.facts = ResidentFacts(id_number, CARD_STATE_FROM_PLATFORM.get(card_state or "", None))
 
     def _enquiry(self, item_no: int) -> EnquiryResult | None:
+        # Only record enquiries decide facts (25, 26, 33, 36 below); ranked lists never do.
         if item_no not in self._cache:
-            if item_no == 2:
-                call = lambda: self.platform.recommend_jobs(self.id_number, "fixed", page=1, page_size=1)  # noqa: E731
-            elif item_no == 5:
-                call = lambda: self.platform.recommend_jobs(self.id_number, "gig", page=1, page_size=1)  # noqa: E731
-            elif item_no == 8:
-                call = lambda: self.platform.recommend_seekers(self.id_number, page=1, page_size=1)  # noqa: E731
-            else:
-                call = lambda: self.platform.enquiry(item_no, self.id_number, {}, page=1, page_size=100)  # noqa: E731
-            self._cache[item_no] = _ok_enquiry(call)
+            self._cache[item_no] = _ok_enquiry(
+                lambda: self.platform.enquiry(item_no, self.id_number, {}, page=1, page_size=100))
         return self._cache[item_no]
 
     def cached(self, item_no: int) -> EnquiryResult | None:

@@ -19,7 +19,7 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.label import Label
 
 from kiosk.core.errors import KioskError
-from kiosk.flows.engine import PHOTO_INSTRUCTION_ZH
+from kiosk.flows.submission import PHOTO_INSTRUCTION_ZH
 from kiosk.screens.widgets import KioskScreen
 
 log = logging.getLogger("kiosk.camera_login")
