@@ -86,8 +86,9 @@ def test_qr_login_with_platform_down_is_audited_not_throttled(tmp_path):
     from kiosk.core.errors import PlatformError
     from tests.platform_support import free_port
 
-    cfg = make_cfg(tmp_path, f"http://127.0.0.1:{free_port()}")
-    tm = TechMode(cfg)
+    url = f"http://127.0.0.1:{free_port()}"
+    cfg = make_cfg(tmp_path, url)
+    tm = TechMode(cfg, platform=client(url, max_attempts=1))  # technician mode is handed the app's client
     with pytest.raises(PlatformError):
         tm.login_qr("ESSC1.x.y")
     assert tm.throttle.remaining_attempts() == 5
