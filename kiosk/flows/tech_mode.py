@@ -61,7 +61,7 @@ class SafeSetting:
     name: str
     label_zh: str
     unit_zh: str
-    choices: tuple | None = None
+    choices: tuple[Any, ...] | None = None
     low: float | None = None
     high: float | None = None
     step: float = 1
