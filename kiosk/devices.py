@@ -97,7 +97,8 @@ class DeviceHub:
         # The app plugs in the systemd watchdog's deadline(name, seconds) here, so a
         # device call stuck past its deadline stops the watchdog pings (and systemd
         # restarts the kiosk). Drivers keep their own I/O timeouts; this is the net.
-        self.deadline = lambda name, seconds: contextlib.nullcontext()
+        self.deadline: Callable[[str, float], contextlib.AbstractContextManager[Any]] = \
+            lambda _name, _seconds: contextlib.nullcontext()
         self._print_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------

@@ -183,7 +183,7 @@ class _Context:
             if handle is not None:
                 self.sim_handle = self.own(handle)
         # One attempt: the self-test reports what it sees now, a retry loop would only hide it.
-        platform = self.own(HttpPlatform(p.url, self.settings.site.device_id, p.device_secret,
+        platform: HttpPlatform = self.own(HttpPlatform(p.url, self.settings.site.device_id, p.device_secret,
                                          connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
                                          max_attempts=1))
         self._platform = platform
