@@ -36,7 +36,7 @@ from kiosk import IMAGES_DIR, ROOT, __version__
 from kiosk.core.config import Config
 from kiosk.core.idnumber import mask_id
 from kiosk.core.settings import Settings
-from kiosk.devices import DeviceHub, Simulators
+from kiosk.devices import DeviceHub, Simulators, no_simulators
 
 if TYPE_CHECKING:
     from kiosk.platform.adapter import HeartbeatAck, Platform
@@ -164,8 +164,6 @@ class _Context:
     def simulators(self, name: str) -> Simulators:
         """The simulators serving a ``driver = "sim"`` device (DeviceError when none were handed in)."""
         if self.sims is None:
-            from kiosk.devices import no_simulators
-
             raise no_simulators(name)
         return self.sims
 

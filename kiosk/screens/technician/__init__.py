@@ -15,9 +15,8 @@ showed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from kivy.lang import Builder
+from kivy.uix.screenmanager import ScreenManager
 
 from kiosk import logbuffer
 from kiosk.screens.technician.controller import TechApp, TechController
@@ -43,7 +42,7 @@ SCREENS: list[tuple[type[TechBase], str]] = [
 ]
 
 
-def register(app: TechApp, sm: Any) -> TechController:
+def register(app: TechApp, sm: ScreenManager) -> TechController:
     """Install the log buffer and the controller; the kv rules and technician screens
     are built on first use when the screen manager can (kiosk.screens.lazy)."""
     logbuffer.install()

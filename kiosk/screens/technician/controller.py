@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.properties import StringProperty
+from kivy.uix.screenmanager import ScreenManager
 
 from kiosk.core.config import Config
 from kiosk.core.errors import KioskError
@@ -55,7 +56,7 @@ class TechApp(Protocol):
 class TechController(EventDispatcher):
     who = StringProperty("")
 
-    def __init__(self, app: TechApp, sm: Any, mode: TechMode | None = None) -> None:
+    def __init__(self, app: TechApp, sm: ScreenManager, mode: TechMode | None = None) -> None:
         super().__init__()
         self.app = app
         self.sm = sm
@@ -83,7 +84,7 @@ class TechController(EventDispatcher):
         self.wipe("technician left")
         self.app.go_attract()
 
-    def _on_screen(self, _sm: Any, name: str) -> None:
+    def _on_screen(self, _sm: ScreenManager, name: str) -> None:
         if not name.startswith("tech_") and (self.mode.session is not None or self.who):
             self.wipe(f"left technician mode for {name}")
 

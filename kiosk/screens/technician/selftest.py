@@ -22,7 +22,7 @@ class TechSelftestScreen(TechPage):
     def fill(self, test_page: bool = False, **_params: Any) -> None:
         self.title = "设备自检"
         self.clear()
-        self.rows: dict[str, Any] = {}
+        self.rows: dict[str, BoxLayout] = {}  # one card per check
         actions = self.ids.actions
         actions.add_widget(button("重新自检", lambda: self.start(False)))
         actions.add_widget(button("自检并打印测试页", lambda: self.start(True)))
