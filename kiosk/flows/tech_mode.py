@@ -66,9 +66,11 @@ class SafeSetting:
     high: float | None = None
     step: float = 1
     live: bool = True  # applied at once; False: after a restart
-    read: Callable[[Settings], Any] = lambda _s: None  # the current value, from the typed settings
+    read: Callable[[Settings], Any] | None = None  # the current value, from the typed settings (required)
 
     def current(self, settings: Settings) -> Any:
+        if self.read is None:
+            raise TypeError(f"safe setting {self.key} says nowhere how to read its current value")
         return self.read(settings)
 
     def validate(self, value: Any) -> Any:
