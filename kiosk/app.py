@@ -92,7 +92,11 @@ class KioskApp(App):
         self.cfg = cfg
         self.catalog = catalog
         self.badge_room = DEMO_BADGE_HEIGHT + 4 if getattr(cfg, "demo", False) else 0
-        self.devices = devices or DeviceHub(cfg)
+        if devices is None:
+            from kiosk.demo_devices import demo_hub  # the simulators of driver = "sim" devices, plugged into the hub
+
+            devices = demo_hub(cfg)
+        self.devices = devices
         self.backend = backend  # kiosk.backend.Backend: platform client + outbox
         self.fleet = fleet      # kiosk.fleet.agent.FleetAgent: the county's view of this kiosk (docs/fleet.md)
         if fleet is not None:

@@ -72,6 +72,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "kiosk.__main__": (7, "commands"),
     # Simulators sit beside what they simulate (their rank is that of their host).
     "kiosk.sim_people": (4, "hub"),
+    "kiosk.demo_devices": (4, "hub"),  # the device demo launcher
 }
 
 # Inside the flows, the engine's modules (docs/flows.md) point down too: the step model the
@@ -92,31 +93,15 @@ FLOW_SEAMS: dict[str, int] = {
 # Parts that screens must not import directly (they go through hub, backend, flows).
 SCREENS_MUST_NOT_REACH = ("hardware", "platform")
 
-# The demo launcher: the one production door to the simulators (importing it is allowed).
-LAUNCHERS = ("kiosk.platform.simulator.launcher",)
+# The demo launchers: the only production doors to the simulators (importing them is allowed):
+# the platform simulator's, and the devices' (kiosk.demo_devices, which the app and the
+# stand-alone self-test use to serve devices whose driver is "sim").
+LAUNCHERS = ("kiosk.platform.simulator.launcher", "kiosk.demo_devices")
 
 # importer -> imported -> reason. The only place where a wrong import is tolerated.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("kiosk.flows.tech_mode", "kiosk.selftest"):
-        "technician flow runs the self-test itself; moves behind the hub with the tech-mode rework (issue 15)",
     ("kiosk.screens.camera_login", "kiosk.hardware.qr_decode"):
         "the login screen runs the QR decoder itself; the decoding moves into the device hub (issue 15)",
-    ("kiosk.screens.technician", "kiosk.hardware.escpos_render"):
-        "the technician screen renders the test receipt itself; waits for the technician screen split (issue 15)",
-    ("kiosk.devices", "kiosk.hardware.idcard_sim"):
-        "the hub builds simulated devices for driver = \"sim\"; to move into a device demo launcher",
-    ("kiosk.devices", "kiosk.hardware.sscard_sim"):
-        "the hub builds simulated devices for driver = \"sim\"; to move into a device demo launcher",
-    ("kiosk.devices", "kiosk.hardware.printer_sim"):
-        "the hub builds simulated devices for driver = \"sim\"; to move into a device demo launcher",
-    ("kiosk.devices", "kiosk.sim_people"):
-        "the hub's F1-F5 hotkeys pick simulated residents; to move into a device demo launcher",
-    ("kiosk.selftest", "kiosk.hardware.idcard_sim"):
-        "the stand-alone self-test (no hub) builds simulated devices for driver = \"sim\"",
-    ("kiosk.selftest", "kiosk.hardware.sscard_sim"):
-        "the stand-alone self-test (no hub) builds simulated devices for driver = \"sim\"",
-    ("kiosk.selftest", "kiosk.hardware.printer_sim"):
-        "the stand-alone self-test (no hub) builds simulated devices for driver = \"sim\"",
 }
 
 

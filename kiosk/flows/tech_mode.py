@@ -1,6 +1,8 @@
 """Technician mode without Kivy: staff login, the session, safe settings, restart, faults.
 
-``TechMode(cfg, platform=...)`` is what the technician screens call. Logins
+``TechMode(cfg, platform=..., selftest=...)`` is what the technician screens
+call; it is handed the platform client (the app's, or a provider of it) and
+the self-test to run (over the app's devices), and builds neither itself. Logins
 go through ``kiosk.flows.staff_auth`` (account rules from seed 004, a
 persistent failed-login throttle) and every attempt, granted or refused, is
 written to the audit log (``kiosk.audit``). ``end_session()`` wipes the staff
@@ -13,6 +15,7 @@ power cycle does not reset the limit), ``audit.jsonl``, ``faults.json``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -20,16 +23,22 @@ import re
 import threading
 import time
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
 
 from kiosk.core import clock
 from kiosk.core import config as config_mod
 from kiosk.audit import AuditLog
-from kiosk.core.errors import ConfigError, PlatformError
+from kiosk.core.errors import ConfigError, KioskError, PlatformError
+from kiosk.core.settings import Settings, check as check_settings
 from kiosk.flows import staff_auth as sa
 from kiosk.core.storage import StorageError, write_text_atomic
+
+if TYPE_CHECKING:
+    from kiosk.flows.fault_report import FaultLedger, FaultRecord
+    from kiosk.platform.adapter import Platform, StaffAccount as PlatformStaffAccount
 
 log = logging.getLogger("kiosk.tech")
 
@@ -52,11 +61,17 @@ class SafeSetting:
     name: str
     label_zh: str
     unit_zh: str
-    choices: tuple | None = None
+    choices: tuple[Any, ...] | None = None
     low: float | None = None
     high: float | None = None
     step: float = 1
     live: bool = True  # applied at once; False: after a restart
+    read: Callable[[Settings], Any] | None = None  # the current value, from the typed settings (required)
+
+    def current(self, settings: Settings) -> Any:
+        if self.read is None:
+            raise TypeError(f"safe setting {self.key} says nowhere how to read its current value")
+        return self.read(settings)
 
     def validate(self, value: Any) -> Any:
         """The value to store, or ConfigError with a Chinese message."""
@@ -79,10 +94,12 @@ def _fmt(v: Any) -> str:
 
 
 SAFE_SETTINGS: dict[str, SafeSetting] = {
-    "idle_timeout": SafeSetting("idle_timeout", "ui", "idle_timeout", "无操作自动退出时间", "秒", low=20, high=600, step=10),
-    "volume": SafeSetting("volume", "ui", "volume", "语音音量", "", low=0.0, high=1.0, step=0.1),
+    "idle_timeout": SafeSetting("idle_timeout", "ui", "idle_timeout", "无操作自动退出时间", "秒", low=20, high=600, step=10,
+                                read=lambda s: s.ui.idle_timeout),
+    "volume": SafeSetting("volume", "ui", "volume", "语音音量", "", low=0.0, high=1.0, step=0.1,
+                          read=lambda s: s.ui.volume),
     "paper_width": SafeSetting("paper_width", "devices.printer", "paper_width", "打印纸宽度", "毫米",
-                               choices=(58, 80), live=False),
+                               choices=(58, 80), live=False, read=lambda s: s.devices.printer.paper_width),
 }
 
 
@@ -128,6 +145,7 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
     """
     path = Path(path or config_mod.settings_path(cfg))
     stored: dict[str, Any] = {}
+    settings = cfg.settings
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         tomllib.loads(text)
@@ -138,10 +156,10 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
         if spec is None:
             raise ConfigError(f"{name} is not a setting technicians may change", "此项设置不能在这里修改。")
         value = spec.validate(value)
-        if name == "idle_timeout" and value <= cfg["ui"]["idle_warning"]:
-            raise ConfigError(f"idle_timeout {value} must exceed idle_warning {cfg['ui']['idle_warning']}",
-                              f"无操作自动退出时间必须长于倒计时提示（{cfg['ui']['idle_warning']} 秒）。")
         config_mod._check(spec.section, spec.name, value, "settings")
+        if spec.section == "ui":  # rules relating several settings: the one place they are checked
+            settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, **{spec.name: value}))
+            check_settings(settings)
         text = edit_toml(text, spec.section, spec.name, value)
         stored[name] = value
     try:
@@ -160,7 +178,7 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
 # Staff login and the session
 
 
-def account_from_platform(staff: Any) -> sa.StaffAccount:
+def account_from_platform(staff: PlatformStaffAccount) -> sa.StaffAccount:
     """The platform adapter's StaffAccount -> staff_auth's."""
     last = staff.last_login
     if isinstance(last, str):
@@ -169,13 +187,31 @@ def account_from_platform(staff: Any) -> sa.StaffAccount:
                            roles=sa.parse_roles(staff.roles), last_login=last, source="platform")
 
 
-class TechMode:
-    """``TechMode(cfg, platform=None | Platform | callable returning one)``."""
+class SelftestResult(Protocol):
+    """One check of the self-test as technician mode keeps it (kiosk.selftest.CheckResult)."""
 
-    def __init__(self, cfg: config_mod.Config, *, platform: Any = None, clock: Callable[[], float] = time.time,
+    name: str
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+#: Runs the self-test: ``(test_page, on_result) -> results`` (the technician screens pass one over the app's devices).
+SelftestRunner = Callable[[bool, Union[Callable[[Any], None], None]], Sequence[SelftestResult]]
+
+#: The platform client, or a function returning it when first needed (None: no platform in this app).
+PlatformSource = Union["Platform", Callable[[], Union["Platform", None]], None]
+
+
+class TechMode:
+    """``TechMode(cfg, platform=None | Platform | callable returning one, selftest=None | SelftestRunner)``."""
+
+    def __init__(self, cfg: config_mod.Config, *, platform: PlatformSource = None,
+                 selftest: SelftestRunner | None = None, clock: Callable[[], float] = time.time,
                  today: Callable[[], _dt.date] = clock.today, mono: Callable[[], float] = time.monotonic) -> None:
         self.cfg = cfg
         self._platform = platform
+        self._selftest = selftest
         self.clock = clock
         self.today = today
         self.dir = cfg.storage_dir
@@ -196,8 +232,8 @@ class TechMode:
                       f"{type(exc).__name__}: {str(exc)[:80]}")
             self.throttles = sa.ThrottleBook(clock=mono, wall=clock)
         self.session: sa.StaffSession | None = None
-        self.last_selftest: list[Any] = []
-        self._ledger = None
+        self.last_selftest: list[SelftestResult] = []
+        self._ledger: FaultLedger | None = None
         self._lock = threading.Lock()
 
     @property
@@ -211,18 +247,15 @@ class TechMode:
 
     # -- platform --------------------------------------------------------------
     @property
-    def platform(self) -> Any:
+    def platform(self) -> Platform:
+        """The platform client handed in; PlatformError (shown as such) when this app has none."""
         p = self._platform
         if callable(p) and not hasattr(p, "verify_essc"):
             p = self._platform = p()
         if p is None:
-            from kiosk.platform.http_client import HttpPlatform
-
-            c = self.cfg["platform"]
-            p = self._platform = HttpPlatform(c["url"], self.cfg["site"]["device_id"], c["device_secret"],
-                                              connect_timeout=c["connect_timeout"], read_timeout=c["read_timeout"],
-                                              max_attempts=1)
-        return p
+            raise PlatformError("technician mode was given no platform client",
+                                "本机没有连接服务平台，请用离线密码登录。")
+        return p  # type: ignore[return-value]  # not callable once resolved
 
     # -- login ------------------------------------------------------------------
     def _finish(self, result: sa.LoginResult) -> sa.LoginResult:
@@ -311,20 +344,21 @@ class TechMode:
             log.info("technician session ended (%s)", reason)
 
     # -- actions ----------------------------------------------------------------
-    def run_selftest(self, hub: Any = None, *, outbox: Any = None, test_page: bool = False,
-                     on_result: Callable[[Any], None] | None = None) -> list[Any]:
-        from kiosk.selftest import run_selftest
-
+    def run_selftest(self, *, test_page: bool = False,
+                     on_result: Callable[[Any], None] | None = None) -> list[SelftestResult]:
+        """Run the self-test handed in at construction; the results go with a fault report."""
         self.require("selftest")
-        try:
-            platform = self.platform
-        except Exception:  # noqa: BLE001 - the platform check reports it
-            platform = None
-        results = run_selftest(self.cfg, hub, platform=platform, outbox=outbox, test_page=test_page,
-                               on_result=on_result)
+        if self._selftest is None:
+            raise KioskError("technician mode was given no self-test", "本机无法运行自检，请反映系统问题。")
+        results = list(self._selftest(test_page, on_result))
         self.last_selftest = results
         self.audit.append("selftest.run", actor=self.actor, failed=[r.name for r in results if not r.ok])
         return results
+
+    def current_settings(self) -> dict[str, Any]:
+        """The values the settings screen starts from (from the typed settings)."""
+        settings = self.cfg.settings
+        return {name: spec.current(settings) for name, spec in SAFE_SETTINGS.items()}
 
     def change_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         self.require("edit_settings")
@@ -343,7 +377,7 @@ class TechMode:
         return RESTART_EXIT_CODE
 
     @property
-    def ledger(self):
+    def ledger(self) -> FaultLedger:
         if self._ledger is None:
             from kiosk.flows.fault_report import FaultLedger
 
@@ -351,7 +385,7 @@ class TechMode:
         return self._ledger
 
     def report_fault(self, category: str, phrases: list[str], text: str = "", suggestion: str = "",
-                     log_lines: list[str] | None = None):
+                     log_lines: list[str] | None = None) -> FaultRecord:
         self.require("fault_report")
         from kiosk import logbuffer
 
