@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kiosk.core import clock as kclock
 from kiosk.core.errors import KioskError
@@ -21,7 +22,16 @@ from kiosk.flows.catalog import ServiceItem
 from kiosk.flows.rules import FactFinder, ResidentFacts
 from kiosk.flows.site import Site
 from kiosk.flows.step import (
-    APPLICATION, CONFIRM, COUNTER_MODE, ERROR, FORM, PHOTO, REFUSED, Step, mode_of, related_items,
+    APPLICATION,
+    CONFIRM,
+    COUNTER_MODE,
+    ERROR,
+    FORM,
+    PHOTO,
+    REFUSED,
+    Step,
+    mode_of,
+    related_items,
 )
 from kiosk.platform.adapter import TRANSIENT_ERRORS, EnquiryResult, Platform, Refused, Resident
 from kiosk.platform.outbox import Outbox
@@ -35,9 +45,19 @@ SUBMIT_WAIT_S = 8.0
 class FlowBase:
     """One resident doing one item. Not thread-safe: one UI worker drives it."""
 
-    def __init__(self, item: ServiceItem, person: Person, platform: Platform, outbox: Outbox, *, site: Site,
-                 today: _dt.date | None = None, page_size: int = PAGE_SIZE, submit_wait: float = SUBMIT_WAIT_S,
-                 clock: Callable[[], _dt.datetime] = kclock.now) -> None:
+    def __init__(
+        self,
+        item: ServiceItem,
+        person: Person,
+        platform: Platform,
+        outbox: Outbox,
+        *,
+        site: Site,
+        today: _dt.date | None = None,
+        page_size: int = PAGE_SIZE,
+        submit_wait: float = SUBMIT_WAIT_S,
+        clock: Callable[[], _dt.datetime] = kclock.now,
+    ) -> None:
         self.item = item
         self.person = person
         self.platform = platform
@@ -111,8 +131,17 @@ class FlowBase:
             transient = isinstance(exc, TRANSIENT_ERRORS)
             log.warning("item %d: %s: %s", self.item.no, type(exc).__name__, exc)
             self._retry = action if transient else None
-            return self._set(Step(ERROR, self._title(), exc.message_zh, can_retry=transient, can_back=True,
-                                  actions=(["retry"] if transient else []) + ["finish"]), "error")
+            return self._set(
+                Step(
+                    ERROR,
+                    self._title(),
+                    exc.message_zh,
+                    can_retry=transient,
+                    can_back=True,
+                    actions=(["retry"] if transient else []) + ["finish"],
+                ),
+                "error",
+            )
 
     def _refused(self, reason_zh: str, extra_notes: list[str] | None = None) -> Step:
         notes = list(extra_notes or [])
@@ -122,8 +151,18 @@ class FlowBase:
         if self.site.office_phone:
             notes.append(f"咨询电话：{self.site.office_phone}")
         self.outcome = "refused"
-        return self._set(Step(REFUSED, self._title(), reason_zh, notes_zh=notes, outcome="refused",
-                              actions=["finish"], related=related_items(reason_zh, self.item.no)), "refused")
+        return self._set(
+            Step(
+                REFUSED,
+                self._title(),
+                reason_zh,
+                notes_zh=notes,
+                outcome="refused",
+                actions=["finish"],
+                related=related_items(reason_zh, self.item.no),
+            ),
+            "refused",
+        )
 
     # -- the form ----------------------------------------------------------------------
     def _prefill(self) -> None:
@@ -148,11 +187,22 @@ class FlowBase:
 
     def _form_step(self, message: str = "") -> Step:
         if not message:
-            message = ("请填写以下内容，打印后带到柜台，工作人员核对即可办理。" if self.mode == COUNTER_MODE
-                       else "请填写以下内容，填好后点“下一步”。")
-        return self._set(Step(FORM, self._title(), message, fields=list(self._fields.values()),
-                              can_back=self.item.requires_photo and self.mode == APPLICATION,
-                              actions=["set_field", "next"]), "form")
+            message = (
+                "请填写以下内容，打印后带到柜台，工作人员核对即可办理。"
+                if self.mode == COUNTER_MODE
+                else "请填写以下内容，填好后点“下一步”。"
+            )
+        return self._set(
+            Step(
+                FORM,
+                self._title(),
+                message,
+                fields=list(self._fields.values()),
+                can_back=self.item.requires_photo and self.mode == APPLICATION,
+                actions=["set_field", "next"],
+            ),
+            "form",
+        )
 
     def _receipt_fields(self) -> list[tuple[str, str]]:
         """The answers as printed (phone numbers masked)."""

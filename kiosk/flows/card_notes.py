@@ -8,11 +8,18 @@ from typing import Any
 
 from kiosk.flows.rules import CARD_STATE_FROM_PLATFORM
 
-CARD_STATE_ZH = {"active": "正常（社保功能已启用）", "lost_temporary": "临时挂失", "lost_formal": "正式挂失",
-                 "issued_not_activated": "已领卡，社保功能未启用", "in_production": "制卡中"}
+CARD_STATE_ZH = {
+    "active": "正常（社保功能已启用）",
+    "lost_temporary": "临时挂失",
+    "lost_formal": "正式挂失",
+    "issued_not_activated": "已领卡，社保功能未启用",
+    "in_production": "制卡中",
+}
 CARD_PROGRESS = ("已申领", "制卡中", "已领卡", "社保功能已启用")
 # seeds/002 item 40, 办理须知 3: remind the holder to report the financial function's loss at the bank.
-BANK_REMINDER_ZH = "社保卡的金融功能（银行账户）不随本次挂失一同挂失，请及时到发卡银行或拨打银行客服电话办理金融功能挂失。"
+BANK_REMINDER_ZH = (
+    "社保卡的金融功能（银行账户）不随本次挂失一同挂失，请及时到发卡银行或拨打银行客服电话办理金融功能挂失。"
+)
 TEMP_LOSS_DAYS = 7
 
 

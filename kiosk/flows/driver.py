@@ -4,7 +4,8 @@ does on the kiosk (`kiosk flow list`, docs/flows.md)."""
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kiosk.core.bounded import read_regular
 from kiosk.core.errors import ConfigError
@@ -13,7 +14,19 @@ from kiosk.flows.catalog import ServiceItem
 from kiosk.flows.engine import ServiceFlow
 from kiosk.flows.site import Site
 from kiosk.flows.step import (
-    APPLICATION, CONFIRM, COUNTER, COUNTER_MODE, DONE, ENQUIRY, ERROR, FORM, PHOTO, REFUSED, RESULT, Step, mode_of,
+    APPLICATION,
+    CONFIRM,
+    COUNTER,
+    COUNTER_MODE,
+    DONE,
+    ENQUIRY,
+    ERROR,
+    FORM,
+    PHOTO,
+    REFUSED,
+    RESULT,
+    Step,
+    mode_of,
 )
 from kiosk.flows.submission import MAX_PHOTO_BYTES
 from kiosk.platform.adapter import Platform
@@ -34,11 +47,22 @@ def describe_item(item: ServiceItem) -> dict[str, Any]:
             does += "；先核验办理条件"
     else:
         does = item.flow.does_zh
-    receipt = "checklist" if mode == COUNTER_MODE else (
-        "enquiry" if mode == ENQUIRY else ("certification" if item.receipt == "certification" else "acceptance"))
-    return {"no": item.no, "name": item.name, "channels": list(item.channels), "mode": mode, "receipt": receipt,
-            "rules": [r.rule for r in item.rules], "fields": [f.name for f in item.fields],
-            "photo": item.requires_photo and mode == APPLICATION, "does_zh": does}
+    receipt = (
+        "checklist"
+        if mode == COUNTER_MODE
+        else ("enquiry" if mode == ENQUIRY else ("certification" if item.receipt == "certification" else "acceptance"))
+    )
+    return {
+        "no": item.no,
+        "name": item.name,
+        "channels": list(item.channels),
+        "mode": mode,
+        "receipt": receipt,
+        "rules": [r.rule for r in item.rules],
+        "fields": [f.name for f in item.fields],
+        "photo": item.requires_photo and mode == APPLICATION,
+        "does_zh": does,
+    }
 
 
 def _photo_file(path: object) -> bytes:
@@ -46,13 +70,23 @@ def _photo_file(path: object) -> bytes:
         # a regular file of at most MAX_PHOTO_BYTES: "/dev/zero" must not hang or eat memory
         return read_regular(str(path), MAX_PHOTO_BYTES)
     except OSError as exc:
-        raise ConfigError(f"photo file {path!s:.200}: {exc.strerror or exc}",
-                          "照片文件无法读取，请检查文件路径。") from None
+        raise ConfigError(
+            f"photo file {path!s:.200}: {exc.strerror or exc}", "照片文件无法读取，请检查文件路径。"
+        ) from None
 
 
-def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Outbox, site: Site,
-          answers: dict[str, Any], *, emit: Callable[[Step], None] = lambda s: None,
-          today: _dt.date | None = None, photo: bytes | None = None) -> tuple[int, Step]:
+def drive(
+    item: ServiceItem,
+    person: Person,
+    platform: Platform,
+    outbox: Outbox,
+    site: Site,
+    answers: dict[str, Any],
+    *,
+    emit: Callable[[Step], None] = lambda s: None,
+    today: _dt.date | None = None,
+    photo: bytes | None = None,
+) -> tuple[int, Step]:
     """Run ``item`` to its end with ``answers``; returns (exit code, last step).
 
     Exit code: 0 done, 1 refused (does not qualify), 2 answers missing or
@@ -94,15 +128,19 @@ def drive(item: ServiceItem, person: Person, platform: Platform, outbox: Outbox,
             if answers.get("filters") and item.flow.filters:
                 filters = answers["filters"]
                 if not isinstance(filters, dict) or set(filters) - set(flow.filters):
-                    raise ConfigError(f"answers: filters must be an object with keys {sorted(flow.filters)}",
-                                      "查询条件有误，请检查答案文件。")
+                    raise ConfigError(
+                        f"answers: filters must be an object with keys {sorted(flow.filters)}",
+                        "查询条件有误，请检查答案文件。",
+                    )
                 step = flow.filter(**filters)
                 emit(step)
                 answers = {k: v for k, v in answers.items() if k != "filters"}
                 continue
             if answers.get("page") and not isinstance(answers["page"], int):
-                raise ConfigError(f"answers: page must be a whole number, got {type(answers['page']).__name__}",
-                                  "页码有误，请检查答案文件。")
+                raise ConfigError(
+                    f"answers: page must be a whole number, got {type(answers['page']).__name__}",
+                    "页码有误，请检查答案文件。",
+                )
             if answers.get("page") and step.table is not None and step.table.page != int(answers["page"]):
                 step = flow.page(int(answers["page"]))
                 emit(step)

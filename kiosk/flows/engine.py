@@ -51,8 +51,11 @@ class ServiceFlow(EnquiryFlow, SubmissionFlow, CounterFlow):
         if self.state == "form":
             return self._guarded(self._submit_form)
         if self.state == "photo":
-            return self._photo_step("请先拍照。") if self.photo is None else (
-                self._form_step() if self.item.fields else self._guarded(self._after_form))
+            return (
+                self._photo_step("请先拍照。")
+                if self.photo is None
+                else (self._form_step() if self.item.fields else self._guarded(self._after_form))
+            )
         if self.state == "confirm":
             return self.confirm()
         if self.state in ("result", "counter", "refused", "error"):
@@ -88,9 +91,21 @@ class ServiceFlow(EnquiryFlow, SubmissionFlow, CounterFlow):
         receipt = prev.receipt if prev else None
         outcome = self.outcome or ("cancelled" if self.state not in ("result", "counter") else "shown")
         message, notes, related = done_words(outcome, prev, self.site)
-        return self._set(Step(DONE, self._title(), message, receipt=receipt, can_print=receipt is not None,
-                              notes_zh=notes, related=related,
-                              outcome=outcome, reference=prev.reference if prev else "", actions=[]), "done")
+        return self._set(
+            Step(
+                DONE,
+                self._title(),
+                message,
+                receipt=receipt,
+                can_print=receipt is not None,
+                notes_zh=notes,
+                related=related,
+                outcome=outcome,
+                reference=prev.reference if prev else "",
+                actions=[],
+            ),
+            "done",
+        )
 
     # -- identification and conditions ---------------------------------------------------
     def _start(self) -> Step:
@@ -139,8 +154,11 @@ class ServiceFlow(EnquiryFlow, SubmissionFlow, CounterFlow):
                 other = str(self.answers.get(rule.applies_to, ""))
                 if not other:
                     continue
-                facts = ((self.facts or ResidentFacts(self.id_number)) if other == self.id_number
-                         else beneficiary_facts(self.platform, other, [rule]))
+                facts = (
+                    (self.facts or ResidentFacts(self.id_number))
+                    if other == self.id_number
+                    else beneficiary_facts(self.platform, other, [rule])
+                )
             else:
                 facts = self.facts or ResidentFacts(self.id_number)
             if evaluate([rule], facts, self.today, self.answers) is not None:

@@ -16,7 +16,15 @@ from kiosk.flows.base import FlowBase
 from kiosk.flows.card_notes import CARD_STATE_ZH, card_progress, card_state, card_status_notes
 from kiosk.flows.fields import FieldState
 from kiosk.flows.step import (
-    ENQUIRY, MAX_PRINT_ROWS, RESULT, Step, cell_zh, display_label, print_columns, record_period, related_items,
+    ENQUIRY,
+    MAX_PRINT_ROWS,
+    RESULT,
+    Step,
+    cell_zh,
+    display_label,
+    print_columns,
+    record_period,
+    related_items,
 )
 from kiosk.platform.adapter import Column, EnquiryResult
 from kiosk.receipts.model import Receipt
@@ -72,8 +80,9 @@ class EnquiryFlow(FlowBase):
     def _fetch(self, page: int, page_size: int) -> EnquiryResult:
         flow = self.item.flow
         if flow.recommend in _JOB_KINDS:
-            return self.platform.recommend_jobs(self.id_number, _JOB_KINDS[flow.recommend], page=page,
-                                                page_size=page_size)
+            return self.platform.recommend_jobs(
+                self.id_number, _JOB_KINDS[flow.recommend], page=page, page_size=page_size
+            )
         if flow.recommend == "gig_seekers":
             return self.platform.recommend_seekers(self.id_number, page=page, page_size=page_size)
         params: dict[str, Any] = {}
@@ -101,8 +110,17 @@ class EnquiryFlow(FlowBase):
             pages = max(1, -(-len(rows) // self.page_size))
             page = min(max(1, page), pages)
             t = self._template
-            res = EnquiryResult(t.item_no, t.title_zh, t.columns, rows[(page - 1) * self.page_size: page * self.page_size],
-                                len(rows), page, self.page_size, t.notice_zh, t.summary)
+            res = EnquiryResult(
+                t.item_no,
+                t.title_zh,
+                t.columns,
+                rows[(page - 1) * self.page_size : page * self.page_size],
+                len(rows),
+                page,
+                self.page_size,
+                t.notice_zh,
+                t.summary,
+            )
         else:
             res = self._from_probe(max(1, page)) or self._fetch(max(1, page), self.page_size)
         res = self._masked(res)
@@ -119,9 +137,18 @@ class EnquiryFlow(FlowBase):
             return None
         pages = max(1, -(-full.total // self.page_size))
         page = min(page, pages)
-        rows = [dict(r) for r in full.rows[(page - 1) * self.page_size: page * self.page_size]]
-        return EnquiryResult(full.item_no, full.title_zh, full.columns, rows, full.total, page, self.page_size,
-                             full.notice_zh, full.summary)
+        rows = [dict(r) for r in full.rows[(page - 1) * self.page_size : page * self.page_size]]
+        return EnquiryResult(
+            full.item_no,
+            full.title_zh,
+            full.columns,
+            rows,
+            full.total,
+            page,
+            self.page_size,
+            full.notice_zh,
+            full.summary,
+        )
 
     def _masked(self, res: EnquiryResult) -> EnquiryResult:
         """Lists of other residents are shown masked (surname only), whatever the platform sent."""
@@ -134,7 +161,9 @@ class EnquiryFlow(FlowBase):
     def _all_records(self, res: EnquiryResult) -> list[dict[str, Any]]:
         if self._all_rows is not None:  # filtered by pay: already complete
             return list(self._all_rows)
-        full = self._finder.cached(self.item.no) if self._finder is not None and not any(self.filters.values()) else None
+        full = (
+            self._finder.cached(self.item.no) if self._finder is not None and not any(self.filters.values()) else None
+        )
         if full is not None and len(full.rows) >= full.total:
             rows = [dict(r) for r in full.rows]
         else:
@@ -144,8 +173,9 @@ class EnquiryFlow(FlowBase):
                 if len(rows) >= MAX_PRINT_ROWS:
                     break
                 rows += self._fetch(p, 100).rows
-        return self._masked(EnquiryResult(res.item_no, res.title_zh, res.columns, rows, len(rows), 1,
-                                          max(1, len(rows)))).rows
+        return self._masked(
+            EnquiryResult(res.item_no, res.title_zh, res.columns, rows, len(rows), 1, max(1, len(rows)))
+        ).rows
 
     # -- the result step -----------------------------------------------------------------
     def _result_notes_of(self, res: EnquiryResult) -> list[str]:
@@ -169,9 +199,23 @@ class EnquiryFlow(FlowBase):
             actions.insert(0, "filter")
         receipt = self._enquiry_receipt(res, summary, notes)
         related = list(self.item.flow.follow_ups) + related_items(" ".join(notes), self.item.no)
-        return self._set(Step(RESULT, self._title(), msg, summary=summary, table=res, receipt=receipt,
-                              can_print=True, notes_zh=notes, outcome="shown", filters=filters,
-                              actions=actions, related=related), "result")
+        return self._set(
+            Step(
+                RESULT,
+                self._title(),
+                msg,
+                summary=summary,
+                table=res,
+                receipt=receipt,
+                can_print=True,
+                notes_zh=notes,
+                outcome="shown",
+                filters=filters,
+                actions=actions,
+                related=related,
+            ),
+            "result",
+        )
 
     def _enquiry_summary(self, res: EnquiryResult) -> list[tuple[str, str]]:
         s = res.summary or {}
@@ -197,8 +241,13 @@ class EnquiryFlow(FlowBase):
             out.append(("筛选条件", "、".join(parts)))
         return out
 
-    def _enquiry_receipt(self, res: EnquiryResult, summary: list[tuple[str, str]], notes: list[str],
-                         rows: list[dict[str, Any]] | None = None) -> Receipt:
+    def _enquiry_receipt(
+        self,
+        res: EnquiryResult,
+        summary: list[tuple[str, str]],
+        notes: list[str],
+        rows: list[dict[str, Any]] | None = None,
+    ) -> Receipt:
         """``rows`` given: every record of the enquiry is printed; else the page on screen."""
         cols: list[Column] = print_columns(res.columns)
         fields = list(summary)
@@ -207,16 +256,33 @@ class EnquiryFlow(FlowBase):
             period = record_period(res.columns, printed)
             if period:
                 fields.append(("查询期间", period))
-            fields.append(("记录", f"共{res.total}条，全部列在下面" if len(printed) >= res.total
-                           else f"共{res.total}条，下面列出前{len(printed)}条，其余请在屏幕上查看"))
+            fields.append(
+                (
+                    "记录",
+                    f"共{res.total}条，全部列在下面"
+                    if len(printed) >= res.total
+                    else f"共{res.total}条，下面列出前{len(printed)}条，其余请在屏幕上查看",
+                )
+            )
         else:
             printed = res.rows
             if res.pages > 1:
                 fields.append(("页码", f"第{res.page}/{res.pages}页，共{res.total}条"))
         cols_zh = [display_label(c) for c in cols]
         rows_zh = [[cell_zh(c, r.get(c.key, "")) for c in cols] for r in printed]
-        return Receipt(kind="enquiry", site_name=self.site.name, device_id=self.site.device_id,
-                       service_name=self.item.name, service_no=str(self.item.no), name=self.name,
-                       id_number=self.id_number, time=self._clock(), title=res.title_zh or self.item.name,
-                       columns=cols_zh, rows=rows_zh, office_phone=self.site.office_phone,
-                       fields=fields, notes=notes)
+        return Receipt(
+            kind="enquiry",
+            site_name=self.site.name,
+            device_id=self.site.device_id,
+            service_name=self.item.name,
+            service_no=str(self.item.no),
+            name=self.name,
+            id_number=self.id_number,
+            time=self._clock(),
+            title=res.title_zh or self.item.name,
+            columns=cols_zh,
+            rows=rows_zh,
+            office_phone=self.site.office_phone,
+            fields=fields,
+            notes=notes,
+        )

@@ -7,8 +7,9 @@ for :mod:`kiosk.flows.catalog`, which names the item in any error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from kiosk.flows.payload import CONVERSIONS
 
@@ -19,8 +20,18 @@ Fail = Callable[[str, str], Exception]
 RECOMMENDERS = frozenset({"fixed_jobs", "gig_jobs", "gig_seekers"})
 #: Filters a browse list offers, in the order shown (catalog ``flow.filters``).
 BROWSE_FILTERS = ("township", "type", "min_pay")
-FLOW_KEYS = ("does_zh", "recommend", "filters", "pay_column", "masks_names", "card_status_notes",
-             "card_loss_notes", "result_notes", "follow_ups", "platform_fields")
+FLOW_KEYS = (
+    "does_zh",
+    "recommend",
+    "filters",
+    "pay_column",
+    "masks_names",
+    "card_status_notes",
+    "card_loss_notes",
+    "result_notes",
+    "follow_ups",
+    "platform_fields",
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,9 @@ def _flag(fail: Fail, value: Any, label: str) -> bool:
     return True
 
 
-def parse_flow(raw: Any, *, kiosk_mode: str, no: int, max_no: int, field_types: dict[str, str],
-               fail: Fail) -> FlowTraits:
+def parse_flow(
+    raw: Any, *, kiosk_mode: str, no: int, max_no: int, field_types: dict[str, str], fail: Fail
+) -> FlowTraits:
     """Item ``no``'s ``flow`` object (None: all defaults), each key checked against the mode and
     the form (``field_types``: field name -> type) it belongs to; ``fail(key, problem)`` makes the
     catalog's error naming the item."""
@@ -92,9 +104,15 @@ def parse_flow(raw: Any, *, kiosk_mode: str, no: int, max_no: int, field_types: 
     if extra:
         raise fail("flow", f"unknown keys {sorted(extra)} (known: {', '.join(FLOW_KEYS)})")
     enquiry, application = kiosk_mode == "enquiry", kiosk_mode == "application"
-    for key, ok in (("recommend", enquiry), ("filters", enquiry), ("pay_column", enquiry), ("masks_names", enquiry),
-                    ("card_status_notes", enquiry), ("card_loss_notes", application),
-                    ("result_notes", application)):
+    for key, ok in (
+        ("recommend", enquiry),
+        ("filters", enquiry),
+        ("pay_column", enquiry),
+        ("masks_names", enquiry),
+        ("card_status_notes", enquiry),
+        ("card_loss_notes", application),
+        ("result_notes", application),
+    ):
         if key in raw and not ok:
             raise fail(f"flow.{key}", f"not for a {kiosk_mode} item")
     does_zh = raw.get("does_zh", "")
@@ -109,7 +127,9 @@ def parse_flow(raw: Any, *, kiosk_mode: str, no: int, max_no: int, field_types: 
     if "filters" in raw:
         filters = raw["filters"]
         if not isinstance(filters, list) or not filters or list(filters) != [f for f in BROWSE_FILTERS if f in filters]:
-            raise fail("flow.filters", f"expected distinct names of {list(BROWSE_FILTERS)} in that order, got {filters!r}")
+            raise fail(
+                "flow.filters", f"expected distinct names of {list(BROWSE_FILTERS)} in that order, got {filters!r}"
+            )
         filters = tuple(filters)
         if recommend:
             raise fail("flow.filters", "a ranked list (recommend) has no filters")
@@ -119,7 +139,9 @@ def parse_flow(raw: Any, *, kiosk_mode: str, no: int, max_no: int, field_types: 
     if "pay_column" in raw and not (isinstance(pay_column, str) and pay_column.isidentifier()):
         raise fail("flow.pay_column", f"expected a column key, got {pay_column!r}")
     masks = _flag(fail, raw["masks_names"], "flow.masks_names") if "masks_names" in raw else False
-    card_status = _flag(fail, raw["card_status_notes"], "flow.card_status_notes") if "card_status_notes" in raw else False
+    card_status = (
+        _flag(fail, raw["card_status_notes"], "flow.card_status_notes") if "card_status_notes" in raw else False
+    )
     card_loss = _flag(fail, raw["card_loss_notes"], "flow.card_loss_notes") if "card_loss_notes" in raw else False
     if card_loss and field_types.get("action") != "choice":
         raise fail("flow.card_loss_notes", "needs a choice field named action (临时挂失 / 正式挂失 / 解除挂失)")
@@ -127,13 +149,25 @@ def parse_flow(raw: Any, *, kiosk_mode: str, no: int, max_no: int, field_types: 
     follow_ups: tuple[int, ...] = ()
     if "follow_ups" in raw:
         ups = raw["follow_ups"]
-        if not isinstance(ups, list) or not ups or any(isinstance(n, bool) or not isinstance(n, int)
-                                                       or not 1 <= n <= max_no or n == no for n in ups):
+        if (
+            not isinstance(ups, list)
+            or not ups
+            or any(isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= max_no or n == no for n in ups)
+        ):
             raise fail("flow.follow_ups", f"expected a non-empty list of other item numbers, got {ups!r}")
         follow_ups = tuple(ups)
     conversion = raw.get("platform_fields", "")
     if "platform_fields" in raw and not _known(conversion, CONVERSIONS):
         raise fail("flow.platform_fields", f"expected one of {sorted(CONVERSIONS)}, got {conversion!r}")
-    return FlowTraits(does_zh=does_zh, recommend=recommend, filters=filters, pay_column=pay_column,
-                      masks_names=masks, card_status_notes=card_status, card_loss_notes=card_loss,
-                      result_notes=result_notes, follow_ups=follow_ups, platform_fields=conversion)
+    return FlowTraits(
+        does_zh=does_zh,
+        recommend=recommend,
+        filters=filters,
+        pay_column=pay_column,
+        masks_names=masks,
+        card_status_notes=card_status,
+        card_loss_notes=card_loss,
+        result_notes=result_notes,
+        follow_ups=follow_ups,
+        platform_fields=conversion,
+    )

@@ -12,7 +12,8 @@ Pure; one named conversion per kind of form that needs it, chosen by the catalog
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 CARD_ACTIONS = {"临时挂失": "temp_loss", "正式挂失": "formal_loss", "解除挂失": "unlock"}
 PAUSE_ACTIONS = {"暂停缴费": "pause", "恢复缴费": "resume"}
@@ -60,13 +61,13 @@ def _card_action(answers: dict[str, Any]) -> dict[str, Any]:
 
 #: The catalog's ``flow.platform_fields`` names one of these (validated at load).
 CONVERSIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "job_title": _job_title,                            # 招聘零工登记: the contract's job_title
-    "certificate_level": _certificate_level,            # 技能提升补贴: 中级（四级） -> 中级
+    "job_title": _job_title,  # 招聘零工登记: the contract's job_title
+    "certificate_level": _certificate_level,  # 技能提升补贴: 中级（四级） -> 中级
     "involuntary_separation": _involuntary_separation,  # 失业保险金申领
-    "base_ratio": _base_ratio,                          # 灵活就业参保: 60 (%) -> 0.6
-    "pause_action": _pause_action,                      # 暂停/恢复缴费: pause / resume
-    "change_item": _change_item,                        # 非关键信息变更: only the changed key
-    "card_action": _card_action,                        # 社保卡挂失与解挂: temp_loss / formal_loss / unlock
+    "base_ratio": _base_ratio,  # 灵活就业参保: 60 (%) -> 0.6
+    "pause_action": _pause_action,  # 暂停/恢复缴费: pause / resume
+    "change_item": _change_item,  # 非关键信息变更: only the changed key
+    "card_action": _card_action,  # 社保卡挂失与解挂: temp_loss / formal_loss / unlock
 }
 
 

@@ -23,6 +23,12 @@ class Site:
     def from_settings(cls, s: SiteSettings) -> Site:
         """The typed ``[site]`` section; an empty office name reads "<county>乡镇（街道）便民服务中心"."""
         county = s.county
-        return cls(name=s.name, device_id=s.device_id, county=county, office_phone=s.office_phone,
-                   office_name=s.office_name or (f"{county}乡镇（街道）便民服务中心" if county else ""),
-                   office_address=s.office_address, tracking_url=s.tracking_url)
+        return cls(
+            name=s.name,
+            device_id=s.device_id,
+            county=county,
+            office_phone=s.office_phone,
+            office_name=s.office_name or (f"{county}乡镇（街道）便民服务中心" if county else ""),
+            office_address=s.office_address,
+            tracking_url=s.tracking_url,
+        )

@@ -21,15 +21,45 @@ from kiosk.receipts.model import Receipt
 
 # The table types a result step carries, for the screens (which stay above the platform adapter).
 __all__ = [
-    "APPLICATION", "COUNTER", "COUNTER_MODE", "CONFIRM", "Column", "DONE", "DONE_ZH", "ENQUIRY", "ERROR",
-    "EnquiryResult", "FORM", "MAX_PRINT_ROWS", "PHOTO", "REFUSED", "RESULT", "STEP_KINDS", "Step", "cell_zh",
-    "display_label", "done_words", "form_errors_zh", "materials_list", "mode_of", "print_columns", "record_period",
+    "APPLICATION",
+    "CONFIRM",
+    "COUNTER",
+    "COUNTER_MODE",
+    "DONE",
+    "DONE_ZH",
+    "ENQUIRY",
+    "ERROR",
+    "FORM",
+    "MAX_PRINT_ROWS",
+    "PHOTO",
+    "REFUSED",
+    "RESULT",
+    "STEP_KINDS",
+    "Column",
+    "EnquiryResult",
+    "Step",
+    "cell_zh",
+    "display_label",
+    "done_words",
+    "form_errors_zh",
+    "materials_list",
+    "mode_of",
+    "print_columns",
+    "record_period",
     "related_items",
 ]
 
 # Step kinds
 REFUSED, PHOTO, FORM, CONFIRM, RESULT, COUNTER, ERROR, DONE = (
-    "refused", "photo", "form", "confirm", "result", "counter", "error", "done")
+    "refused",
+    "photo",
+    "form",
+    "confirm",
+    "result",
+    "counter",
+    "error",
+    "done",
+)
 STEP_KINDS = (REFUSED, PHOTO, FORM, CONFIRM, RESULT, COUNTER, ERROR, DONE)
 
 # Modes (the catalog's ``kiosk_mode``)
@@ -70,9 +100,17 @@ class Step:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, personal data masked (for `kiosk flow run` and logs)."""
-        d: dict[str, Any] = {"kind": self.kind, "title_zh": self.title_zh, "message_zh": self.message_zh,
-                             "can_back": self.can_back, "can_print": self.can_print, "can_retry": self.can_retry,
-                             "outcome": self.outcome, "reference": self.reference, "actions": self.actions}
+        d: dict[str, Any] = {
+            "kind": self.kind,
+            "title_zh": self.title_zh,
+            "message_zh": self.message_zh,
+            "can_back": self.can_back,
+            "can_print": self.can_print,
+            "can_retry": self.can_retry,
+            "outcome": self.outcome,
+            "reference": self.reference,
+            "actions": self.actions,
+        }
         if self.related:
             d["related"] = self.related
         if self.fields:
@@ -85,13 +123,21 @@ class Step:
             d["filters"] = {f.name: f.value for f in self.filters}
         if self.table is not None:
             t = self.table
-            d["table"] = {"title_zh": t.title_zh, "columns": [c.label_zh for c in t.columns], "total": t.total,
-                          "page": t.page, "pages": t.pages,
-                          "rows": [[str(r.get(c.key, "")) for c in t.columns] for r in t.rows],
-                          "notice_zh": t.notice_zh}
+            d["table"] = {
+                "title_zh": t.title_zh,
+                "columns": [c.label_zh for c in t.columns],
+                "total": t.total,
+                "page": t.page,
+                "pages": t.pages,
+                "rows": [[str(r.get(c.key, "")) for c in t.columns] for r in t.rows],
+                "notice_zh": t.notice_zh,
+            }
         if self.receipt is not None:
-            d["receipt"] = {"kind": self.receipt.kind, "acceptance_no": self.receipt.acceptance_no,
-                            "status": self.receipt.status}
+            d["receipt"] = {
+                "kind": self.receipt.kind,
+                "acceptance_no": self.receipt.acceptance_no,
+                "status": self.receipt.status,
+            }
         return d
 
 
@@ -122,6 +168,7 @@ def related_items(text: str, exclude: int = 0) -> list[int]:
 
 # -- tables as shown and printed ------------------------------------------------------
 
+
 def display_label(column: Column) -> str:
     """A column heading without "（元）": the amounts carry 元 themselves."""
     return _YUAN.sub("", column.label_zh)
@@ -139,7 +186,7 @@ def cell_zh(column: Column, value: Any) -> str:
 
 
 def record_period(columns: list[Column], rows: list[dict[str, Any]]) -> str:
-    """"2025-06至2026-11": the span of the month/date column of ``rows``, or ""."""
+    """ "2025-06至2026-11": the span of the month/date column of ``rows``, or ""."""
     key = next((c.key for c in columns if c.key in ("month", "date", "period", "paid_on")), None)
     values = sorted(str(r.get(key, "")) for r in rows if key and r.get(key))
     return f"{values[0]}至{values[-1]}" if values else ""

@@ -39,7 +39,7 @@ class SubmissionFlow(FlowBase):
         """The certification photo (gates — face, ID card, newspaper — done by the camera screen)."""
         if self.state != "photo":
             return self.step or self.start()
-        if not data or not (data[:3] == b"\xff\xd8\xff"):
+        if not data or data[:3] != b"\xff\xd8\xff":
             return self._photo_step("照片格式不对，请重新拍照。")
         if len(data) > MAX_PHOTO_BYTES:
             return self._photo_step("照片过大，请重新拍照。")
@@ -54,8 +54,11 @@ class SubmissionFlow(FlowBase):
 
     def summary(self) -> list[tuple[str, str]]:
         """The confirm screen's lines: who, what, and every answer as it will be sent."""
-        lines = [("办理事项", f"{self.item.no} {self.item.name}"), ("申请人", mask_name(self.name)),
-                 ("身份证号", mask_id(self.id_number))]
+        lines = [
+            ("办理事项", f"{self.item.no} {self.item.name}"),
+            ("申请人", mask_name(self.name)),
+            ("身份证号", mask_id(self.id_number)),
+        ]
         for f in self.item.fields:
             value = fieldmod.display_value(f, self.answers.get(f.name))
             lines.append((fieldmod.field_label(f), value))
@@ -70,18 +73,35 @@ class SubmissionFlow(FlowBase):
     # -- steps ---------------------------------------------------------------------------
     def _photo_step(self, message: str = "") -> Step:
         msg = message or PHOTO_INSTRUCTION_ZH
-        return self._set(Step(PHOTO, self._title(), msg, can_back=False,
-                              notes_zh=["照片：手持身份证和近期报刊、杂志等能够证明是当前日期。"],
-                              actions=["set_photo"]), "photo")
+        return self._set(
+            Step(
+                PHOTO,
+                self._title(),
+                msg,
+                can_back=False,
+                notes_zh=["照片：手持身份证和近期报刊、杂志等能够证明是当前日期。"],
+                actions=["set_photo"],
+            ),
+            "photo",
+        )
 
     def _confirm_step(self) -> Step:
         notes = []
         if self.offline:
             notes.append("网络暂时不通：确认后先保存在本机，网络恢复后自动提交，办理条件由服务平台届时核验。")
         notes += self._card_loss_notes()
-        return self._set(Step(CONFIRM, self._title(), "请核对以下信息，确认无误后点“确认提交”。",
-                              summary=self.summary(), can_back=bool(self.item.fields or self.item.requires_photo),
-                              notes_zh=notes, actions=["confirm", "back"]), "confirm")
+        return self._set(
+            Step(
+                CONFIRM,
+                self._title(),
+                "请核对以下信息，确认无误后点“确认提交”。",
+                summary=self.summary(),
+                can_back=bool(self.item.fields or self.item.requires_photo),
+                notes_zh=notes,
+                actions=["confirm", "back"],
+            ),
+            "confirm",
+        )
 
     def _submit(self) -> Step:
         fields = self.platform_fields()
@@ -92,8 +112,16 @@ class SubmissionFlow(FlowBase):
             ref = self.outbox.enqueue(self.item.no, self.id_number, fields, self.photo)
         except OSError as exc:
             log.error("item %d: outbox write failed: %s", self.item.no, exc)
-            return self._set(Step(ERROR, self._title(), "本机存储故障，申请未能保存，请到柜台办理或联系工作人员。",
-                                  can_retry=True, actions=["retry", "finish"]), "error")
+            return self._set(
+                Step(
+                    ERROR,
+                    self._title(),
+                    "本机存储故障，申请未能保存，请到柜台办理或联系工作人员。",
+                    can_retry=True,
+                    actions=["retry", "finish"],
+                ),
+                "error",
+            )
         self.photo = None  # the outbox holds it now; the session keeps no copy
         return self._submit_result(self.outbox.wait(ref.ref, self.submit_wait))
 
@@ -113,8 +141,13 @@ class SubmissionFlow(FlowBase):
         """Show the earlier submission (with its receipt to print again) instead of sending a second one."""
         self.photo = None  # not sent: the session keeps no copy
         step = self._submit_result(out)
-        log.info("item %d for %s: already submitted as %s (%s), not sent again",
-                 self.item.no, mask_id(self.id_number), out.ref, out.state)
+        log.info(
+            "item %d for %s: already submitted as %s (%s), not sent again",
+            self.item.no,
+            mask_id(self.id_number),
+            out.ref,
+            out.state,
+        )
         when = ""
         try:
             t = _dt.datetime.fromisoformat(out.created_at)
@@ -135,8 +168,17 @@ class SubmissionFlow(FlowBase):
             return self._refused(out.refusal_zh)
         if out.state == "failed":
             self.outcome = "failed"
-            return self._set(Step(ERROR, self._title(), f"提交未成功，请联系工作人员处理。本机暂存编号：{out.ref}",
-                                  outcome="failed", reference=out.ref, actions=["finish"]), "error")
+            return self._set(
+                Step(
+                    ERROR,
+                    self._title(),
+                    f"提交未成功，请联系工作人员处理。本机暂存编号：{out.ref}",
+                    outcome="failed",
+                    reference=out.ref,
+                    actions=["finish"],
+                ),
+                "error",
+            )
         acc = out.acceptance
         queued = out.state != "delivered" or acc is None  # delivered always carries the acceptance
         reference = out.ref if queued or acc is None else acc.acceptance_no
@@ -156,12 +198,31 @@ class SubmissionFlow(FlowBase):
         msg = status if queued or acc is None else (acc.message_zh or f"{STATUS_ACCEPTED}，受理编号{reference}。")
         summary = [("办理状态", status), ("受理编号" if not queued else "本机暂存编号", reference)]
         if completion is not None:
-            summary.append(("预计办结", completion.text_zh() if isinstance(completion, CompletionDate)
-                            else f"{completion.year}年{completion.month}月{completion.day}日"))
+            summary.append(
+                (
+                    "预计办结",
+                    completion.text_zh()
+                    if isinstance(completion, CompletionDate)
+                    else f"{completion.year}年{completion.month}月{completion.day}日",
+                )
+            )
         self.outcome = "queued" if queued else "accepted"
-        return self._set(Step(RESULT, self._title(), msg, summary=summary, receipt=receipt, can_print=True,
-                              notes_zh=notes, outcome=self.outcome, reference=reference,
-                              actions=["finish"], related=list(self.item.flow.follow_ups)), "result")
+        return self._set(
+            Step(
+                RESULT,
+                self._title(),
+                msg,
+                summary=summary,
+                receipt=receipt,
+                can_print=True,
+                notes_zh=notes,
+                outcome=self.outcome,
+                reference=reference,
+                actions=["finish"],
+                related=list(self.item.flow.follow_ups),
+            ),
+            "result",
+        )
 
     def _result_notes(self, queued: bool) -> list[str]:
         notes: list[str] = []
@@ -177,20 +238,39 @@ class SubmissionFlow(FlowBase):
             return []
         return card_loss_notes(self.answers.get("action"), self.today)
 
-    def _receipt_for_submission(self, queued: bool, reference: str, completion: CompletionDate | _dt.date | None,
-                                notes: list[str], completed: bool = False) -> Receipt:
+    def _receipt_for_submission(
+        self,
+        queued: bool,
+        reference: str,
+        completion: CompletionDate | _dt.date | None,
+        notes: list[str],
+        completed: bool = False,
+    ) -> Receipt:
         kind = "certification" if self.item.receipt == "certification" else "acceptance"
         extra = self._receipt_fields()
         if queued:
             extra.insert(0, ("本机暂存编号", reference))
-        return Receipt(kind=kind, site_name=self.site.name, device_id=self.site.device_id,
-                       service_name=self.item.name, service_no=str(self.item.no), name=self.name,
-                       id_number=self.id_number, time=self._clock(),
-                       acceptance_no="" if queued else reference, expected_completion=completion,
-                       status=STATUS_QUEUED if queued else STATUS_COMPLETED if completed
-                       else (STATUS_ACCEPTED if kind == "acceptance" else "认证信息已受理"),
-                       tracking_url=self._tracking(reference) if not queued else "",
-                       office_phone=self.site.office_phone, fields=extra, notes=notes)
+        return Receipt(
+            kind=kind,
+            site_name=self.site.name,
+            device_id=self.site.device_id,
+            service_name=self.item.name,
+            service_no=str(self.item.no),
+            name=self.name,
+            id_number=self.id_number,
+            time=self._clock(),
+            acceptance_no="" if queued else reference,
+            expected_completion=completion,
+            status=STATUS_QUEUED
+            if queued
+            else STATUS_COMPLETED
+            if completed
+            else (STATUS_ACCEPTED if kind == "acceptance" else "认证信息已受理"),
+            tracking_url=self._tracking(reference) if not queued else "",
+            office_phone=self.site.office_phone,
+            fields=extra,
+            notes=notes,
+        )
 
     def _tracking(self, reference: str) -> str:
         return f"{self.site.tracking_url}{reference}" if self.site.tracking_url else ""

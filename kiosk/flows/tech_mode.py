@@ -23,22 +23,24 @@ import re
 import threading
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
+from kiosk.audit import AuditLog
 from kiosk.core import clock
 from kiosk.core import config as config_mod
-from kiosk.audit import AuditLog
 from kiosk.core.errors import ConfigError, KioskError, PlatformError
-from kiosk.core.settings import Settings, check as check_settings
-from kiosk.flows import staff_auth as sa
+from kiosk.core.settings import Settings
+from kiosk.core.settings import check as check_settings
 from kiosk.core.storage import StorageError, write_text_atomic
+from kiosk.flows import staff_auth as sa
 
 if TYPE_CHECKING:
     from kiosk.flows.fault_report import FaultLedger, FaultRecord
-    from kiosk.platform.adapter import Platform, StaffAccount as PlatformStaffAccount
+    from kiosk.platform.adapter import Platform
+    from kiosk.platform.adapter import StaffAccount as PlatformStaffAccount
 
 log = logging.getLogger("kiosk.tech")
 
@@ -77,15 +79,20 @@ class SafeSetting:
         """The value to store, or ConfigError with a Chinese message."""
         if self.choices is not None:
             if value not in self.choices:
-                raise ConfigError(f"[{self.section}] {self.name} must be one of {self.choices}, got {value!r}",
-                                  f"{self.label_zh}只能选 {' 或 '.join(map(str, self.choices))}{self.unit_zh}。")
+                raise ConfigError(
+                    f"[{self.section}] {self.name} must be one of {self.choices}, got {value!r}",
+                    f"{self.label_zh}只能选 {' 或 '.join(map(str, self.choices))}{self.unit_zh}。",
+                )
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"[{self.section}] {self.name} must be a number, got {value!r}",
-                              f"{self.label_zh}必须是数字。")
+            raise ConfigError(
+                f"[{self.section}] {self.name} must be a number, got {value!r}", f"{self.label_zh}必须是数字。"
+            )
         if not (self.low <= value <= self.high):  # type: ignore[operator]
-            raise ConfigError(f"[{self.section}] {self.name} must be between {self.low} and {self.high}, got {value!r}",
-                              f"{self.label_zh}应在 {_fmt(self.low)} 到 {_fmt(self.high)}{self.unit_zh} 之间。")
+            raise ConfigError(
+                f"[{self.section}] {self.name} must be between {self.low} and {self.high}, got {value!r}",
+                f"{self.label_zh}应在 {_fmt(self.low)} 到 {_fmt(self.high)}{self.unit_zh} 之间。",
+            )
         return int(value) if isinstance(self.step, int) and float(value).is_integer() else round(float(value), 2)
 
 
@@ -94,12 +101,30 @@ def _fmt(v: Any) -> str:
 
 
 SAFE_SETTINGS: dict[str, SafeSetting] = {
-    "idle_timeout": SafeSetting("idle_timeout", "ui", "idle_timeout", "无操作自动退出时间", "秒", low=20, high=600, step=10,
-                                read=lambda s: s.ui.idle_timeout),
-    "volume": SafeSetting("volume", "ui", "volume", "语音音量", "", low=0.0, high=1.0, step=0.1,
-                          read=lambda s: s.ui.volume),
-    "paper_width": SafeSetting("paper_width", "devices.printer", "paper_width", "打印纸宽度", "毫米",
-                               choices=(58, 80), live=False, read=lambda s: s.devices.printer.paper_width),
+    "idle_timeout": SafeSetting(
+        "idle_timeout",
+        "ui",
+        "idle_timeout",
+        "无操作自动退出时间",
+        "秒",
+        low=20,
+        high=600,
+        step=10,
+        read=lambda s: s.ui.idle_timeout,
+    ),
+    "volume": SafeSetting(
+        "volume", "ui", "volume", "语音音量", "", low=0.0, high=1.0, step=0.1, read=lambda s: s.ui.volume
+    ),
+    "paper_width": SafeSetting(
+        "paper_width",
+        "devices.printer",
+        "paper_width",
+        "打印纸宽度",
+        "毫米",
+        choices=(58, 80),
+        live=False,
+        read=lambda s: s.devices.printer.paper_width,
+    ),
 }
 
 
@@ -166,7 +191,9 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, text, mode=0o640)
     except OSError as exc:
-        raise StorageError(f"cannot save settings to {path}: {exc}", "设置未能保存（本机存储出错），请联系运维人员。") from exc
+        raise StorageError(
+            f"cannot save settings to {path}: {exc}", "设置未能保存（本机存储出错），请联系运维人员。"
+        ) from exc
     for name, value in stored.items():
         spec = SAFE_SETTINGS[name]
         cfg[spec.section][spec.name] = value
@@ -183,8 +210,14 @@ def account_from_platform(staff: PlatformStaffAccount) -> sa.StaffAccount:
     last = staff.last_login
     if isinstance(last, str):
         last = _dt.date.fromisoformat(last) if last else None
-    return sa.StaffAccount(account_id=staff.username, name=staff.name, id_number=staff.id_number,
-                           roles=sa.parse_roles(staff.roles), last_login=last, source="platform")
+    return sa.StaffAccount(
+        account_id=staff.username,
+        name=staff.name,
+        id_number=staff.id_number,
+        roles=sa.parse_roles(staff.roles),
+        last_login=last,
+        source="platform",
+    )
 
 
 class SelftestResult(Protocol):
@@ -197,7 +230,7 @@ class SelftestResult(Protocol):
 
 
 #: Runs the self-test: ``(test_page, on_result) -> results`` (the technician screens pass one over the app's devices).
-SelftestRunner = Callable[[bool, Union[Callable[[Any], None], None]], Sequence[SelftestResult]]
+SelftestRunner = Callable[[bool, Callable[[Any], None] | None], Sequence[SelftestResult]]
 
 #: The platform client, or a function returning it when first needed (None: no platform in this app).
 PlatformSource = Union["Platform", Callable[[], Union["Platform", None]], None]
@@ -206,9 +239,16 @@ PlatformSource = Union["Platform", Callable[[], Union["Platform", None]], None]
 class TechMode:
     """``TechMode(cfg, platform=None | Platform | callable returning one, selftest=None | SelftestRunner)``."""
 
-    def __init__(self, cfg: config_mod.Config, *, platform: PlatformSource = None,
-                 selftest: SelftestRunner | None = None, clock: Callable[[], float] = time.time,
-                 today: Callable[[], _dt.date] = clock.today, mono: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        cfg: config_mod.Config,
+        *,
+        platform: PlatformSource = None,
+        selftest: SelftestRunner | None = None,
+        clock: Callable[[], float] = time.time,
+        today: Callable[[], _dt.date] = clock.today,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cfg = cfg
         self._platform = platform
         self._selftest = selftest
@@ -226,10 +266,13 @@ class TechMode:
                 log.error("login throttle file %s: %d unusable entr(ies) dropped", self._throttle_path, len(bad))
         except FileNotFoundError:
             pass
-        except Exception as exc:  # noqa: BLE001 - any damage: start with a fresh throttle, never crash
+        except Exception as exc:
             # An older (version 1, wall-clock) file also lands here: at most one lockout is forgotten.
-            log.error("login throttle file %s unreadable (%s); starting afresh", self._throttle_path,
-                      f"{type(exc).__name__}: {str(exc)[:80]}")
+            log.error(
+                "login throttle file %s unreadable (%s); starting afresh",
+                self._throttle_path,
+                f"{type(exc).__name__}: {str(exc)[:80]}",
+            )
             self.throttles = sa.ThrottleBook(clock=mono, wall=clock)
         self.session: sa.StaffSession | None = None
         self.last_selftest: list[SelftestResult] = []
@@ -253,8 +296,9 @@ class TechMode:
         if callable(p) and not hasattr(p, "verify_essc"):
             p = self._platform = p()
         if p is None:
-            raise PlatformError("technician mode was given no platform client",
-                                "本机没有连接服务平台，请用离线密码登录。")
+            raise PlatformError(
+                "technician mode was given no platform client", "本机没有连接服务平台，请用离线密码登录。"
+            )
         return p  # type: ignore[return-value]  # not callable once resolved
 
     # -- login ------------------------------------------------------------------
@@ -268,8 +312,9 @@ class TechMode:
             self.session = result.session
             log.info("technician mode opened by %s", result.session.account.audit_actor)  # type: ignore[union-attr]
         else:
-            log.warning("technician login refused (%s, %s)", result.method,
-                        result.error.reason if result.error else "?")
+            log.warning(
+                "technician login refused (%s, %s)", result.method, result.error.reason if result.error else "?"
+            )
         return result
 
     def login_qr(self, qr_text: str) -> sa.LoginResult:
@@ -285,17 +330,31 @@ class TechMode:
                     raise sa.AccountDormant(f"platform: {exc}", exc.reason_zh) from None
                 raise sa.BadCredentials(f"platform refused the QR code: {exc.code}", exc.reason_zh) from None
             if ident.kind != "staff" or ident.staff is None:
-                raise sa.NoPermission("a resident's e-SSC QR code was shown at the technician login",
-                                      "这是居民的电子社保卡，请出示工作人员本人的电子社保卡二维码。")
+                raise sa.NoPermission(
+                    "a resident's e-SSC QR code was shown at the technician login",
+                    "这是居民的电子社保卡，请出示工作人员本人的电子社保卡二维码。",
+                )
             return account_from_platform(ident.staff)
 
         try:
-            result = sa.login(self.throttles.for_account(""), authenticate, method="qr", account_id="", today=self.today(),
-                              now=self.clock())
+            result = sa.login(
+                self.throttles.for_account(""),
+                authenticate,
+                method="qr",
+                account_id="",
+                today=self.today(),
+                now=self.clock(),
+            )
         except PlatformError as exc:
             # Not a wrong credential (no throttle count), but still on record.
-            self.audit.append("staff.login", outcome="failed", actor="staff:?", method="qr",
-                              reason="platform_unreachable", error=type(exc).__name__)
+            self.audit.append(
+                "staff.login",
+                outcome="failed",
+                actor="staff:?",
+                method="qr",
+                reason="platform_unreachable",
+                error=type(exc).__name__,
+            )
             raise
         return self._finish(result)
 
@@ -308,8 +367,14 @@ class TechMode:
             creds.save(path)  # one-time codes used, last_login updated
             return account
 
-        result = sa.login(self.throttles.for_account(account_id), authenticate, method="offline_pin", account_id=account_id.strip(),
-                          today=self.today(), now=self.clock())
+        result = sa.login(
+            self.throttles.for_account(account_id),
+            authenticate,
+            method="offline_pin",
+            account_id=account_id.strip(),
+            today=self.today(),
+            now=self.clock(),
+        )
         return self._finish(result)
 
     def can(self, feature: str) -> bool:
@@ -344,8 +409,9 @@ class TechMode:
             log.info("technician session ended (%s)", reason)
 
     # -- actions ----------------------------------------------------------------
-    def run_selftest(self, *, test_page: bool = False,
-                     on_result: Callable[[Any], None] | None = None) -> list[SelftestResult]:
+    def run_selftest(
+        self, *, test_page: bool = False, on_result: Callable[[Any], None] | None = None
+    ) -> list[SelftestResult]:
         """Run the self-test handed in at construction; the results go with a fault report."""
         self.require("selftest")
         if self._selftest is None:
@@ -384,17 +450,36 @@ class TechMode:
             self._ledger = FaultLedger.for_config(self.cfg, self.platform)
         return self._ledger
 
-    def report_fault(self, category: str, phrases: list[str], text: str = "", suggestion: str = "",
-                     log_lines: list[str] | None = None) -> FaultRecord:
+    def report_fault(
+        self,
+        category: str,
+        phrases: list[str],
+        text: str = "",
+        suggestion: str = "",
+        log_lines: list[str] | None = None,
+    ) -> FaultRecord:
         self.require("fault_report")
         from kiosk import logbuffer
 
         acc = self.session.account  # type: ignore[union-attr]
-        rec = self.ledger.report(category, phrases, text, suggestion, reporter=acc.audit_actor.removeprefix("staff:"),
-                                 selftest=self.last_selftest, names=[acc.name],
-                                 log_lines=logbuffer.recent(200) if log_lines is None else log_lines)
-        self.audit.append("fault.report", actor=self.actor, local_id=rec.local_id, category=category,
-                          fault_no=rec.fault_no, state=rec.state)
+        rec = self.ledger.report(
+            category,
+            phrases,
+            text,
+            suggestion,
+            reporter=acc.audit_actor.removeprefix("staff:"),
+            selftest=self.last_selftest,
+            names=[acc.name],
+            log_lines=logbuffer.recent(200) if log_lines is None else log_lines,
+        )
+        self.audit.append(
+            "fault.report",
+            actor=self.actor,
+            local_id=rec.local_id,
+            category=category,
+            fault_no=rec.fault_no,
+            state=rec.state,
+        )
         return rec
 
     def refresh_faults(self) -> tuple[int, int]:
@@ -409,4 +494,4 @@ class TechMode:
         self.audit.close()
 
 
-__all__ = ["TechMode", "SAFE_SETTINGS", "save_settings", "edit_toml", "RESTART_EXIT_CODE"]
+__all__ = ["RESTART_EXIT_CODE", "SAFE_SETTINGS", "TechMode", "edit_toml", "save_settings"]
