@@ -91,7 +91,7 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.cfg = cfg
         self.catalog = catalog
-        self.badge_room = DEMO_BADGE_HEIGHT + 4 if getattr(cfg, "demo", False) else 0
+        self.badge_room = DEMO_BADGE_HEIGHT + 2 if getattr(cfg, "demo", False) else 0
         if devices is None:
             from kiosk.demo_devices import demo_hub  # the simulators of driver = "sim" devices, plugged into the hub
 

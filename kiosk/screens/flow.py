@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -24,7 +25,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.flows.engine import ServiceFlow
 from kiosk.flows.site import Site
-from kiosk.flows.step import mode_of
+from kiosk.flows.step import Step, mode_of
 from kiosk.screens.keyboards import open_keyboard
 from kiosk.screens.widgets import CardPopup, KButton, KioskScreen, choice_columns
 
@@ -206,7 +207,7 @@ class FlowScreen(KioskScreen):
     banner = StringProperty("")
     step = ObjectProperty(None, allownone=True)
 
-    flow = None
+    flow: ServiceFlow | None = None
     #: field values when the form was first shown (prefilled phone): leaving asks only if they changed
     _form_start: dict | None = None
 
@@ -224,7 +225,16 @@ class FlowScreen(KioskScreen):
         self.ids.actions.clear_widgets()
 
     # -- running the engine off the UI thread ------------------------------------
-    def run(self, action, busy: str = "正在查询，请稍候") -> None:
+    def act(self, call: Callable[[ServiceFlow], Step], busy: str = "正在查询，请稍候") -> None:
+        """Run ``call`` on the current flow off the UI thread; nothing if the visit has ended
+        (a button tapped while logout or the idle timeout was clearing the screen)."""
+        flow = self.flow
+        if flow is None:
+            log.info("flow action ignored: the visit has ended")
+            return
+        self.run(lambda: call(flow), busy)
+
+    def run(self, action: Callable[[], Step], busy: str = "正在查询，请稍候") -> None:
         app = App.get_running_app()
         popup = BusyPopup(text=busy)
         popup.open(animation=False)
@@ -232,10 +242,11 @@ class FlowScreen(KioskScreen):
         flow = self.flow
 
         def work() -> None:
+            step: Step | None
             try:
                 step = action()
             except Exception:  # a programming error: log it, never a traceback on screen
-                log.exception("flow %s crashed", flow.item.no)
+                log.exception("flow %s crashed", flow.item.no if flow is not None else "-")
                 step = None
             Clock.schedule_once(lambda _dt: self._arrived(popup, flow, step), 0)
 
@@ -296,8 +307,8 @@ class FlowScreen(KioskScreen):
             for fs in step.filters:
                 self._field_row(fs, body, filter_mode=True)
             apply = KButton(text="按条件筛选")
-            apply.bind(on_release=lambda _b: self.run(
-                lambda: self.flow.filter(**{f.name: f.value for f in step.filters})))
+            apply.bind(on_release=lambda _b: self.act(
+                lambda flow: flow.filter(**{f.name: f.value for f in step.filters})))
             body.add_widget(apply)
         for label, value in step.summary:
             body.add_widget(Factory.KLabel(text=f"{label}：{value}"))
@@ -399,6 +410,8 @@ class FlowScreen(KioskScreen):
             fs.value = value
             self.render(self.step, keep_scroll=True)  # the chosen filter shows its mark
             return  # applied with the 按条件筛选 button
+        if self.flow is None:  # the visit ended while the keyboard was open
+            return
         self.flow.set_field(fs.name, value)  # validates as typed; no I/O
         self.render(self.step, keep_scroll=True)
 
@@ -439,10 +452,10 @@ class FlowScreen(KioskScreen):
         app = App.get_running_app()
         row = BoxLayout(size_hint_y=None, height=max(96, app.theme.button * 2.4), spacing=16)
         prev_b = KButton(text="上一页", disabled=table.page <= 1, opacity=0.35 if table.page <= 1 else 1)
-        prev_b.bind(on_release=lambda _b: self.run(lambda: self.flow.page(table.page - 1)))
+        prev_b.bind(on_release=lambda _b: self.act(lambda flow: flow.page(table.page - 1)))
         next_b = KButton(text="下一页", disabled=table.page >= table.pages,
                          opacity=0.35 if table.page >= table.pages else 1)
-        next_b.bind(on_release=lambda _b: self.run(lambda: self.flow.page(table.page + 1)))
+        next_b.bind(on_release=lambda _b: self.act(lambda flow: flow.page(table.page + 1)))
         where = Factory.KLabel(text=f"第{table.page}/{table.pages}页，共{table.total}条", halign="center",
                                valign="middle")
         where.size_hint_y = 1
@@ -464,18 +477,18 @@ class FlowScreen(KioskScreen):
         # else back to the screen before the flow (the guide), asking first if a form is half-filled.
         if step.kind != "done":
             if step.can_back:
-                add("返回上一步", lambda: self.run(self.flow.back))
+                add("返回上一步", lambda: self.act(ServiceFlow.back))
             else:
                 add("返回上一步", lambda: self.leave(app.go_back))
         if step.can_retry:
-            add("重试", lambda: self.run(self.flow.retry))
+            add("重试", lambda: self.act(ServiceFlow.retry))
         if step.can_print and step.receipt is not None:
             add("打印回执", self.print)
         main = MAIN_ACTION.get(step.kind)
         if main is not None:
             text, method = main
             busy = "正在提交，请稍候" if method == "confirm" else "正在查询，请稍候"
-            add(text, lambda m=method, b=busy: self.run(getattr(self.flow, m), b))
+            add(text, lambda m=method, b=busy: self.act(lambda flow: getattr(flow, m)(), b))
         # Home where there is room (nothing unconfirmed is ever sent); 完成 leads to it otherwise.
         if step.kind == "done" or len(buttons) < 3:
             add("回到首页", lambda: self.leave(app.go_home))
@@ -492,20 +505,23 @@ class FlowScreen(KioskScreen):
         from kiosk.screens.printing import print_receipt
 
         step, flow = self.step, self.flow
+        if step is None or flow is None or step.receipt is None:  # the visit ended as 打印回执 was tapped
+            return
+        page = step.receipt
         key = f"{flow.item.no}-{step.reference or uuid.uuid4().hex[:12]}-{step.kind}"
         res = flow.result
         if res is None or res.pages <= 1 or flow.mode != "enquiry":
-            print_receipt(step.receipt, key)
+            print_receipt(page, key)
             return
         popup = BusyPopup(text="正在准备回执，请稍候")
         popup.open(animation=False)
 
         def work() -> None:
             try:
-                receipt = flow.receipt_all()
+                receipt = flow.receipt_all() or page
             except Exception:  # the platform went away: print the page on screen rather than nothing
                 log.exception("item %s: all records for the receipt", flow.item.no)
-                receipt = step.receipt
+                receipt = page
 
             def done(_dt) -> None:
                 popup.dismiss(animation=False)

@@ -53,7 +53,7 @@ def choice_columns(texts: list[str], font_size: float, width: float, spacing: fl
     return 1
 
 
-DEMO_BADGE_HEIGHT = 30  # kiosk.kv, <DemoBadge>; KioskApp.badge_room keeps the top edge free for it
+DEMO_BADGE_HEIGHT = 27  # kiosk.kv, <DemoBadge>; KioskApp.badge_room keeps the top edge free for it
 # A line must not start with these (Chinese line-breaking rules: closing marks stay with what they close).
 NO_LINE_START = "，。、；：！？）》」』”’%.,;:!?)"
 
