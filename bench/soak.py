@@ -64,9 +64,11 @@ def _rss_kib() -> int:
 def _admin(url: str, body: dict) -> None:
     import httpx
 
-    from kiosk.platform.simulator.launcher import admin_headers
-
-    httpx.post(url.rstrip("/") + "/admin/fault-injection", json=body, timeout=5, headers=admin_headers(url))
+    # The simulator was started by the soak's outer process: only it knows the admin token
+    # (the kiosk process gets it through SOAK_ADMIN_TOKEN). A refused injection fails the
+    # soak instead of running a "fault" visit without the fault.
+    headers = {"Authorization": f"Bearer {os.environ['SOAK_ADMIN_TOKEN']}"}
+    httpx.post(url.rstrip("/") + "/admin/fault-injection", json=body, timeout=5, headers=headers).raise_for_status()
 
 
 def _done_visits() -> int:
@@ -277,7 +279,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
 
     from bench.memory import free_port
     from kiosk.display import start_xvfb
-    from kiosk.platform.simulator.launcher import ensure_simulator
+    from kiosk.platform.simulator.launcher import admin_headers, ensure_simulator
 
     tmp.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{free_port()}"
@@ -291,6 +293,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     env = dict(os.environ, DISPLAY=disp.display, KIVY_HOME=str(tmp / "kivy"), SDL_AUDIODRIVER="dummy",
                KIVY_NO_CONSOLELOG="1", SOAK_LOG=str(log), SOAK_PATHS=",".join(paths), SOAK_VISITS=str(visits), SOAK_SEED=str(seed),
                KIOSK_TEST_OUT=str(tmp),
+               SOAK_ADMIN_TOKEN=admin_headers(url).get("Authorization", "").removeprefix("Bearer "),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     rng = random.Random(seed)
     kills = starts = 0
@@ -336,8 +339,6 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                 raise SystemExit(f"kiosk exited {proc.returncode} (start {starts}):\n{tail}")
             if starts > visits + 20:
                 raise SystemExit("too many restarts")
-        from kiosk.platform.simulator.launcher import admin_headers
-
         subs = httpx.get(url + "/admin/submissions", timeout=10, headers=admin_headers(url)).json()["submissions"]
     finally:
         disp.stop()
