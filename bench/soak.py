@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 F1, F6, F7, F8, F9 = 282, 287, 288, 289, 290
 PATHS = ("idcard", "sscard", "qr")
 PHONE = "13912345678"
+START_LIMIT = 120.0  # s from process start to the scenario's first event; longer counts as hung
 
 
 # ------------------------------------------------------------ in the kiosk process
@@ -296,7 +297,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                SOAK_ADMIN_TOKEN=admin_headers(url).get("Authorization", "").removeprefix("Bearer "),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     rng = random.Random(seed)
-    kills = starts = 0
+    kills = starts = hung = 0
     killed_at_visit = -1
     t_start = time.monotonic()
 
@@ -313,14 +314,24 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                 # machine); the clock starts once the new process is up, and only after at least
                 # one visit was completed since the last kill (so the soak always progresses).
                 kill_at = None
+                up_by = time.monotonic() + START_LIMIT
                 while proc.poll() is None:
                     time.sleep(0.1)
-                    if kill_every <= 0:
-                        continue
                     if kill_at is None:
                         events = logged()
                         if any(e["ev"] == "start" and e["pid"] == proc.pid for e in events):
-                            kill_at = time.monotonic() + rng.expovariate(1 / (kill_every * 6.0))
+                            kill_at = time.monotonic() + (rng.expovariate(1 / (kill_every * 6.0))
+                                                          if kill_every > 0 else float("inf"))
+                        elif time.monotonic() > up_by:
+                            # Never came up (seen once: the X server stopped answering the new
+                            # client). systemd's watchdog would kill it; start again on a fresh display.
+                            proc.send_signal(signal.SIGKILL)
+                            proc.wait()
+                            hung += 1
+                            disp.stop()
+                            disp = start_xvfb(1280, 800, announce=False)
+                            env["DISPLAY"] = disp.display
+                            break
                         continue
                     if time.monotonic() > kill_at:
                         done = sum(1 for e in logged() if e["ev"] == "visit")
@@ -378,7 +389,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         faults[e["fault"]] = faults.get(e["fault"], 0) + 1
     return {
         "visits": len(visits_ev), "logins": {p: sum(1 for e in visits_ev if e["login"] == p) for p in PATHS},
-        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"), "kills": kills, "starts": starts, "acknowledged": len(acks), "delivered": delivered,
+        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"), "kills": kills, "starts": starts, "hung_starts": hung, "acknowledged": len(acks), "delivered": delivered,
         "lost": lost, "duplicates": duplicates, "platform_submissions": len(mine),
         "shown_not_acknowledged": len(mine) - delivered,
         "end_screen": end["screen"], "end_session": end["person"], "outbox_pending": end["pending"],
@@ -425,7 +436,7 @@ def main() -> int:
         g = r["growth_kib_per_1000"]
         lat = r["latency_ms"]
         print(f"soak: {r['visits']} visits in {r['wall_s']:.0f} s (logins {r['logins']}); faults {r['faults']}; "
-              f"SIGKILLs {r['kills']} ({r['starts']} starts); visits ended under the scenario and redone "
+              f"SIGKILLs {r['kills']} ({r['starts']} starts, {r['hung_starts']} hung and restarted); visits ended under the scenario and redone "
               f"{r['interrupted']}")
         print(f"submissions: {r['acknowledged']} acknowledged, {r['delivered']} delivered, {len(r['lost'])} lost, "
               f"{r['duplicates']} duplicates; {r['platform_submissions']} at the platform "
