@@ -120,3 +120,15 @@ def test_mirrored_preview_swaps_left_and_right(tmp_path, display):
     assert colour(shot, w // 2, h // 4) == "red"
     assert colour(shot, w // 4, 3 * h // 4) == "blue"
     assert colour(shot, 3 * w // 4, 3 * h // 4) == "green"
+
+
+def test_building_a_camera_preview_does_not_load_opencv_before_its_first_frame():
+    """The attract screen's QR preview is built before the first frame is drawn; OpenCV and
+    numpy (~0.16 s to import) load with the camera's first frame, after it (issue 16, cold start)."""
+    code = ("import os, sys; os.environ['KIVY_NO_ARGS'] = '1';"
+            "from kiosk.screens.camera_view import CameraView;"
+            "view = CameraView(only_changes=True); view.clear();"
+            "print(sorted({'cv2', 'numpy'} & set(sys.modules)))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KIVY_NO_CONSOLELOG="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
