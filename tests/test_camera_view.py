@@ -52,6 +52,7 @@ class Probe(App):
                               "textures_created": self.view.textures_created,
                               "camera_status": self.cam.status,
                               "event_cancelled": not self.view.running,
+                              "texture_size": list(self.view._texture.size),
                               "snapshot": list(self.view.snapshot().shape) if self.view.snapshot() is not None else None}))
             self.stop()
             return False
@@ -76,11 +77,11 @@ def two_tone(path, size=(320, 240)):
     cv2.imwrite(str(path), img)
 
 
-def run_probe(tmp_path, display, mirror: bool):
+def run_probe(tmp_path, display, mirror: bool, size=(320, 240)):
     frames = tmp_path / "frames"
     frames.mkdir()
-    two_tone(frames / "a.png")
-    two_tone(frames / "b.png")
+    two_tone(frames / "a.png", size)
+    two_tone(frames / "b.png", size)
     shot = tmp_path / "shot.png"
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
@@ -110,6 +111,17 @@ def test_preview_shows_frames_upright_with_one_texture(tmp_path, display):
     h, w = shot.shape[:2]  # 640x480 window, 320x240 frame letter-boxed to fill it
     assert colour(shot, w // 2, h // 4) == "red"          # top stays on top
     assert colour(shot, w // 4, 3 * h // 4) == "green"    # left stays left
+    assert colour(shot, 3 * w // 4, 3 * h // 4) == "blue"
+
+
+def test_a_frame_larger_than_the_preview_is_uploaded_at_the_preview_size(tmp_path, display):
+    """Issue 16 (memory): the attract screen's 240x135 preview kept a 1280x720 texture."""
+    result, shot = run_probe(tmp_path, display, mirror=False, size=(1280, 960))
+    assert result["texture_size"] == [640, 480]  # the 640x480 window, not the 1280x960 frame
+    assert result["snapshot"] == [960, 1280, 3]  # the capture keeps the camera's full frame
+    h, w = shot.shape[:2]
+    assert colour(shot, w // 2, h // 4) == "red"
+    assert colour(shot, w // 4, 3 * h // 4) == "green"
     assert colour(shot, 3 * w // 4, 3 * h // 4) == "blue"
 
 

@@ -122,12 +122,19 @@ class CameraView(Widget):
             if not self._change.changed(image):
                 self.frames_unchanged += 1
                 return
-        if image.ndim == 2:
-            rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-        elif image.shape[2] == 4:
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+        shown = image
+        fit = min(self.width / image.shape[1], self.height / image.shape[0])
+        if self.width >= 16 and self.height >= 16 and fit < 1.0:
+            # A 1280x720 frame in a 240x135 preview: upload (and keep, twice on software GL)
+            # only the pixels the widget can show, not a 3.5 MB texture.
+            size = (max(1, round(image.shape[1] * fit)), max(1, round(image.shape[0] * fit)))
+            shown = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if shown.ndim == 2:
+            rgb = cv2.cvtColor(shown, cv2.COLOR_GRAY2RGB)
+        elif shown.shape[2] == 4:
+            rgb = cv2.cvtColor(shown, cv2.COLOR_BGRA2RGB)
         else:
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            rgb = cv2.cvtColor(shown, cv2.COLOR_BGR2RGB)
         h, w = rgb.shape[:2]
         tex = self._texture
         if tex is None or tex.size != (w, h):
