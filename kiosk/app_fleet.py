@@ -150,11 +150,13 @@ class AppFleetActions:
 def start_health_check(app: Any, interval: float = 2.0) -> threading.Thread | None:
     """After the attract screen is drawn: keep a version on probation once it is healthy.
 
-    A thread, not the UI loop: ``mark_good`` writes and fsyncs a file. It ends as
-    soon as nothing is on probation; any error is logged and the check tried again.
+    A supervised loop, not the UI loop: ``mark_good`` writes and fsyncs a file and
+    pruning old releases deletes trees. It ends as soon as nothing is on probation
+    (after pruning); any error is logged once and the check tried again.
     """
     from pathlib import Path
 
+    from kiosk.core.supervised import start_loop
     from kiosk.fleet.probation import Probation, Signals, devices_up
 
     f = app.cfg.settings.fleet
@@ -164,12 +166,10 @@ def start_health_check(app: Any, interval: float = 2.0) -> threading.Thread | No
     report = fleet.event if fleet is not None else (lambda kind, **fields: None)
     drawn_at = time.monotonic()
     try:
-        probation = Probation(Path(f.releases_dir), float(f.health_grace), report)
+        probation = Probation(Path(f.releases_dir), float(f.health_grace), report, keep=f.keep_releases)
         probation.report_boot()
     except OSError as exc:
         log.error("health check: release state under %s unreadable: %s", f.releases_dir, exc)
-        return None
-    if probation.done:
         return None
 
     def signals() -> Signals:
@@ -178,21 +178,18 @@ def start_health_check(app: Any, interval: float = 2.0) -> threading.Thread | No
         return Signals(attract_drawn=True, devices_up=devices_up(app.devices.status()),
                        platform_reachable=reachable, up_for=time.monotonic() - drawn_at)
 
-    def run() -> None:
-        told = 0.0
-        while True:
-            try:
-                sig = signals()
-                if probation.check(sig):
-                    return
-                if sig.up_for - told >= 60:  # a technician reading the journal sees what is missing
-                    told = sig.up_for
-                    log.info("version %s on probation: devices up %s, platform reachable %s, attract screen "
-                             "up %d s of %d", probation.pending, sig.devices_up, sig.platform_reachable,
-                             sig.up_for, probation.grace)
-            except Exception as exc:  # noqa: BLE001 - the check must outlive a bad moment
-                log.warning("health check failed this round: %r", exc)
-            time.sleep(interval)
-    t = threading.Thread(target=run, name="health-check", daemon=True)
-    t.start()
-    return t
+    stop = threading.Event()
+    told = [0.0]
+
+    def step() -> float:
+        sig = signals() if not probation.done else Signals(True, True, True, 0.0)
+        if probation.check(sig):  # kept (or nothing on probation), old releases pruned
+            stop.set()
+            return 0.0
+        if sig.up_for - told[0] >= 60:  # a technician reading the journal sees what is missing
+            told[0] = sig.up_for
+            log.info("version %s on probation: devices up %s, platform reachable %s, attract screen "
+                     "up %d s of %d", probation.pending, sig.devices_up, sig.platform_reachable,
+                     sig.up_for, probation.grace)
+        return interval
+    return start_loop("health-check", step, stop, logger=log)

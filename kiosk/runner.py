@@ -121,11 +121,10 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
                            kiosk_mode=ui["kiosk_mode"], width=ui["width"], height=ui["height"],
                            kivy_home=kivy_home or os.environ.get("KIVY_HOME"))
         kivy_setup.register_fonts()
-        from kiosk.fleet.bundles import load_active_catalog
-        from kiosk.flows.catalog import load_catalog
+        from kiosk.fleet.bundle_kinds import activate_all
 
-        # A catalog bundle from the fleet when one is active (falling back if it does not load).
-        catalog, catalog_version = load_active_catalog(cfg.storage_dir / "bundles", load_catalog)
+        # Catalog, disclosure and voice bundles from the fleet when active (each falls back if it does not load).
+        catalog, bundle_versions = activate_all(cfg)
         from kiosk.app import KioskApp
         from kiosk.backend import Backend
 
@@ -134,7 +133,7 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
             from kiosk.fleet.agent import FleetAgent
 
             fleet = FleetAgent(cfg)
-            fleet.catalog_version = catalog_version
+            fleet.bundle_versions = bundle_versions
         app = KioskApp(cfg, catalog, backend=Backend(cfg), fleet=fleet)
         app.launch_started = t0
         outcome: dict = {}

@@ -39,9 +39,20 @@ class PromptTable:
     prompts: dict[str, str] = field(default_factory=dict)
 
 
-def load_prompts(path: str | Path = PROMPTS_PATH) -> PromptTable:
+def use_bundle(directory: str | Path) -> None:
+    """Take prompts (texts and WAVs) from a fleet voice bundle's directory from now on.
+
+    Called once at start (kiosk.fleet.bundle_kinds), before the first prompt is
+    played, so a visit never hears two voices.
+    """
+    global PROMPTS_PATH, VOICE_DIR
+    PROMPTS_PATH = Path(directory) / "voice_prompts.toml"
+    VOICE_DIR = Path(directory)
+
+
+def load_prompts(path: str | Path | None = None) -> PromptTable:
     """Read and validate the prompt table (key -> Chinese text)."""
-    path = Path(path)
+    path = Path(path or PROMPTS_PATH)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -75,11 +86,11 @@ def load_prompts(path: str | Path = PROMPTS_PATH) -> PromptTable:
     return PromptTable(settings=settings, prompts=dict(prompts))
 
 
-def prompt_keys(path: str | Path = PROMPTS_PATH) -> list[str]:
+def prompt_keys(path: str | Path | None = None) -> list[str]:
     return list(load_prompts(path).prompts)
 
 
-def prompt_text(key: str, path: str | Path = PROMPTS_PATH) -> str:
+def prompt_text(key: str, path: str | Path | None = None) -> str:
     """The Chinese text of a prompt (for the caption under the speaker icon)."""
     table = load_prompts(path)
     if key not in table.prompts:

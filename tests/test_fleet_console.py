@@ -30,7 +30,7 @@ def fleet(tmp_path):
                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True)
     assert sim.stdout.readline().startswith(f"READY {N}")
-    console = Console(parse_url(broker.url), key).start()
+    console = Console(parse_url(broker.url), key, bucket=1).start()  # a point a second: a chart at once
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (len(console.view.rows()) == N
                                                and all(r["devices"] for r in console.view.rows())):

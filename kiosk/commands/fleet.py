@@ -7,6 +7,7 @@
     kiosk fleet console  --broker URL [--port P]
     kiosk fleet keygen   [--out FILE] [--pub FILE]
     kiosk fleet sign-release ARCHIVE --version V --url https://... [--key FILE]
+    kiosk fleet sign-bundle FILE --kind catalog|disclosure|voice --version V [--key FILE]
 
 ``--broker`` defaults to ``[fleet] broker`` of the kiosk config, so on the
 demo ``kiosk fleet status`` alone shows the demo kiosk. Exit codes: 0 ok,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -67,6 +69,13 @@ def register(sub, groups) -> None:
     r.add_argument("--key", default=DEFAULT_KEY, help="operator private key (kiosk fleet keygen)")
     r.set_defaults(func=sign_release)
 
+    b = fs.add_parser("sign-bundle", help="print the signed manifest of a data bundle (for `cmd ... update_bundle`)")
+    b.add_argument("file", help="the bundle as the kiosks will download it from [fleet] bundle_url")
+    b.add_argument("--kind", required=True, choices=("catalog", "disclosure", "voice"))
+    b.add_argument("--version", required=True)
+    b.add_argument("--key", default=DEFAULT_KEY, help="operator private key (kiosk fleet keygen)")
+    b.set_defaults(func=sign_bundle)
+
     g = fs.add_parser("config", help="publish the desired configuration of a kiosk (retained, signed)")
     _link_args(g)
     g.add_argument("device_id")
@@ -94,6 +103,9 @@ def register(sub, groups) -> None:
     w.add_argument("--host", default="127.0.0.1", help="address to serve on (default loopback only)")
     w.add_argument("--port", type=int, default=8780)
     w.add_argument("--key", default=DEFAULT_KEY, help="operator private key for the command buttons")
+    w.add_argument("--state-dir", default="var/fleet-console",
+                   help="where the 24-h health history is kept (SQLite; survives a restart)")
+    w.add_argument("--history-bucket", type=int, default=60, help=argparse.SUPPRESS)  # seconds per row (tests)
     w.set_defaults(func=console)
 
     k = fs.add_parser("keygen", help="make an operator Ed25519 key pair; the public key goes to the kiosks")
@@ -223,6 +235,25 @@ def sign_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def sign_bundle(args: argparse.Namespace) -> int:
+    from kiosk.fleet import bundles, signing
+
+    try:
+        key = signing.load_private(_resolve(args.key))
+        path = Path(args.file)
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:
+        print(f"kiosk fleet: {exc}", file=sys.stderr)
+        return 1
+    if not bundles.SAFE_NAME.match(path.name) or not bundles.SAFE_NAME.match(args.version):
+        print(f"kiosk fleet: file name and version must be plain names (letters, digits, . _ -): "
+              f"{path.name!r}, {args.version!r}", file=sys.stderr)
+        return 2
+    manifest = bundles.make_manifest(key, args.kind, args.version, path.name, data)
+    print(json.dumps(manifest, ensure_ascii=False, indent=1))
+    return 0
+
+
 def config_cmd(args: argparse.Namespace) -> int:
     import time
 
@@ -254,9 +285,14 @@ def console(args: argparse.Namespace) -> int:
 
     key_path = _resolve(args.key)
     key = _key(args.key) if key_path.exists() else None
-    c = Console(_link(args), key, args.county, args.host, args.port).start()
+    c = Console(_link(args), key, args.county, args.host, args.port, state_dir=_resolve(args.state_dir),
+                bucket=args.history_bucket).start()
     print(f"fleet console at {c.url} (Ctrl-C to stop)" + ("" if key else "; no operator key: buttons refused"),
           flush=True)
+
+    def on_term(_sig: int, _frame: object) -> None:
+        raise SystemExit(0)  # systemd's stop: write the last history batch on the way out
+    signal.signal(signal.SIGTERM, on_term)
     try:
         threading.Event().wait()
     finally:

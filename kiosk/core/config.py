@@ -139,6 +139,7 @@ SCHEMA: dict[str, _Spec] = {
         "bundle_url": (str, "", None),
         "releases_dir": (str, "", None),
         "health_grace": (int, 300, None),
+        "keep_releases": (int, 3, None),
     },
 }
 
@@ -175,6 +176,8 @@ _RANGES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
     ("devices.idcard", "poll_interval"): (lambda v: 0.05 <= v <= 10, "between 0.05 and 10 seconds"),
     ("devices.printer", "timeout"): (lambda v: 0 < v <= 60, "between 0 and 60 seconds"),
     ("devices.camera", "fps"): (lambda v: 1 <= v <= 60, "between 1 and 60"),
+    # 2 at least: the running version and its rollback target.
+    ("fleet", "keep_releases"): (lambda v: 2 <= v <= 50, "between 2 and 50 release directories"),
     ("site", "device_id"): (_identifier, "not empty: 1-64 ASCII letters, digits, '-', '_' or '.'"),
     ("platform", "device_secret"): (
         lambda v: bool(v.strip()) and v.isprintable() and len(v) <= 256,

@@ -177,6 +177,7 @@ class FleetSettings:
     bundle_url: str
     releases_dir: str
     health_grace: int
+    keep_releases: int
 
 
 @dataclass(frozen=True)

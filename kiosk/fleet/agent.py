@@ -22,7 +22,7 @@ from kiosk import ROOT, __version__
 from kiosk.core import clock
 from kiosk.core.config import Config
 from kiosk.core.idnumber import scrub
-from kiosk.fleet import bundles, release, signing, update
+from kiosk.fleet import bundle_kinds, bundles, release, signing, update
 from kiosk.fleet.client import FleetClient, Hooks
 from kiosk.fleet.eventqueue import FileQueue
 from kiosk.fleet.guard import Guard, SeenIds
@@ -122,12 +122,13 @@ class FleetAgent:
             queue=FileQueue(self.dir / "queue"), sessions=SessionCounter(self.dir / "session"),
             health_interval=f.health_interval, backoff=Backoff(cap=float(f.reconnect_max)))
         self.broker: Broker | None = None
-        self.catalog_version: Any = None
+        self.bundle_versions: dict[str, str] = {}  # kind -> version in use, set at start (runner)
         self.visits_today = 0
         self.last_visit: float | None = None
         self._visit_day = clock.today().isoformat()
         self._desired_rev: Any = None
         self._updating = threading.Lock()  # one release download/stage at a time (shared staging paths)
+        self._bundling = threading.Lock()  # bundles one after the other: they share active.json
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> "FleetAgent":
@@ -171,7 +172,8 @@ class FleetAgent:
 
     # -- hooks (loop thread) -------------------------------------------------------
     def _state_extra(self) -> dict[str, Any]:
-        return {"version": __version__, "catalog_version": self.catalog_version,
+        versions = {f"{kind}_version": self.bundle_versions.get(kind) for kind in bundle_kinds.KINDS}
+        return {"version": __version__, **versions,
                 "config_hash": config_hash(self.cfg),
                 "since": int((self.client.stats.connected_since or time.time()) * 1000)}
 
@@ -215,7 +217,7 @@ class FleetAgent:
             if not isinstance(n, int) or not 1 <= n <= MAX_LOG_LINES:
                 client.ack(cmd_id, "failed", reason=f"n must be 1..{MAX_LOG_LINES}")
                 return
-        if self.actions is None and action not in ("update_catalog", "update"):
+        if self.actions is None and action not in ("update_catalog", "update_bundle", "update"):
             client.ack(cmd_id, "failed", reason="unavailable")
             return
         threading.Thread(target=self._run_action, args=(client, cmd_id, action, args),
@@ -223,8 +225,8 @@ class FleetAgent:
 
     def _run_action(self, client: FleetClient, cmd_id: str, action: str, args: dict[str, Any]) -> None:
         try:
-            if action == "update_catalog":
-                self._update_catalog(client, cmd_id, args)
+            if action in ("update_catalog", "update_bundle"):
+                self._update_bundle(client, cmd_id, args, "catalog" if action == "update_catalog" else None)
                 return
             if action == "update":
                 self._update_release(client, cmd_id, args)
@@ -249,26 +251,38 @@ class FleetAgent:
             log.exception("fleet: command %s (%s) failed", cmd_id, action)
             self.loop.call_soon(client.ack, cmd_id, "failed", reason=f"{type(exc).__name__}: {exc}")
 
-    def _update_catalog(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any]) -> None:
-        from kiosk.flows.catalog import load_catalog
+    @property
+    def catalog_version(self) -> str | None:
+        return self.bundle_versions.get("catalog")
 
-        def validate(path: Path) -> None:
-            load_catalog.cache_clear()  # type: ignore[attr-defined]
-            load_catalog(path)
+    @catalog_version.setter
+    def catalog_version(self, version: str) -> None:
+        self.bundle_versions["catalog"] = version
 
+    def _update_bundle(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any], only: str | None) -> None:
+        """Worker thread: download, verify, check-load and activate a data bundle; in use after the next visit."""
+        kinds = bundle_kinds.kinds(self.cfg)
+        name = manifest.get("name") if isinstance(manifest, dict) else None
+        wanted = only or name
+        kind = kinds.get(wanted) if isinstance(wanted, str) else None
         try:
-            pointer = bundles.fetch(manifest, self.cfg.settings.fleet.bundle_url, self.keys(),
-                                    self.cfg.storage_dir / "bundles", ca_file=self.link.ca_file, validate=validate)
+            if kind is None:
+                raise bundles.BundleError("unknown_bundle", f"{name!r}; kinds: {', '.join(kinds)}")
+            with self._bundling:
+                entry = bundles.fetch(manifest, self.cfg.settings.fleet.bundle_url, self.keys(),
+                                      bundle_kinds.bundle_dir(self.cfg), kind, ca_file=self.link.ca_file)
         except bundles.BundleError as exc:
-            log.warning("fleet: catalog bundle refused: %s", exc)
-            self.loop.call_soon(client.ack, cmd_id, "failed", reason=exc.reason, detail=str(exc))
-            self.loop.call_soon(client.event, "catalog_update", ok=False, reason=exc.reason)
+            log.warning("fleet: %s bundle refused: %s", only or name, exc)
+            reason, detail, what = exc.reason, str(exc), only or (name if isinstance(name, str) else "bundle")
+            self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason=reason, detail=detail))
+            self.loop.call_soon(lambda: client.event(f"{what}_update", ok=False, reason=reason))
             return
-        version = pointer["catalog"]["version"]
-        self.loop.call_soon(client.ack, cmd_id, "ok", result={"version": version, "in_use": "after the next visit"})
-        self.loop.call_soon(client.event, "catalog_update", ok=True, version=version)
+        version = entry["version"]
+        self.loop.call_soon(lambda: client.ack(cmd_id, "ok", result={"kind": kind.name, "version": version,
+                                                                     "in_use": "after the next visit"}))
+        self.loop.call_soon(lambda: client.event(f"{kind.name}_update", ok=True, version=version))
         if self.actions is not None:
-            self.actions.restart_when_idle("catalog bundle " + version)
+            self.actions.restart_when_idle(f"{kind.name} bundle {version}")
 
     def _update_release(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any]) -> None:
         """Worker thread: download + verify + stage now; switch ``current`` and restart between visits."""

@@ -3,8 +3,8 @@
 A small HTTP server (standard library, loopback by default) in front of the
 same :class:`kiosk.fleet.status.FleetView` as ``kiosk fleet status``, kept
 live by one broker subscription. It also keeps each kiosk's health for the
-last 24 hours (in memory, from the moment the console started) for the small
-chart. Commands are signed here with the operator key the console was
+last 24 hours for the small chart, in SQLite under ``--state-dir``
+(:mod:`kiosk.fleet.history`), so a restarted console still has them. Commands are signed here with the operator key the console was
 started with; the browser never sees the key.
 
     GET  /                     the page (Chinese UI; filters by county and "problems only")
@@ -15,7 +15,6 @@ started with; the browser never sees the key.
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from kiosk.fleet import topics
+from kiosk.fleet.history import HistoryStore
 from kiosk.fleet.link import Link
 from kiosk.fleet.operator import build_command, send
 from kiosk.fleet.signing import OperatorKey
@@ -33,17 +33,16 @@ from kiosk.fleet.status import FleetView, watch
 
 log = logging.getLogger("kiosk.fleet.console")
 
-DAY = 24 * 3600
 PAGE = Path(__file__).with_name("console.html")
 ACTIONS = ("selftest", "restart", "logs", "reprint_faults")
 
 
 class HistoryView(FleetView):
-    """A FleetView that also keeps every kiosk's health samples of the last 24 h."""
+    """A FleetView that also keeps every kiosk's health samples of the last 24 h (in ``store``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: HistoryStore) -> None:
         super().__init__()
-        self.history: dict[str, collections.deque[dict[str, Any]]] = collections.defaultdict(collections.deque)
+        self.store = store
 
     def feed(self, topic: str, payload: bytes, now: float | None = None) -> None:
         super().feed(topic, payload, now)
@@ -56,20 +55,21 @@ class HistoryView(FleetView):
             if k is None:
                 return
             h = k.health
-            samples = self.history[parsed.device_id]
-            samples.append({"ts": int(now * 1000), "online": k.online is True,
-                            "outbox": (h.get("outbox") or {}).get("pending"), "paper": h.get("paper"),
-                            "disk_free_mb": (h.get("disk") or {}).get("free_mb")})
-            while samples and samples[0]["ts"] < (now - DAY) * 1000:
-                samples.popleft()
+            sample = {"ts": int(now * 1000), "online": k.online is True,
+                      "outbox": (h.get("outbox") or {}).get("pending"), "paper": h.get("paper"),
+                      "disk_free_mb": (h.get("disk") or {}).get("free_mb")}
+        self.store.add(parsed.device_id, sample)
 
 
 class Console:
     def __init__(self, link: Link, key: OperatorKey | None, county: str | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, state_dir: Path | None = None,
+                 bucket: int = 60) -> None:
+        """``state_dir``: where the history file lives (None: in memory only); ``bucket``: seconds per row."""
         self.link = link
         self.key = key
-        self.view = HistoryView()
+        self.history = HistoryStore(state_dir / "history.sqlite3" if state_dir else None, bucket=bucket)
+        self.view = HistoryView(self.history)
         self.client, self.subscribed = watch(link, county, self.view)
         console = self
 
@@ -97,8 +97,7 @@ class Console:
                     self._json(200, console.view.rows())
                 elif url.path == "/api/history":
                     dev = (q.get("device") or [""])[0]
-                    with console.view.lock:
-                        self._json(200, list(console.view.history.get(dev, [])))
+                    self._json(200, console.history.samples(dev))
                 else:
                     self._json(404, {"error": "not found"})
 
@@ -135,6 +134,7 @@ class Console:
         return ack or {"id": doc["id"], "status": "no_ack", "reason": "no answer within 60 s (offline?)"}
 
     def start(self) -> "Console":
+        self.history.start()
         self._thread.start()
         return self
 
@@ -143,3 +143,4 @@ class Console:
         self.httpd.server_close()
         self.client.loop_stop()
         self.client.disconnect()
+        self.history.close()

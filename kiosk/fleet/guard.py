@@ -30,7 +30,7 @@ log = logging.getLogger("kiosk.fleet.guard")
 MAX_TTL = 7 * 24 * 3600.0
 #: A clock before this is surely not synced yet (RTC battery dead, just after a power cut).
 CLOCK_FLOOR = 1767225600.0  # 2026-01-01 UTC; raise it with each release
-ACTIONS = ("selftest", "restart", "logs", "set_config", "reprint_faults", "update_catalog", "update")
+ACTIONS = ("selftest", "restart", "logs", "set_config", "reprint_faults", "update_catalog", "update_bundle", "update")
 
 
 def clock_plausible(now: float) -> bool:

@@ -51,8 +51,8 @@ def healthy(sig: Signals, grace: float) -> bool:
 class Probation:
     """One per start: reports a rollback that happened at boot, marks the new version good once healthy."""
 
-    def __init__(self, base: Path, grace: float, report: Callable[..., None]) -> None:
-        self.base, self.grace, self.report = base, grace, report
+    def __init__(self, base: Path, grace: float, report: Callable[..., None], keep: int = 3) -> None:
+        self.base, self.grace, self.report, self.keep = base, grace, report, keep
         self.version = update.current_version(base)
         self.pending = update.pending(base)
         self.done = self.pending is None
@@ -68,14 +68,22 @@ class Probation:
             if not state.get("pending"):
                 write_text_atomic(self.base / "update.json", json.dumps({}))
 
+    def prune(self) -> None:
+        """Old release directories go once nothing is on probation (kiosk.fleet.update.prune)."""
+        removed = update.prune(self.base, self.keep)
+        if removed:
+            log.info("old releases removed (keeping %d): %s", self.keep, ", ".join(removed))
+
     def check(self, sig: Signals) -> bool:
         """True once nothing is left to do (no version on probation, or it was just kept)."""
         if self.done:
+            self.prune()
             return True
         if not healthy(sig, self.grace):
             return False
         update.mark_good(self.base)
         self.done = True
+        self.prune()
         how = "devices and platform up" if sig.devices_up and sig.platform_reachable else \
             f"attract screen up for {int(sig.up_for)} s"
         log.info("version %s passed its health check (%s): kept", self.pending, how)

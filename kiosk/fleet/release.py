@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.fleet import bundles, signing, update
+from kiosk.fleet import bundles, deps, signing, update
 from kiosk.fleet.bundles import BundleError
 
 log = logging.getLogger("kiosk.fleet.release")
@@ -74,8 +74,11 @@ def _unsafe(m: tarfile.TarInfo) -> str | None:
     return None
 
 
-def safe_extract(archive: Path, dest: Path) -> None:
-    """Unpack ``archive`` into ``dest`` after checking every member; raises BundleError('unsafe_archive')."""
+def safe_extract(archive: Path, dest: Path, marker: str = _MARKER, max_unpacked: int = MAX_UNPACKED) -> None:
+    """Unpack ``archive`` into ``dest`` after checking every member; raises BundleError('unsafe_archive').
+
+    ``marker``: the file that makes the archive what it claims to be (``not_a_release`` without it).
+    """
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
@@ -87,10 +90,10 @@ def safe_extract(archive: Path, dest: Path) -> None:
                 if why:
                     raise BundleError("unsafe_archive", why)
                 total += m.size
-                if total > MAX_UNPACKED:
-                    raise BundleError("unsafe_archive", f"unpacks to more than {MAX_UNPACKED} bytes")
-            if not any(m.name.lstrip("./") == _MARKER for m in members):
-                raise BundleError("not_a_release", f"no {_MARKER} in the archive")
+                if total > max_unpacked:
+                    raise BundleError("unsafe_archive", f"unpacks to more than {max_unpacked} bytes")
+            if not any(m.name.lstrip("./") == marker for m in members):
+                raise BundleError("not_a_release", f"no {marker} in the archive")
             # The "data" filter re-checks the same (and strips modes like setuid): belt and braces.
             tar.extractall(dest, members=members, filter="data")
     except (tarfile.TarError, EOFError, OSError) as exc:
@@ -115,7 +118,11 @@ def fetch(manifest: Any, keys: dict, base: Path, *, ca_file: str = "",
         shutil.rmtree(unpack, ignore_errors=True)
         unpack.mkdir()
         safe_extract(archive, unpack)
-        update.prepare(base, version, unpack)
+        build = None
+        if deps.needed(unpack):  # new Python packages: the release's own venv, offline, before any switch
+            progress("dependencies")
+            build = deps.build
+        update.prepare(base, version, unpack, build=build)
     finally:
         archive.unlink(missing_ok=True)
         shutil.rmtree(unpack, ignore_errors=True)

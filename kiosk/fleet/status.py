@@ -99,6 +99,8 @@ class KioskView:
                 "outbox": (h.get("outbox") or {}).get("pending"),
                 "version": self.state.get("version") or h.get("version"),
                 "catalog_version": self.state.get("catalog_version"),
+                "disclosure_version": self.state.get("disclosure_version"),
+                "voice_version": self.state.get("voice_version"),
                 "config_hash": self.state.get("config_hash"),
                 "last_visit": h.get("last_visit"), "visits_today": h.get("visits_today")}
 

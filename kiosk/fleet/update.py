@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,12 @@ def state(base: Path) -> dict[str, Any]:
 
 def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("RELEASE"))
-    for root, _dirs, files in os.walk(dst):
+    sync_tree(dst)
+
+
+def sync_tree(top: Path) -> None:
+    """fsync every file and directory below ``top`` (before a rename makes the tree count)."""
+    for root, _dirs, files in os.walk(top):
         for name in files:
             fd = os.open(Path(root) / name, os.O_RDONLY)
             try:
@@ -85,8 +91,12 @@ def _copy_tree(src: Path, dst: Path) -> None:
         _fsync_dir(Path(root))
 
 
-def prepare(base: Path, version: str, source: Path) -> Path:
-    """Copy ``source`` in as ``releases/<version>`` (complete once ``RELEASE`` exists); nothing switches."""
+def prepare(base: Path, version: str, source: Path, build: Callable[[Path], None] | None = None) -> Path:
+    """Copy ``source`` in as ``releases/<version>`` (complete once ``RELEASE`` exists); nothing switches.
+
+    ``build(tree)`` runs on the staged copy before it is marked complete (the release's own
+    dependencies, kiosk.fleet.deps); if it raises, the staging goes and the error propagates.
+    """
     releases = base / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / version
@@ -94,6 +104,13 @@ def prepare(base: Path, version: str, source: Path) -> Path:
         staging = releases / f".{version}.staging"
         shutil.rmtree(staging, ignore_errors=True)
         _copy_tree(source, staging)
+        if build is not None:
+            try:
+                build(staging)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            sync_tree(staging)
         _pause()
         write_text_atomic(staging / "RELEASE", version + "\n")  # the mark of a complete tree
         _pause()
@@ -157,6 +174,43 @@ def boot(base: Path) -> str:
         return "rolled_back"
     write_text_atomic(base / "update.json", json.dumps({**doc, "boots": boots}))
     return "probation"
+
+
+def prune(base: Path, keep: int = 3) -> list[str]:
+    """Remove old release directories; the versions removed.
+
+    Kept: ``current``, ``previous`` (the rollback target), any release staged
+    after the last switch (waiting for its switch between visits; a version
+    rolled back from is older than that rollback and may go), and the newest
+    others up to ``keep`` in total. Nothing is removed while a version is on
+    probation: until its health check passes, a rollback may still need any of
+    them. A directory is renamed to ``.<name>.trash`` before it is deleted, so a
+    power cut half-way never leaves a half-deleted tree that looks complete.
+    """
+    releases = base / "releases"
+    if pending(base) or not releases.is_dir():
+        return []
+    for trash in releases.glob(".*.trash"):
+        shutil.rmtree(trash, ignore_errors=True)
+    cur = base / "current"
+    if not cur.is_symlink() or not complete(cur.resolve()):
+        return []  # a damaged layout is for boot() and a technician, not for deleting things
+    current = cur.resolve()
+    prev = base / "previous"
+    protected = {current} | ({prev.resolve()} if prev.is_symlink() else set())
+    switched = cur.lstat().st_mtime  # the link is re-made at each switch or rollback
+    found = [p for p in releases.iterdir() if not p.name.startswith(".") and p.is_dir() and complete(p)]
+    protected |= {p.resolve() for p in found if (p / "RELEASE").stat().st_mtime > switched}
+    others = sorted((p for p in found if p.resolve() not in protected),
+                    key=lambda p: (p / "RELEASE").stat().st_mtime, reverse=True)
+    removed = []
+    for old in others[max(0, keep - len(protected)):]:
+        trash = releases / f".{old.name}.trash"
+        os.replace(old, trash)
+        _fsync_dir(releases)
+        shutil.rmtree(trash, ignore_errors=True)
+        removed.append(old.name)
+    return removed
 
 
 def mark_good(base: Path) -> None:
