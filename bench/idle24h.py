@@ -44,7 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.footprint import _wait_file, base_env, cpu_seconds, kiosk_config, loadavg, rss_mib  # noqa: E402
+from bench.footprint import _wait_file, base_env, cpu_seconds, kiosk_config, loadavg, rss_mib, shut_down  # noqa: E402
+from bench.soak import report_checks  # noqa: E402
 
 
 # ------------------------------------------------------------ in the kiosk process
@@ -144,12 +145,7 @@ def run(hours: float, speed: float, samples: int, tmp: Path) -> dict:
                 p.kill()
         return {"start": start.isoformat(), "rows": rows, "end": end, "speed": speed, "hours": hours}
     finally:
-        stop.write_text("stop")
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-        disp_k.stop()
-        disp_b.stop()
+        shut_down(procs, stop, [disp_k, disp_b])
 
 
 def checks(r: dict) -> list[str]:
@@ -195,11 +191,7 @@ def main() -> int:
             print(f"| {row['sim_h']:.1f} | {cpu} | {row['kiosk_rss']:.0f} / {row['bare_rss']:.0f} | "
                   f"{row['kiosk_fds']} / {row['bare_fds']} | {row['kiosk_threads']} | {row['load']} |")
         print(f"end: screen {r['end']['screen']}, clock {r['end']['clock_text']!r}, simulated now {r['end']['now']}")
-    bad = checks(r)
-    for b in bad:
-        print("FAIL:", b)
-    print(f"logs in {tmp}")
-    return 1 if bad else 0
+    return report_checks(checks(r), tmp)
 
 
 if __name__ == "__main__":

@@ -423,6 +423,14 @@ def checks(r: dict, want_visits: int) -> list[str]:
     return bad
 
 
+def report_checks(bad: list[str], logs: Path) -> int:
+    """Print failed checks and where the logs are; the exit status."""
+    for b in bad:
+        print("FAIL:", b)
+    print(f"logs in {logs}")
+    return 1 if bad else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--visits", type=int, default=100)
@@ -451,11 +459,7 @@ def main() -> int:
               + ("n/a (too few visits)" if g is None else f"{g / 1024:+.2f} MiB per 1,000 visits"))
         print(f"touch -> screen latency ms: first 50 p50 {lat['first_p50']:.0f} / p95 {lat['first_p95']:.0f}; "
               f"last 50 p50 {lat['last_p50']:.0f} / p95 {lat['last_p95']:.0f}")
-    bad = checks(r, args.visits)
-    for b in bad:
-        print("FAIL:", b)
-    print(f"logs in {tmp}")
-    return 1 if bad else 0
+    return report_checks(checks(r, args.visits), tmp)
 
 
 if __name__ == "__main__":
