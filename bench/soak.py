@@ -203,6 +203,16 @@ def scenario(app):
         if fault == "paper_out":
             app.devices.printer_sim.set_state("paper_out")
         # -- login
+        if path == "qr" and fault == "outage":
+            # The platform verifies an e-SSC code: in an outage the kiosk refuses it with a notice
+            # (correct). The resident puts the phone away and uses the ID card; the visit goes on
+            # offline, so its submission is stored and delivered later.
+            attract = app.sm.get_screen("attract")
+            key(F9)
+            yield lambda: bool(attract.message)
+            app.devices.sim_hide_qr()
+            _log({"ev": "qr_refused", "visit": n, "notice": attract.message})
+            path = "idcard"
         if path == "idcard":
             key(F1)
         elif path == "sscard":
@@ -292,6 +302,9 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     disp = start_xvfb(1280, 800, announce=False)
     cfg = tmp / "kiosk.toml"
     sscard = "" if "sscard" in paths else '[devices.sscard]\ndriver = "none"\n'
+    # No fleet client: it is not part of a visit, and on a shared machine the MQTT broker on
+    # 1883 may be someone else's (demo kiosks share one device id and knock each other off).
+    sscard += '[fleet]\nenabled = false\n'
     cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
                    encoding="utf-8")
     log = tmp / "soak.jsonl"
@@ -393,7 +406,8 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         faults[e["fault"]] = faults.get(e["fault"], 0) + 1
     return {
         "visits": len(visits_ev), "logins": {p: sum(1 for e in visits_ev if e["login"] == p) for p in PATHS},
-        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"), "kills": kills, "starts": starts, "hung_starts": hung, "acknowledged": len(acks), "delivered": delivered,
+        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"),
+        "qr_refused_in_outage": sum(1 for e in events if e["ev"] == "qr_refused"), "kills": kills, "starts": starts, "hung_starts": hung, "acknowledged": len(acks), "delivered": delivered,
         "lost": lost, "duplicates": duplicates, "platform_submissions": len(mine),
         "shown_not_acknowledged": len(mine) - delivered,
         "end_screen": end["screen"], "end_session": end["person"], "outbox_pending": end["pending"],
@@ -449,7 +463,7 @@ def main() -> int:
         lat = r["latency_ms"]
         print(f"soak: {r['visits']} visits in {r['wall_s']:.0f} s (logins {r['logins']}); faults {r['faults']}; "
               f"SIGKILLs {r['kills']} ({r['starts']} starts, {r['hung_starts']} hung and restarted); visits ended under the scenario and redone "
-              f"{r['interrupted']}")
+              f"{r['interrupted']}; QR logins refused in an outage (then ID card) {r['qr_refused_in_outage']}")
         print(f"submissions: {r['acknowledged']} acknowledged, {r['delivered']} delivered, {len(r['lost'])} lost, "
               f"{r['duplicates']} duplicates; {r['platform_submissions']} at the platform "
               f"({r['shown_not_acknowledged']} delivered but killed before shown)")
