@@ -208,6 +208,7 @@ def scenario(app):
             # (correct). The resident puts the phone away and uses the ID card; the visit goes on
             # offline, so its submission is stored and delivered later.
             attract = app.sm.get_screen("attract")
+            attract.clear_notice()  # the last visit's farewell
             key(F9)
             yield lambda: bool(attract.message)
             app.devices.sim_hide_qr()
@@ -248,6 +249,9 @@ def scenario(app):
             app.logout("resident pressed logout")
             if path == "idcard":
                 key(F6)
+                # The reader must see the card gone before the next visit lays one down (two
+                # ID-card visits in a row happen when a QR visit fell back to the card).
+                yield 1.5
         yield lambda: app.sm.current == "attract" and app.sessions.current.person is None
         if fault in ("outage", "slow"):
             _admin(url, {"outage": False, "latency_ms": 0})
