@@ -387,11 +387,12 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     acc_nos = {s["acceptance_no"] for s in mine}
     # An acknowledged reference is either the platform's acceptance number or a stored
     # reference the outbox later resolved to one.
-    delivered, lost = 0, []
+    delivered, lost, shown = 0, [], set()
     for a in acks:
         acc = a["ref"] if a["ref"] in acc_nos else end["resolved"].get(a["ref"])
         if acc in acc_nos:
             delivered += 1
+            shown.add(acc)
         else:
             lost.append(a["ref"])
     duplicates = sum(n - 1 for n in by_key.values() if n > 1)
@@ -413,7 +414,10 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"),
         "qr_refused_in_outage": sum(1 for e in events if e["ev"] == "qr_refused"), "kills": kills, "starts": starts, "hung_starts": hung, "acknowledged": len(acks), "delivered": delivered,
         "lost": lost, "duplicates": duplicates, "platform_submissions": len(mine),
-        "shown_not_acknowledged": len(mine) - delivered,
+        # The same resident applying again the same day is answered with the first application's
+        # number (the kiosk does not send it twice): one platform submission, two acknowledgements.
+        "acknowledged_again": delivered - len(shown),
+        "shown_not_acknowledged": len(mine) - len(shown),
         "end_screen": end["screen"], "end_session": end["person"], "outbox_pending": end["pending"],
         "growth_kib_per_1000": None if growth is None else growth * 1000,
         "latency_ms": {"first_p50": _pct(head, .5), "first_p95": _pct(head, .95), "last_p50": _pct(tail_, .5),
@@ -470,7 +474,8 @@ def main() -> int:
               f"{r['interrupted']}; QR logins refused in an outage (then ID card) {r['qr_refused_in_outage']}")
         print(f"submissions: {r['acknowledged']} acknowledged, {r['delivered']} delivered, {len(r['lost'])} lost, "
               f"{r['duplicates']} duplicates; {r['platform_submissions']} at the platform "
-              f"({r['shown_not_acknowledged']} delivered but killed before shown)")
+              f"({r['shown_not_acknowledged']} delivered but killed before shown; {r['acknowledged_again']} "
+              f"acknowledgements of a repeated application with the first one's number)")
         print(f"end: screen {r['end_screen']}, session {'open' if r['end_session'] else 'none'}, "
               f"outbox pending {r['outbox_pending']}")
         print(f"memory: RSS {r['rss_mib']['first']:.0f} -> {r['rss_mib']['last']:.0f} MiB; growth after visit 50: "
