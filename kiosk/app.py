@@ -96,15 +96,16 @@ class KioskApp(App):
             from kiosk.app_fleet import AppFleetActions
 
             fleet.actions = AppFleetActions(self)
-        self.panel = panel.from_config(cfg)
+        settings = cfg.settings
+        self.panel = panel.from_settings(settings.ui)
         self.theme = Theme(scale=self.panel.scale)
-        self.site_name = cfg["site"]["name"]
+        self.site_name = settings.site.name
         self.sessions = SessionManager()
         self.sessions.when_login = self._on_login
         self.sessions.when_logout = self._on_logout
         self.sessions.when_other_person = self._on_other_person
-        self.idle = IdleTimer(cfg["ui"]["idle_timeout"], cfg["ui"]["idle_warning"])
-        self.voice = Voice(volume=float(cfg["ui"]["volume"]))
+        self.idle = self.new_idle_timer()
+        self.voice = Voice(volume=settings.ui.volume)
         self.history: list[tuple[str, dict]] = []
         self._idle_popup: IdleWarning | None = None
         self._switch_popup: AskPopup | None = None
@@ -164,7 +165,8 @@ class KioskApp(App):
             self.backend.start()
         if self.fleet is not None:
             self.fleet.start()
-        log.info("attract screen up (site %s, device %s)", self.cfg["site"]["name"], self.cfg["site"]["device_id"])
+        site = self.cfg.settings.site
+        log.info("attract screen up (site %s, device %s)", site.name, site.device_id)
         self.watchdog.ready()
         from kiosk.app_fleet import start_health_check
 
@@ -196,12 +198,17 @@ class KioskApp(App):
     def apply_settings(self, dotted: str) -> None:
         """UI thread: a setting changed remotely (kiosk.fleet.remote_config.ALLOWED)."""
         if dotted.startswith("ui.") and dotted != "ui.volume":
-            ui = self.cfg.settings.ui
-            self.idle = IdleTimer(ui.idle_timeout_for(self.theme.elder), ui.idle_warning)
+            self.idle = self.new_idle_timer()
         elif dotted == "ui.volume":
-            self.voice.volume = float(self.cfg["ui"]["volume"])
+            self.voice.volume = self.cfg.settings.ui.volume
         elif dotted == "site.name":
-            self.site_name = self.cfg["site"]["name"]
+            self.site_name = self.cfg.settings.site.name
+
+    def new_idle_timer(self) -> IdleTimer:
+        """The idle timer for the current settings and mode; the one place it is built
+        (start, elder mode on/off, a remote or technician settings change)."""
+        ui = self.cfg.settings.ui  # validated: the warning is shorter than both timeouts
+        return IdleTimer(ui.idle_timeout_for(self.theme.elder), ui.idle_warning)
 
     # -- navigation ----------------------------------------------------------
     @property
@@ -245,8 +252,7 @@ class KioskApp(App):
         if self.theme.elder:
             self.voice.say("elder_mode_on")
         self.sessions.current.elder_mode = self.theme.elder
-        ui = self.cfg.settings.ui  # validated: the warning is shorter than both timeouts
-        self.idle = IdleTimer(ui.idle_timeout_for(self.theme.elder), ui.idle_warning)
+        self.idle = self.new_idle_timer()
 
     def open_technician(self) -> None:
         """The hidden corner gesture on the attract screen lands here."""
@@ -431,7 +437,7 @@ class KioskApp(App):
     def _install_settings_keys(self, window) -> None:
         """No F1 binding for the settings panel (see open_settings)."""
     def _on_request_close(self, *_args, **_kwargs) -> bool:
-        if self.cfg["ui"]["kiosk_mode"]:
+        if self.cfg.settings.ui.kiosk_mode:
             log.info("window close request ignored (kiosk mode)")
             return True
         return False
@@ -442,7 +448,7 @@ class KioskApp(App):
         Returning True stops the key before Kivy's own handlers (Escape-to-exit, F1 settings).
         """
         self.idle.touch()
-        kiosk_mode = self.cfg["ui"]["kiosk_mode"]
+        kiosk_mode = self.cfg.settings.ui.kiosk_mode
         if key == KEY_ESCAPE and kiosk_mode:
             return True  # swallow: Escape must not drop a resident to the desktop
         hot = {KEY_F[n]: n for n in range(1, 13)}
@@ -458,8 +464,9 @@ class KioskApp(App):
 
     def _sim_hotkeys_enabled(self) -> bool:
         """Simulator hotkeys exist only on a demo kiosk (production refuses sim drivers anyway)."""
-        return bool(getattr(self.cfg, "demo", True)) and any(
-            self.cfg[f"devices.{d}"]["driver"] == "sim" for d in ("idcard", "sscard", "camera"))
+        devices = self.cfg.settings.devices
+        return bool(getattr(self.cfg, "demo", True)) and "sim" in (
+            devices.idcard.driver, devices.sscard.driver, devices.camera.driver)
 
     def _sim_hotkey(self, n: int) -> None:
         """F1-F5: lay ID card of resident 1-5; F6: take it away;

@@ -110,10 +110,11 @@ class AppFleetActions:
         if ledger is None:
             return {"printed": False, "reason": "technician mode not installed"}
         records = ledger.records()
-        c = self.app.cfg["devices.printer"]
-        job = JobBuilder(c["paper_width"], c["text_mode"], c["qr_mode"])
+        settings = self.app.cfg.settings
+        c, site = settings.devices.printer, settings.site
+        job = JobBuilder(c.paper_width, c.text_mode, c.qr_mode)
         job.heading("故障报告清单")
-        job.line(f"{self.app.cfg['site']['name']}  {self.app.cfg['site']['device_id']}")
+        job.line(f"{site.name}  {site.device_id}")
         job.line(time.strftime("打印时间 %Y-%m-%d %H:%M"))
         job.rule()
         if not records:

@@ -112,13 +112,13 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
     limit_malloc_arenas()
     # On a watchdog abort (SIGABRT from systemd) every thread's stack goes to the journal.
     faulthandler.enable(file=sys.__stderr__ or sys.stderr)  # Kivy may have wrapped sys.stderr
-    ui = cfg["ui"]
-    display = ensure_display(ui["width"], ui["height"])
+    ui = cfg.settings.ui
+    display = ensure_display(ui.width, ui.height)
     try:
         from kiosk import kivy_setup
 
-        kivy_setup.prepare(fullscreen=ui["fullscreen"] if fullscreen is None else fullscreen,
-                           kiosk_mode=ui["kiosk_mode"], width=ui["width"], height=ui["height"],
+        kivy_setup.prepare(fullscreen=ui.fullscreen if fullscreen is None else fullscreen,
+                           kiosk_mode=ui.kiosk_mode, width=ui.width, height=ui.height,
                            kivy_home=kivy_home or os.environ.get("KIVY_HOME"))
         kivy_setup.register_fonts()
         from kiosk.fleet.bundle_kinds import activate_all

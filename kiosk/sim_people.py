@@ -63,8 +63,9 @@ def demo_cards(cfg: Config | None = None, today: _dt.date | None = None) -> list
     from kiosk.hardware.idcard_sim import SYNTHETIC_RESIDENTS
     from kiosk.platform.simulator.launcher import is_local_default
 
-    if cfg is not None and cfg["platform"]["start_simulator"] and is_local_default(cfg["platform"]["url"]):
-        cards = list(_from_simulator(cfg["platform"]["simulator_seed"], today or clock.today()))
+    platform = cfg.settings.platform if cfg is not None else None
+    if platform is not None and platform.start_simulator and is_local_default(platform.url):
+        cards = list(_from_simulator(platform.simulator_seed, today or clock.today()))
         if len(cards) == len(PROFILES):
             return cards + [c for c in SYNTHETIC_RESIDENTS if c.card_type != RESIDENT]
     return list(SYNTHETIC_RESIDENTS)
@@ -83,6 +84,6 @@ def demo_essc_code(cfg: Config, id_number: str, kind: str = "resident") -> str:
 
     from kiosk.platform.simulator.essc import EsscIssuer
 
-    issuer = EsscIssuer(hashlib.sha256(f"essc-key-{cfg['platform']['simulator_seed']}".encode()).digest())
+    issuer = EsscIssuer(hashlib.sha256(f"essc-key-{cfg.settings.platform.simulator_seed}".encode()).digest())
     text, _exp = issuer.issue(kind, id_number, time.time())
     return text

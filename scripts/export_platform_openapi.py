@@ -2,7 +2,7 @@
 """Regenerate docs/platform-openapi.json, the platform contract, from the simulator.
 
 Run after changing the /v1 API, review the diff, bump API_VERSION in
-kiosk/platform/simulator/app.py for any incompatible change, and commit both.
+kiosk/platform/simulator/models.py for any incompatible change, and commit both.
 tests/test_platform_contract.py fails while the committed file is stale.
 """
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from kiosk.core.idnumber import mask_id
-from kiosk.platform.simulator import app as simapp
+from kiosk.platform.simulator import state as simstate
 from kiosk.platform.simulator.launcher import ADMIN_TOKEN_ENV
 
 from platform_support import admin, client, sample, sim, start  # noqa: F401 - sim: fixture
@@ -91,16 +91,16 @@ def test_journal_is_masked_and_still_replays(tmp_path):
 
 
 def test_journal_from_before_the_fix_is_masked_at_start_and_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(simapp, "JOURNAL_MAX", 50)
-    monkeypatch.setattr(simapp, "JOURNAL_KEEP", 20)
-    state = simapp.SimState(42, None, None, "s", n_residents=50)
+    monkeypatch.setattr(simstate, "JOURNAL_MAX", 50)
+    monkeypatch.setattr(simstate, "JOURNAL_KEEP", 20)
+    state = simstate.SimState(42, None, None, "s", n_residents=50)
     rid = next(iter(state.world.residents))
     path = tmp_path / "old.jsonl"
     lines = [json.dumps({"t": "sub", "acceptance_no": f"A{i}", "item_no": 4, "id_number": rid,
                          "fields": {"phone": "13912345678"}, "accepted_at": "2026-06-15T10:00:00+08:00",
                          "status": "accepted", "expected_completion": "2026-06-15"}) for i in range(80)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    st = simapp.SimState(42, None, path, "s", n_residents=50)
+    st = simstate.SimState(42, None, path, "s", n_residents=50)
     text = path.read_text(encoding="utf-8")
     assert rid not in text and "13912345678" not in text
     assert len(text.splitlines()) == 20

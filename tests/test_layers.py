@@ -278,3 +278,53 @@ def test_checker_catches_a_wrong_import(clean_tree: Path, module: str, body: str
 def test_checker_names_an_unplaced_module(clean_tree: Path) -> None:
     _write(clean_tree, "kiosk.newthing", "")
     assert check_tree(clean_tree)[1] == ["kiosk.newthing"]
+
+
+# Inside the platform simulator, the same rule one level down (docs/platform.md): the
+# world and the rules, then the contract's bodies, the error body, the state, the ASGI
+# layers, the routers, and the app that assembles them. Same-rank imports are allowed.
+SIMULATOR = "kiosk.platform.simulator"
+SIMULATOR_PARTS: dict[str, int] = {
+    "launcher": 0, "data": 0, "items": 0, "essc": 0, "rules": 1, "enquiries": 2,
+    "models": 3, "status": 3,
+    "errors": 4,
+    "state": 5,
+    "population": 6, "middleware": 6,
+    "routes": 7,
+    "app": 8,
+    "server": 9,
+}
+
+
+def simulator_violations(root: Path) -> tuple[list[str], list[str]]:
+    """``(imports up, unplaced modules)`` inside the simulator package under ``root``."""
+    base = root.joinpath(*SIMULATOR.split("."))
+    wrong: list[str] = []
+    unplaced: list[str] = []
+    for path in sorted(base.rglob("*.py")):
+        module = module_name(path, root)
+        if module == SIMULATOR:
+            continue
+        part = module[len(SIMULATOR) + 1 :].split(".")[0]
+        if part not in SIMULATOR_PARTS:
+            unplaced.append(module)
+            continue
+        parts = {m[len(SIMULATOR) + 1 :].split(".")[0] for m in imports_of(path, module) if m.startswith(SIMULATOR + ".")}
+        wrong += [f"{module} -> {SIMULATOR}.{other}" for other in sorted(parts)
+                  if SIMULATOR_PARTS.get(other, -1) > SIMULATOR_PARTS[part]]
+    return wrong, unplaced
+
+
+def test_simulator_parts_import_down() -> None:
+    assert simulator_violations(ROOT) == ([], [])
+
+
+def test_simulator_check_catches_a_wrong_import(tmp_path: Path) -> None:
+    _write(tmp_path, "kiosk.platform.simulator.models", "def f():\n    from kiosk.platform.simulator.state import S\n")
+    _write(tmp_path, "kiosk.platform.simulator.state", "from kiosk.platform.simulator.models import M\n")
+    _write(tmp_path, "kiosk.platform.simulator.routes.kiosk", "from kiosk.platform.simulator import state\n")
+    _write(tmp_path, "kiosk.platform.simulator.extra", "")
+    assert simulator_violations(tmp_path) == (
+        ["kiosk.platform.simulator.models -> kiosk.platform.simulator.state"],
+        ["kiosk.platform.simulator.extra"],
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.core.config import load
 from kiosk.core.errors import ConfigError
-from kiosk.core.panel import Panel, from_config
+from kiosk.core.panel import Panel, from_settings
 from kiosk.screens.layout_rules import Element, Rect, check, font_chars, missing_glyphs
 
 SCREEN = Rect(0, 0, 1280, 800)
@@ -111,7 +111,7 @@ def test_panel_geometry_from_config():
 def test_panel_diagonal_is_validated(tmp_path):
     cfg = tmp_path / "k.toml"
     cfg.write_text("[ui]\nwidth = 1080\nheight = 1920\ndiagonal_inches = 32\n", encoding="utf-8")
-    assert from_config(load(cfg)).describe().startswith("1080x1920 px, 32\"")
+    assert from_settings(load(cfg).settings.ui).describe().startswith("1080x1920 px, 32\"")
     cfg.write_text("[ui]\ndiagonal_inches = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="diagonal_inches"):
         load(cfg)

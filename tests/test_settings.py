@@ -97,3 +97,15 @@ def test_the_shipped_file_declares_the_current_schema_version():
     text = (ROOT / "config" / "kiosk.toml").read_text(encoding="utf-8")
     assert re.search(rf"^schema_version = {SCHEMA_VERSION}\b", text, re.M)
     assert config.load(config.DEFAULT_PATH, env={}).settings.schema_version == SCHEMA_VERSION
+
+
+def test_override_checks_a_flag_as_the_settings_file_would(tmp_path):
+    """``kiosk snapshot --size`` sets [ui] through Config.override: same checks, the flag named."""
+    cfg = _load(tmp_path, "")
+    cfg.override("ui", "width", 1920, "--size")
+    assert cfg.settings.ui.width == 1920
+    with pytest.raises(ConfigError, match=r"--size: \[ui\] diagonal_inches"):
+        cfg.override("ui", "diagonal_inches", 0.0, "--size")
+    with pytest.raises(ConfigError, match=r"unknown key \[ui\] widht"):
+        cfg.override("ui", "widht", 1, "--size")
+    assert cfg.settings.ui.diagonal_inches > 0  # a refused value is not stored

@@ -6,7 +6,7 @@ import datetime as _dt
 from collections import Counter
 
 from kiosk.platform.simulator import data as simdata
-from kiosk.platform.simulator.app import resident_status
+from kiosk.platform.simulator.status import resident_status
 
 TODAY = _dt.date(2026, 6, 15)
 

@@ -17,13 +17,13 @@ import time
 
 
 def _world_state(seed: int, today: _dt.date | None):
-    from kiosk.platform.simulator.app import SimState
+    from kiosk.platform.simulator.state import SimState
 
     return SimState(seed, today, None, "")
 
 
 def _residents(args: argparse.Namespace) -> int:
-    from kiosk.platform.simulator.app import sample_residents
+    from kiosk.platform.simulator.population import sample_residents
 
     state = _world_state(args.seed, args.today)
     q = args.qualifies if args.qualifies is not None else (-args.not_qualifies if args.not_qualifies is not None else None)

@@ -99,15 +99,15 @@ def audit_script(modes: tuple[bool, ...], out=print):
 
 def snapshot(args: argparse.Namespace) -> int:
     cfg = config_mod.load(args.config)
-    cfg["ui"]["fullscreen"] = False
-    cfg["fleet"]["enabled"] = False  # a screenshot run is not a kiosk: it must not report to (or start) a broker
+    cfg.override("ui", "fullscreen", False, "snapshot")
+    # a screenshot run is not a kiosk: it must not report to (or start) a broker
+    cfg.override("fleet", "enabled", False, "snapshot")
     if args.size:
         w, h, diag = parse_size(args.size)
-        # the same range checks as the settings file
-        cfg["ui"]["width"] = config_mod._check("ui", "width", w, "--size")
-        cfg["ui"]["height"] = config_mod._check("ui", "height", h, "--size")
+        cfg.override("ui", "width", w, "--size")  # the same range checks as the settings file
+        cfg.override("ui", "height", h, "--size")
         if diag is not None:
-            cfg["ui"]["diagonal_inches"] = config_mod._check("ui", "diagonal_inches", diag, "--size")
+            cfg.override("ui", "diagonal_inches", diag, "--size")
     os.environ.setdefault("KIOSK_SNAPSHOT", "1")
     from kiosk.runner import start_kiosk
 

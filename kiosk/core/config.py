@@ -233,6 +233,10 @@ class Config(dict[str, dict[str, Any]]):
     def section(self, name: str) -> dict[str, Any]:
         return self[name]
 
+    def override(self, section: str, key: str, value: Any, where: str) -> None:
+        """Set one value from outside the settings files (a command-line flag), checked as they are."""
+        self[section][key] = check_value(section, key, value, where)
+
     @property
     def mode(self) -> str:
         return str(self.get("kiosk", {}).get("mode", "demo"))

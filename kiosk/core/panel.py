@@ -17,9 +17,9 @@ gets smaller millimetres rather than clipped screens), and never goes below
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from kiosk.core.settings import UiSettings
 
 REFERENCE_PPI = 96.0
 MIN_SCALE = 0.75
@@ -71,6 +71,6 @@ class Panel:
         )
 
 
-def from_config(cfg: Mapping[str, Mapping[str, Any]]) -> Panel:
-    ui = cfg["ui"]
-    return Panel(int(ui["width"]), int(ui["height"]), float(ui["diagonal_inches"]))
+def from_settings(ui: UiSettings) -> Panel:
+    """The panel the ``[ui]`` settings describe."""
+    return Panel(ui.width, ui.height, ui.diagonal_inches)

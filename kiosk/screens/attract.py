@@ -47,7 +47,7 @@ class AttractScreen(KioskScreen):
         if ev is not None:
             ev.cancel()
         if seconds is None:
-            seconds = App.get_running_app().cfg["ui"]["notice_seconds"]
+            seconds = App.get_running_app().cfg.settings.ui.notice_seconds
         self._notice_ev = Clock.schedule_once(lambda _dt: self.clear_notice(), seconds)
 
     def clear_notice(self) -> None:

@@ -41,7 +41,7 @@ class QrLogin:
         cam = self.app.devices.camera
         if cam is None or self.worker is not None:
             return
-        c = self.app.cfg["devices.camera"]
+        c = self.app.cfg.settings.devices.camera
         try:
             cam.start()
         except KioskError as exc:
@@ -49,7 +49,7 @@ class QrLogin:
             return
         # The attract screen idles most of the day: decode only frames where something moved
         # (plus one every 2 s), and try the rescue pass at most once a second (docs/camera.md).
-        self.worker = DecoderWorker(c["decoder"], source=cam, when_code=self._code, max_rate=c["decode_rate"],
+        self.worker = DecoderWorker(c.decoder, source=cam, when_code=self._code, max_rate=c.decode_rate,
                                     gated=True, rescue_every=1.0)
         self.worker.start()
         _users(self.app).add(self)
@@ -360,10 +360,10 @@ class PhotoScreen(KioskScreen):
 def photo_thresholds(cfg):
     from kiosk.flows.photo_quality import PhotoThresholds
 
-    p = cfg["photo"]
-    return PhotoThresholds(min_sharpness=p["min_sharpness"], min_brightness=p["min_brightness"],
-                           max_brightness=p["max_brightness"], min_face_width=p["min_face_width"],
-                           max_jpeg_bytes=p["max_jpeg_kb"] * 1024, max_side=p["max_side"])
+    p = cfg.settings.photo
+    return PhotoThresholds(min_sharpness=p.min_sharpness, min_brightness=p.min_brightness,
+                           max_brightness=p.max_brightness, min_face_width=p.min_face_width,
+                           max_jpeg_bytes=p.max_jpeg_kb * 1024, max_side=p.max_side)
 
 
 def _attach_to_tech_login(app, screen) -> None:

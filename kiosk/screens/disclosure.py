@@ -63,7 +63,7 @@ class _DisclosureBase(KioskScreen):
     def catalog(self):
         app = App.get_running_app()
         if getattr(app, "_disclosure", None) is None:
-            app._disclosure = load_disclosure(app.cfg["site"]["county"])
+            app._disclosure = load_disclosure(app.cfg.settings.site.county)
         return app._disclosure
 
 
@@ -77,7 +77,7 @@ class DisclosureListScreen(_DisclosureBase):
         try:
             cat = self.catalog()
         except KioskError as exc:
-            log.error("disclosure catalog for %s: %s", app.cfg["site"]["county"], exc)
+            log.error("disclosure catalog for %s: %s", app.cfg.settings.site.county, exc)
             self.body.add_widget(Factory.KLabel(text=exc.message_zh))
             return
         app.disclosure_title = "政务公开 · " + (" / ".join(path) if path else cat.county)
@@ -125,11 +125,11 @@ class DisclosureItemScreen(_DisclosureBase):
         from kiosk.screens.printing import print_receipt
 
         app = App.get_running_app()
-        site = app.cfg["site"]
-        receipt = Receipt(kind="enquiry", site_name=site["name"], device_id=site["device_id"],
+        site = app.cfg.settings.site
+        receipt = Receipt(kind="enquiry", site_name=site.name, device_id=site.device_id,
                           service_name=f"政务公开 {self.item.no}", title=self.item.name,
-                          fields=list(self.rows), office_phone=site["office_phone"])
-        return print_receipt(receipt, key=f"disclosure-{site['county']}-{self.item.no}")
+                          fields=list(self.rows), office_phone=site.office_phone)
+        return print_receipt(receipt, key=f"disclosure-{site.county}-{self.item.no}")
 
 
 def register(app, sm):

@@ -123,12 +123,12 @@ def show_receipt_on_screen(job: bytes, paper_width: int) -> ModalView:
 def print_receipt(receipt: Receipt, key: str) -> PrintPopup:
     """Render and print ``receipt``; the job is kept in the session for a reprint."""
     app = App.get_running_app()
-    c = app.cfg["devices.printer"]
+    c = app.cfg.settings.devices.printer
     receipt.demo = receipt.demo or bool(getattr(app.cfg, "demo", False))
-    job = render_receipt(receipt, paper_width=c["paper_width"], text_mode=c["text_mode"], qr_mode=c["qr_mode"])
+    job = render_receipt(receipt, paper_width=c.paper_width, text_mode=c.text_mode, qr_mode=c.qr_mode)
     app.sessions.current.results.append({"kind": receipt.kind, "key": key, "job": job,
                                          "service": receipt.service_name})
-    popup = PrintPopup(job, key, c["paper_width"])
+    popup = PrintPopup(job, key, c.paper_width)
     popup.open(animation=False)
     popup.start()
     return popup

@@ -111,7 +111,7 @@ def admin_headers(url: str) -> dict[str, str]:
 @dataclass
 class SimulatorHandle(ProcessHandle):
     url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[str]
     admin_token: str = ""
 
     @property

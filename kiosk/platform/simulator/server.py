@@ -24,7 +24,7 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self._url = url
 
-    async def startup(self, sockets=None) -> None:
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         print(READY_PREFIX + self._url, flush=True)
 
