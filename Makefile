@@ -1,7 +1,7 @@
 # The commands a newcomer needs (see README.md):
 #   make run    set up (idempotent) and start the kiosk on simulated devices
 #   make test   set up (idempotent) and run the test suite
-#   make check  set up (idempotent) and run the checkers: ruff (lint; format on kiosk/core) and mypy
+#   make check  set up (idempotent) and run the checkers: ruff (lint; full set and format on core, flows, platform, fleet) and mypy
 VENV ?= .venv
 PYTEST_ARGS ?=
 
@@ -16,10 +16,10 @@ run: setup
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-# Configured in pyproject.toml ([tool.ruff], [tool.mypy]) and kiosk/core/ruff.toml.
+# Configured in pyproject.toml ([tool.ruff], [tool.mypy]) and the ruff.toml of kiosk/core, flows, platform, fleet.
 check: setup
 	$(VENV)/bin/ruff check kiosk tests scripts bench
-	$(VENV)/bin/ruff format --check kiosk/core
+	$(VENV)/bin/ruff format --check kiosk/core kiosk/flows kiosk/platform kiosk/fleet
 	$(VENV)/bin/mypy
 
 bench: setup

@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/selftest.py [--runs 5]
 
-Starts the platform simulator and the simulated devices (DeviceHub), then
+Starts the platform simulator and the simulated devices (kiosk.demo_devices.demo_hub), then
 times, in the same run:
 
 * baseline: the minimum I/O the self-test cannot avoid — one SAM-id read,
@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kiosk.core import config  # noqa: E402
-from kiosk.devices import DeviceHub  # noqa: E402
+from kiosk.demo_devices import demo_hub  # noqa: E402
 from kiosk.platform.http_client import HttpPlatform  # noqa: E402
 from kiosk.platform.simulator.launcher import start_simulator  # noqa: E402
 from kiosk.selftest import run_selftest  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="bench-selftest-")
     cfg = config.load(None, env={"KIOSK__PLATFORM__URL": sim.url, "KIOSK__PLATFORM__DEVICE_SECRET": "bench-secret",
                                  "KIOSK__PLATFORM__START_SIMULATOR": "false", "KIOSK__STORAGE__DIR": tmp})
-    hub = DeviceHub(cfg)
+    hub = demo_hub(cfg)
     hub.start()
     hub.wait_started(30)
     platform = HttpPlatform(sim.url, cfg["site"]["device_id"], "bench-secret", max_attempts=1)
@@ -66,9 +66,9 @@ def main() -> int:
         full = median_time(lambda: run_selftest(cfg, hub, platform=platform), args.runs)
         # One more healthy run, to show where the time goes (checks run in parallel).
         checks = run_selftest(cfg, hub, platform=platform)
-        hub.printer_sim.set_state("silent")
+        hub.sims.printer_sim.set_state("silent")
         silent = median_time(lambda: run_selftest(cfg, hub, platform=platform), max(1, args.runs // 2))
-        hub.printer_sim.set_state("ok")
+        hub.sims.printer_sim.set_state("ok")
     finally:
         platform.close()
         hub.close()

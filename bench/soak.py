@@ -194,14 +194,14 @@ def scenario(app):
         path = paths[n % len(paths)]
         fault = rng.choices(["none", "outage", "slow", "paper_out", "unplug"], [70, 8, 8, 7, 7])[0]
         if fault == "unplug":
-            app.devices.idcard_sim.unplug()
+            app.devices.sims.idcard_sim.unplug()
             yield 0.8
-            app.devices.idcard_sim.replug()
+            app.devices.sims.idcard_sim.replug()
             yield 1.2  # the reader finds its port again
         if fault in ("outage", "slow"):
             _admin(url, {"outage": fault == "outage", "latency_ms": 1500 if fault == "slow" else 0})
         if fault == "paper_out":
-            app.devices.printer_sim.set_state("paper_out")
+            app.devices.sims.printer_sim.set_state("paper_out")
         # -- login
         if path == "qr" and fault == "outage":
             # The platform verifies an e-SSC code: in an outage the kiosk refuses it with a notice
@@ -238,7 +238,7 @@ def scenario(app):
             if fault in ("outage", "slow"):
                 _admin(url, {"outage": False, "latency_ms": 0})
             if fault == "paper_out":
-                app.devices.printer_sim.set_state("ok")
+                app.devices.sims.printer_sim.set_state("ok")
             continue
         latency, ack = got["latency"], got["ack"]
         app.devices.camera.show(None)
@@ -256,7 +256,7 @@ def scenario(app):
         if fault in ("outage", "slow"):
             _admin(url, {"outage": False, "latency_ms": 0})
         if fault == "paper_out":
-            app.devices.printer_sim.set_state("ok")
+            app.devices.sims.printer_sim.set_state("ok")
         yield 0.3
         if n % 10 == 0:
             gc.collect()

@@ -15,7 +15,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk import gpu_check
@@ -32,7 +32,7 @@ from kiosk.screens.lazy import LazyScreenManager
 from kiosk.screens.menu import MenuScreen
 from kiosk.screens.theme import Theme
 from kiosk.screens.voice import Voice
-from kiosk.screens.widgets import AskPopup, IdleWarning
+from kiosk.screens.widgets import DEMO_BADGE_HEIGHT, AskPopup, IdleWarning
 from kiosk.watchdog import Watchdog, block_after_from_env
 
 log = logging.getLogger("kiosk.app")
@@ -83,13 +83,20 @@ class KioskApp(App):
     who_text = StringProperty("")
     site_name = StringProperty("")
     disclosure_title = StringProperty("")
+    # Room kept free at the top edge for the 演示 badge of a demonstration kiosk (0 in production).
+    badge_room = NumericProperty(0)
 
     def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, backend=None, fleet=None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.cfg = cfg
         self.catalog = catalog
-        self.devices = devices or DeviceHub(cfg)
+        self.badge_room = DEMO_BADGE_HEIGHT + 4 if getattr(cfg, "demo", False) else 0
+        if devices is None:
+            from kiosk.demo_devices import demo_hub  # the simulators of driver = "sim" devices, plugged into the hub
+
+            devices = demo_hub(cfg)
+        self.devices = devices
         self.backend = backend  # kiosk.backend.Backend: platform client + outbox
         self.fleet = fleet      # kiosk.fleet.agent.FleetAgent: the county's view of this kiosk (docs/fleet.md)
         if fleet is not None:

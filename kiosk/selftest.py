@@ -13,8 +13,10 @@ never hangs the self-test. A disabled device (``driver = "none"``) passes as
 
 With a ``DeviceHub`` the checks use the running devices (the app's own);
 with ``hub=None`` the devices are built from the config and closed at the
-end: simulators on the embedded defaults, and the platform simulator started
-through the launcher when the platform URL is the local default.
+end. A device whose driver is ``"sim"`` is served by the simulators handed in
+(``sims``, or the hub's; ``kiosk.demo_devices`` builds them): this module never
+imports a simulator. The platform simulator is started through its launcher
+when the platform URL is the local default.
 """
 
 from __future__ import annotations
@@ -27,12 +29,18 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.core import clock
 from kiosk import IMAGES_DIR, ROOT, __version__
 from kiosk.core.config import Config
 from kiosk.core.idnumber import mask_id
+from kiosk.core.settings import Settings
+from kiosk.devices import DeviceHub, Simulators, no_simulators
+
+if TYPE_CHECKING:
+    from kiosk.platform.adapter import HeartbeatAck, Platform
+    from kiosk.platform.outbox import Outbox
 
 log = logging.getLogger("kiosk.selftest")
 
@@ -123,15 +131,18 @@ def results_json(results: list[CheckResult]) -> str:
 
 
 class _Context:
-    def __init__(self, cfg: Config, hub: Any, platform: Any, outbox: Any, test_page: bool) -> None:
+    def __init__(self, cfg: Config, hub: DeviceHub | None, platform: Platform | None, outbox: Outbox | None,
+                 test_page: bool, sims: Simulators | None = None) -> None:
         self.cfg = cfg
+        self.settings: Settings = cfg.settings
         self.hub = hub
         self.test_page = test_page
+        self.sims = sims if sims is not None else getattr(hub, "sims", None)
         self._platform = platform if platform is not None else getattr(hub, "platform", None)
         self.outbox = outbox if outbox is not None else getattr(hub, "outbox", None)
         self._owned: list[Any] = []
         self._lock = threading.Lock()
-        self.heartbeat: Any = None          # the platform check's HeartbeatAck, for the clock check
+        self.heartbeat: HeartbeatAck | None = None  # the platform check's answer, for the clock check
         self.heartbeat_sent: float = 0.0
         self.sim_handle: Any = None
 
@@ -150,24 +161,31 @@ class _Context:
             except Exception as exc:  # noqa: BLE001 - cleanup goes on for the rest
                 log.warning("selftest cleanup of %r: %s", thing, exc)
 
+    def simulators(self, name: str) -> Simulators:
+        """The simulators serving a ``driver = "sim"`` device (DeviceError when none were handed in)."""
+        if self.sims is None:
+            raise no_simulators(name)
+        return self.sims
+
     # -- platform ---------------------------------------------------------
-    def platform(self) -> Any:
+    def platform(self) -> Platform:
         if self._platform is not None:
             return self._platform
         from kiosk.platform.http_client import HttpPlatform
 
-        p = self.cfg["platform"]
-        if p.get("start_simulator") and self.hub is None:
+        p = self.settings.platform
+        if p.start_simulator and self.hub is None:
             from kiosk.platform.simulator.launcher import ensure_simulator
 
-            handle = ensure_simulator(p["url"], p["simulator_seed"], device_secret=p["device_secret"])
+            handle = ensure_simulator(p.url, p.simulator_seed, device_secret=p.device_secret)
             if handle is not None:
                 self.sim_handle = self.own(handle)
         # One attempt: the self-test reports what it sees now, a retry loop would only hide it.
-        self._platform = self.own(HttpPlatform(p["url"], self.cfg["site"]["device_id"], p["device_secret"],
-                                               connect_timeout=p["connect_timeout"], read_timeout=p["read_timeout"],
-                                               max_attempts=1))
-        return self._platform
+        platform: HttpPlatform = self.own(HttpPlatform(p.url, self.settings.site.device_id, p.device_secret,
+                                         connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
+                                         max_attempts=1))
+        self._platform = platform
+        return platform
 
 
 # ---------------------------------------------------------------------------
@@ -175,23 +193,21 @@ class _Context:
 
 
 def _check_idcard(ctx: _Context) -> _Outcome:
-    c = ctx.cfg["devices.idcard"]
-    if c["driver"] == "none":
+    c = ctx.settings.devices.idcard
+    if c.driver == "none":
         return _Outcome(DISABLED, "未启用（配置 driver = none）", "idcard disabled by config")
-    reader = getattr(ctx.hub, "idcard", None) if ctx.hub is not None else None
+    reader: Any = ctx.hub.idcard if ctx.hub is not None else None
     if reader is None:
         from kiosk.hardware.idcard_reader import IdCardReader
 
-        port = c["port"]
-        if c["driver"] == "sim":
-            from kiosk.hardware.idcard_sim import IdCardSimulator
-
-            sim = ctx.own(IdCardSimulator(baudrate=c["baudrate"]).start())
-            port = sim.port
+        port = c.port
+        if c.driver == "sim":
+            # The simulator's own residents over a serial pty (no card on it): the reader answers.
+            port = ctx.simulators("idcard").idcard_port(transport="serial", demo_residents=False)
         if not port:
             return _Outcome(FAIL, "未配置身份证阅读器端口：请在配置文件 [devices.idcard] port 填写（如 /dev/kiosk-idcard）。",
                             "idcard port not configured")
-        reader = ctx.own(IdCardReader(port, baudrate=c["baudrate"], timeout=1.0))
+        reader = ctx.own(IdCardReader(port, baudrate=c.baudrate, timeout=1.0))
     port = getattr(reader, "port", "")
     try:
         sam = reader.read_sam_id()
@@ -218,12 +234,12 @@ def _check_idcard(ctx: _Context) -> _Outcome:
 
 
 def _check_sscard(ctx: _Context) -> _Outcome:
-    c = ctx.cfg["devices.sscard"]
-    if c["driver"] == "none":
+    c = ctx.settings.devices.sscard
+    if c.driver == "none":
         return _Outcome(DISABLED, "未启用（配置 driver = none）", "sscard disabled by config")
     from kiosk.hardware import pcsc_stack
 
-    if c["driver"] == "sim":
+    if c.driver == "sim":
         try:
             pcsc_stack.ensure_pcscd(timeout=8.0)
         except Exception as exc:  # noqa: BLE001
@@ -233,13 +249,13 @@ def _check_sscard(ctx: _Context) -> _Outcome:
     if readers is None:
         return _Outcome(FAIL, "社保卡读卡服务（pcscd）未运行：请重启本机；仍不行请反映系统问题。",
                         "pcscd does not answer (SCardEstablishContext failed)")
-    wanted = c["reader"]
+    wanted = c.reader
     matching = [r for r in readers if wanted in r] if wanted else readers
     facts: dict[str, Any] = {"readers": readers}
     if not matching:
         return _Outcome(FAIL, "未找到社保卡读卡器：请检查读卡器的USB线是否插好，重新插拔后再次自检。",
                         f"no PC/SC reader matching {wanted!r}; readers: {readers}", facts)
-    hub_reader = getattr(ctx.hub, "sscard", None) if ctx.hub is not None else None
+    hub_reader = ctx.hub.sscard if ctx.hub is not None else None
     if hub_reader is not None and hasattr(hub_reader, "offline_reason"):
         st = str(getattr(hub_reader.status, "value", hub_reader.status))
         facts["driver_status"] = st
@@ -247,11 +263,11 @@ def _check_sscard(ctx: _Context) -> _Outcome:
             return _Outcome(FAIL, "社保卡读卡器离线：请重新插拔读卡器USB线后再次自检。",
                             f"sscard driver offline: {hub_reader.offline_reason}", facts)
     reader = next((r for r in matching if r.startswith(pcsc_stack.VPCD_READER_PREFIX)), matching[0]) \
-        if c["driver"] == "sim" and not wanted else matching[0]
+        if c.driver == "sim" and not wanted else matching[0]
     facts["reader"] = reader
-    if c["driver"] == "sim":
+    if c.driver == "sim":
         # The simulated readers are shared with other virtual cards: read our own test card.
-        return _sim_sscard_read(facts)
+        return _sim_sscard_read(ctx.simulators("sscard"), facts)
     if pcsc_stack.wait_card_state(reader, True, timeout=0.6):
         return _read_sscard(reader, facts)
     return _Outcome(OK, f"读卡器正常（{reader}）；未插卡，未测试读卡。", f"reader {reader}; no card", facts)
@@ -277,12 +293,10 @@ def _read_sscard(reader: str, facts: dict[str, Any]) -> _Outcome:
                     f"reader {reader}; card {mask_id(rec.card_number)} read", facts)
 
 
-def _sim_sscard_read(facts: dict[str, Any]) -> _Outcome:
+def _sim_sscard_read(sims: Simulators, facts: dict[str, Any]) -> _Outcome:
     """Simulated reader with no card: insert the test card on a free vpcd slot and read it."""
-    from kiosk.hardware.sscard_sim import SYNTHETIC_HOLDERS, VirtualSsCard
-
     try:
-        card = VirtualSsCard.on_free_slot(SYNTHETIC_HOLDERS[0])
+        card = sims.sscard_test_card()
     except Exception as exc:  # noqa: BLE001 - every slot busy (another card in use): skip the read
         return _Outcome(OK, "模拟读卡器正常；读卡位被占用，未测试读卡。", f"no free vpcd slot: {exc}", facts)
     try:
@@ -304,19 +318,19 @@ def pcsc_wait(reader: str) -> bool:
 
 
 def _check_camera(ctx: _Context) -> _Outcome:
-    c = ctx.cfg["devices.camera"]
-    if c["driver"] == "none":
+    c = ctx.settings.devices.camera
+    if c.driver == "none":
         return _Outcome(DISABLED, "未启用（配置 driver = none）", "camera disabled by config")
-    cam = getattr(ctx.hub, "camera", None) if ctx.hub is not None else None
+    cam: Any = ctx.hub.camera if ctx.hub is not None else None
     started_here = False
     if cam is None or not getattr(cam, "is_open", False):
         from kiosk.hardware.camera import make_camera
 
         if cam is None:
-            cam = ctx.own(make_camera(c["driver"], c["device"], c["sim_source"], fps=c["fps"], root=ROOT))
+            cam = ctx.own(make_camera(c.driver, c.device, c.sim_source, fps=c.fps, root=ROOT))
         cam.start()
         started_here = True
-    where = c["device"] if c["driver"] == "opencv" else c["sim_source"]
+    where = c.device if c.driver == "opencv" else c.sim_source
     try:
         deadline = time.monotonic() + TIMEOUTS["camera"] - 1.5
         frame = None
@@ -328,7 +342,7 @@ def _check_camera(ctx: _Context) -> _Outcome:
             err = cam.error or "no frame"
             return _Outcome(FAIL, "摄像头无法打开或没有画面：请检查摄像头USB线是否插好（设备 "
                                   f"{where}），重新插拔后再次自检；仍不行请更换摄像头。",
-                            f"camera {c['driver']}:{where}: {err}", {"device": where})
+                            f"camera {c.driver}:{where}: {err}", {"device": where})
         import cv2
 
         gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY) if frame.image.ndim == 3 else frame.image
@@ -336,7 +350,7 @@ def _check_camera(ctx: _Context) -> _Outcome:
         w, h = frame.size
         facts = {"device": where, "width": w, "height": h, "brightness": round(brightness, 1)}
         base = f"画面 {w}×{h}，亮度 {brightness:.0f}/255"
-        en = f"camera {c['driver']}:{where}: frame {w}x{h}, mean brightness {brightness:.1f}"
+        en = f"camera {c.driver}:{where}: frame {w}x{h}, mean brightness {brightness:.1f}"
         if brightness < 15:
             return _Outcome(FAIL, f"{base}：画面几乎全黑，请检查镜头是否被遮挡、盖子是否打开。", en + " (black)", facts)
         if w < 640 or h < 480:
@@ -354,7 +368,7 @@ def _check_camera(ctx: _Context) -> _Outcome:
 def _check_qr(ctx: _Context) -> _Outcome:
     from kiosk.hardware.qr_decode import make_decoder, read_image
 
-    name = ctx.cfg["devices.camera"]["decoder"]
+    name = ctx.settings.devices.camera.decoder
     try:
         image = read_image(str(QR_TEST_IMAGE))
     except OSError as exc:
@@ -369,39 +383,35 @@ def _check_qr(ctx: _Context) -> _Outcome:
 def test_page_bytes(cfg: Config) -> bytes:
     from kiosk.hardware import escpos_commands as cmd
 
-    lines = ["自检测试页", f"设备：{cfg['site']['device_id']}", f"站点：{cfg['site']['name']}",
+    site = cfg.settings.site
+    lines = ["自检测试页", f"设备：{site.device_id}", f"站点：{site.name}",
              f"时间：{clock.now():%Y-%m-%d %H:%M:%S}", "如能看清本页文字，打印机正常。"]
     body = b"".join(line.encode("gb18030") + cmd.LF for line in lines)
     return cmd.INIT + cmd.CHINESE_ON + body + cmd.CHINESE_OFF + cmd.feed(3) + cmd.cut()
 
 
 def _check_printer(ctx: _Context) -> _Outcome:
-    c = ctx.cfg["devices.printer"]
-    if c["driver"] == "none":
+    c = ctx.settings.devices.printer
+    if c.driver == "none":
         return _Outcome(DISABLED, "未启用（配置 driver = none）", "printer disabled by config")
-    printer = getattr(ctx.hub, "printer", None) if ctx.hub is not None else None
+    printer: Any = ctx.hub.printer if ctx.hub is not None else None
     if printer is None:
         from kiosk.hardware.printer import ReceiptPrinter
 
-        port = c["port"]
-        if c["driver"] == "sim":
-            from kiosk.hardware.printer_sim import PrinterSimulator
-
-            out = Path(c["sim_out"])
-            sim = ctx.own(PrinterSimulator(out_dir=out if out.is_absolute() else ctx.cfg.storage_dir / out,
-                                           tcp_port=0).start())
-            port = f"127.0.0.1:{sim.tcp_port}"
-        printer = ctx.own(ReceiptPrinter(c["driver"], port, usb_vendor=c["usb_vendor"], usb_product=c["usb_product"],
-                                         paper_width=c["paper_width"], text_mode=c["text_mode"], timeout=c["timeout"],
-                                         qr_mode=c["qr_mode"], baudrate=c["baudrate"]))
-    where = getattr(printer, "port", "") or c["driver"]
+        port = c.port
+        if c.driver == "sim":
+            port = ctx.simulators("printer").printer_port()  # the simulator's default status family
+        printer = ctx.own(ReceiptPrinter(c.driver, port, usb_vendor=c.usb_vendor, usb_product=c.usb_product,
+                                         paper_width=c.paper_width, text_mode=c.text_mode, timeout=c.timeout,
+                                         qr_mode=c.qr_mode, baudrate=c.baudrate))
+    where = getattr(printer, "port", "") or c.driver
     try:
         st = printer.status()
     except Exception as exc:  # noqa: BLE001 - PrinterOffline and friends
         return _Outcome(FAIL, "打印机未连接或未开机：请检查打印机电源、数据线（或网线），开机后再次自检。",
-                        f"printer {c['driver']} {where}: {type(exc).__name__}: {exc}", {"port": where})
-    facts = {"port": where, "status": st.text_zh(), "raw": st.raw.hex(), "paper_width": c["paper_width"]}
-    en = f"printer {c['driver']} {where}: status {st.raw.hex() or 'unknown'}"
+                        f"printer {c.driver} {where}: {type(exc).__name__}: {exc}", {"port": where})
+    facts = {"port": where, "status": st.text_zh(), "raw": st.raw.hex(), "paper_width": c.paper_width}
+    en = f"printer {c.driver} {where}: status {st.raw.hex() or 'unknown'}"
     if st.known and st.paper_out:
         return _Outcome(FAIL, "打印机缺纸：请打开纸仓盖，装入新的热敏纸卷（光面朝打印头），合上盖子后再次自检。",
                         en + " paper out", facts)
@@ -428,7 +438,7 @@ def _check_printer(ctx: _Context) -> _Outcome:
 def _check_platform(ctx: _Context) -> _Outcome:
     from kiosk.platform.adapter import AuthError, Timeout, Unreachable
 
-    url = ctx.cfg["platform"]["url"]
+    url = ctx.settings.platform.url
     facts: dict[str, Any] = {"url": url}
     try:
         platform = ctx.platform()
@@ -457,7 +467,9 @@ def _check_platform(ctx: _Context) -> _Outcome:
     return _Outcome(OK, f"服务平台连接正常{sim}。", f"platform {url}: heartbeat ok, server time {ack.server_time}", facts)
 
 
-def _outbox_counts_from_file(path: Path) -> dict[str, Any] | None:
+def outbox_counts_from_file(path: Path) -> dict[str, Any] | None:
+    """Counts by state in an outbox file read as it is (no Outbox opened); None when there is none.
+    ValueError when the file is damaged."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -476,9 +488,9 @@ def _check_outbox(ctx: _Context) -> _Outcome:
         counts: dict[str, Any] = {"pending": s.pending, "delivered": s.delivered, "refused": s.refused, "failed": s.failed,
                   "oldest_pending_age_s": s.oldest_pending_age_s}
     else:
-        path = ctx.cfg.storage_dir / OUTBOX_FILE
+        path = ctx.settings.storage.dir / OUTBOX_FILE
         try:
-            from_file = _outbox_counts_from_file(path)
+            from_file = outbox_counts_from_file(path)
         except ValueError as exc:
             return _Outcome(FAIL, "暂存业务数据文件损坏：请不要关机，反映系统问题。", f"outbox {path}: {exc}")
         if from_file is None:
@@ -498,7 +510,7 @@ def _check_outbox(ctx: _Context) -> _Outcome:
 
 
 def _check_disk(ctx: _Context) -> _Outcome:
-    path = ctx.cfg.storage_dir
+    path = ctx.settings.storage.dir
     probe = path
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -575,7 +587,8 @@ def _run_one(name: str, fn: Callable[[_Context], _Outcome], ctx: _Context, timeo
     return res
 
 
-def run_selftest(cfg: Config, hub: Any = None, *, platform: Any = None, outbox: Any = None,
+def run_selftest(cfg: Config, hub: DeviceHub | None = None, *, platform: Platform | None = None,
+                 outbox: Outbox | None = None, sims: Simulators | None = None,
                  only: list[str] | None = None, test_page: bool = False,
                  timeouts: dict[str, float] | None = None,
                  on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
@@ -583,18 +596,21 @@ def run_selftest(cfg: Config, hub: Any = None, *, platform: Any = None, outbox: 
 
     ``hub``: the app's DeviceHub (its idcard, printer and, when present, sscard,
     camera, platform and outbox are used). ``platform``/``outbox``: a Platform
-    adapter and an Outbox to use instead of building one. ``on_result`` is
+    adapter and an Outbox to use instead of building one. ``sims``: the
+    simulators serving ``driver = "sim"`` devices (default: the hub's; the
+    stand-alone ``kiosk selftest`` passes ``kiosk.demo_devices.DemoDevices``). ``on_result`` is
     called after each check (from the calling thread), e.g. to show progress.
     """
     names = [n for n in CHECK_NAMES if only is None or n in only]
     # A printer status is up to two reads of ``timeout`` (stale connection, one retry);
     # a heartbeat is a connect plus a read.
-    p = cfg["platform"]
+    settings = cfg.settings
+    p = settings.platform
     limits = {**TIMEOUTS,
-              "printer": max(TIMEOUTS["printer"], 2 * cfg["devices.printer"]["timeout"] + 2),
-              "platform": max(TIMEOUTS["platform"], p["connect_timeout"] + p["read_timeout"] + 3),
+              "printer": max(TIMEOUTS["printer"], 2 * settings.devices.printer.timeout + 2),
+              "platform": max(TIMEOUTS["platform"], p.connect_timeout + p.read_timeout + 3),
               **(timeouts or {})}
-    ctx = _Context(cfg, hub, platform, outbox, test_page)
+    ctx = _Context(cfg, hub, platform, outbox, test_page, sims)
     results: list[CheckResult] = []
     try:
         for name in names:

@@ -395,6 +395,68 @@ RECEIPT_BY_KIND = {
 }
 
 
+# What each item does on the kiosk beyond its mode (catalog key "flow", docs/catalog.md):
+# a one-line description for `kiosk flow list`, and the behaviour the flow engine reads
+# instead of item numbers.
+DOES_ZH = {
+    1: "登记求职意向（工种、地点、月薪、学历），受理回执",
+    2: "平台按求职登记排序推荐固定工岗位，分页，可打印",
+    3: "浏览固定工岗位：按乡镇/区县、工种、月薪筛选，分页，可打印",
+    4: "登记零工意向（工种、地点、日薪、时间），受理回执",
+    5: "平台按零工登记排序推荐零工岗位，分页，可打印",
+    6: "浏览零工岗位：按地点、工种、日薪筛选，分页，可打印",
+    7: "雇主登记零工需求（工种、地点、人数、日薪、开工日期、天数），受理回执",
+    8: "平台为已登记雇主推荐匹配的零工求职者（姓名脱敏）",
+    9: "浏览零工求职者（姓名脱敏），可筛选",
+    10: "灵活就业登记，受理回执（5个工作日）",
+    11: "失业登记（失业情形、日期、电话），受理回执（10个工作日）",
+    12: "就业政策法规列表，可打印",
+    13: "查询本人《就业创业证》，可打印",
+    14: "近期招聘会列表，可打印",
+    15: "查询本人档案存放机构，可打印",
+    21: "拍照（手持身份证和当天报纸）认证，认证回执（柜面事项，按议题在自助机办理）",
+    22: "填写证书编号、等级、发证日期、工种，核验证书一年内，受理回执",
+    23: "填写中断就业日期和原因，受理回执",
+    25: "逐年参保缴费记录和累计缴费月数，可打印",
+    26: "逐月养老金发放记录及失败原因，可打印",
+    27: "逐月失业保险金发放记录及失败原因，可打印",
+    33: "逐年城乡居民养老保险缴费记录和累计年限，可打印",
+    36: "逐月城乡居民养老金发放记录及失败原因，可打印",
+    38: "启用社保卡社保功能（柜面事项，按议题在自助机办理），受理回执",
+    39: "社保卡状态和办卡进度，挂失自动解挂日期，银行挂失提醒",
+    40: "临时挂失（7天后自动解挂，显示日期）、正式挂失、解除挂失，提醒到银行挂失金融功能",
+}
+
+FLOW = {
+    1: {"follow_ups": [2, 3]},
+    2: {"recommend": "fixed_jobs"},
+    3: {"filters": ["township", "type", "min_pay"], "pay_column": "salary"},
+    4: {"follow_ups": [5, 6]},
+    5: {"recommend": "gig_jobs"},
+    6: {"filters": ["township", "type", "min_pay"], "pay_column": "pay"},
+    7: {"follow_ups": [8], "platform_fields": "job_title"},
+    8: {"recommend": "gig_seekers", "masks_names": True},
+    9: {"filters": ["township", "type"], "masks_names": True},  # seekers state no pay
+    11: {"follow_ups": [23]},
+    20: {"platform_fields": "base_ratio"},
+    21: {"result_notes": ["认证结果由县级社保经办机构审核后反馈，可通过“民生山西”手机软件查询。"]},
+    22: {"platform_fields": "certificate_level"},
+    23: {"platform_fields": "involuntary_separation"},
+    30: {"platform_fields": "change_item"},
+    31: {"platform_fields": "pause_action"},
+    38: {"result_notes": ["本业务仅指社会保障卡社保功能的启用，不包括金融功能的启用。"]},
+    39: {"card_status_notes": True, "follow_ups": [40]},
+    40: {"card_loss_notes": True, "platform_fields": "card_action"},
+}
+
+
+def flow_for(no: int) -> dict:
+    flow = dict(FLOW.get(no, {}))
+    if no in DOES_ZH:
+        flow = {"does_zh": DOES_ZH[no], **flow}
+    return flow
+
+
 def receipt_for(meta: dict, channels: list[str]) -> str:
     if "receipt" in meta:
         return meta["receipt"]
@@ -476,6 +538,8 @@ def build(seeds_dir: Path = SEEDS_DIR) -> dict:
                 "receipt": receipt_for(meta, row["channels"]),
             }
         )
+        if flow_for(no):
+            items[-1]["flow"] = flow_for(no)
     return {
         "version": 1,
         "sources": {"list": LIST_SEED, "guides": GUIDE_SEED},

@@ -14,7 +14,7 @@ def shoot(app):
     from kivy.core.window import Window
     from kivy.uix.modalview import ModalView
 
-    from kiosk.flows.engine import Step
+    from kiosk.flows.step import Step
     from kiosk.flows.fields import field_state
     from kiosk.screens.keyboards import open_keyboard
 

@@ -96,7 +96,7 @@ def test_kiosk_channel_items_literal(catalog):
 
 def test_items_the_kiosk_completes_are_catalog_data(catalog):
     """One source of truth: ``kiosk_mode`` says what the kiosk does; labels and the engine read it."""
-    from kiosk.flows.engine import mode_of
+    from kiosk.flows.step import mode_of
     from kiosk.screens.item_list import where_zh
 
     done_here = {item.no for item in catalog.items if item.completes_on_kiosk}
@@ -235,6 +235,25 @@ def test_round_trip_and_cache(catalog):
     assert load_catalog(CATALOG_PATH) is catalog
 
 
+def test_item_behaviour_is_catalog_data(catalog):
+    """What the flow does beyond an item's mode is named in the catalog, never by item number."""
+    flow = {item.no: item.flow for item in catalog.items}
+    assert {n for n, f in flow.items() if f.filters} == {3, 6, 9}
+    assert flow[9].filters == ("township", "type")  # seekers state no pay
+    assert {n: f.recommend for n, f in flow.items() if f.recommend} == {2: "fixed_jobs", 5: "gig_jobs", 8: "gig_seekers"}
+    assert {n for n, f in flow.items() if f.masks_names} == {8, 9}
+    assert {n for n, f in flow.items() if f.card_status_notes} == {39}
+    assert {n for n, f in flow.items() if f.card_loss_notes} == {40}
+    assert {n: f.follow_ups for n, f in flow.items() if f.follow_ups} == {
+        1: (2, 3), 4: (5, 6), 7: (8,), 11: (23,), 39: (40,)}
+    assert {n for n, f in flow.items() if f.does_zh} == {i.no for i in catalog.kiosk_items()}
+    engine_dir = ROOT / "kiosk" / "flows"
+    for path in [*engine_dir.glob("*.py"), *(ROOT / "kiosk" / "screens").glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        # an item number compared with anything: behaviour keyed by number, not by data
+        assert not re.search(r"item\.no *(==|!=|in\b|not in\b)|item_no *(==|!=) *\d", text), path
+
+
 def test_unknown_item_and_category(catalog):
     with pytest.raises(CatalogError) as exc:
         catalog.by_no(41)
@@ -279,6 +298,29 @@ BREAKAGES = [
     ("kiosk mode", lambda d: _item(d, 21).__setitem__("kiosk_mode", "maybe"), "item 21", "kiosk_mode"),
     ("no kiosk mode", lambda d: _item(d, 21).pop("kiosk_mode"), "item 21", "kiosk_mode"),
     ("kiosk item at counter", lambda d: _item(d, 3).__setitem__("kiosk_mode", "counter"), "item 3", "kiosk_mode"),
+    # per-item behaviour (the "flow" object): each key checked against the mode and form it needs
+    ("flow key", lambda d: _item(d, 38).__setitem__("flow", {**_item(d, 38)["flow"], "item_38_note": "x"}),
+     "item 38", "flow"),
+    ("flow filter", lambda d: _item(d, 3)["flow"].__setitem__("filters", ["township", "colour"]),
+     "item 3", "flow.filters"),
+    ("flow filter order", lambda d: _item(d, 3)["flow"].__setitem__("filters", ["min_pay", "township"]),
+     "item 3", "flow.filters"),
+    ("pay filter w/o column", lambda d: _item(d, 6)["flow"].pop("pay_column"), "item 6", "flow.pay_column"),
+    ("column w/o pay filter", lambda d: _item(d, 9)["flow"].__setitem__("pay_column", "pay"),
+     "item 9", "flow.pay_column"),
+    ("recommender", lambda d: _item(d, 2)["flow"].__setitem__("recommend", "horoscope"), "item 2", "flow.recommend"),
+    ("enquiry key on an application", lambda d: _item(d, 1)["flow"].__setitem__("masks_names", True),
+     "item 1", "flow.masks_names"),
+    ("flag not true", lambda d: _item(d, 8)["flow"].__setitem__("masks_names", "yes"), "item 8", "flow.masks_names"),
+    ("card loss w/o action", lambda d: _item(d, 38)["flow"].__setitem__("card_loss_notes", True),
+     "item 38", "flow.card_loss_notes"),
+    ("follow-up itself", lambda d: _item(d, 1)["flow"].__setitem__("follow_ups", [1, 2]), "item 1", "flow.follow_ups"),
+    ("follow-up range", lambda d: _item(d, 11)["flow"].__setitem__("follow_ups", [41]), "item 11", "flow.follow_ups"),
+    ("conversion", lambda d: _item(d, 22)["flow"].__setitem__("platform_fields", "level"),
+     "item 22", "flow.platform_fields"),
+    ("result note empty", lambda d: _item(d, 21)["flow"].__setitem__("result_notes", [" "]),
+     "item 21", "flow.result_notes"),
+    ("no does_zh", lambda d: _item(d, 26).pop("flow"), "item 26", "flow.does_zh"),
 ]
 
 

@@ -11,7 +11,8 @@ import subprocess
 import sys
 
 from kiosk.flows.catalog import load_catalog
-from kiosk.flows.engine import Site, drive
+from kiosk.flows.driver import drive
+from kiosk.flows.site import Site
 from kiosk.core.person import Person
 from kiosk.platform.outbox import Outbox
 

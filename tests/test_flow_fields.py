@@ -7,7 +7,7 @@ import datetime as _dt
 import pytest
 
 from kiosk.flows.catalog import FormField, Rule, load_catalog
-from kiosk.flows.engine import materials_list, mode_of, print_columns
+from kiosk.flows.step import materials_list, mode_of, print_columns
 from kiosk.flows.fields import KEYBOARDS, display_value, field_state, validate
 from kiosk.core.idnumber import make_id
 from kiosk.flows.payload import to_platform
@@ -112,11 +112,17 @@ def test_certificate_within_months():
 
 
 def test_payload_maps_catalog_answers_to_the_contract():
-    assert to_platform(22, {"certificate_level": "高级（三级）"})["level"] == "高级"
-    assert to_platform(40, {"action": "正式挂失"})["action"] == "formal_loss"
-    assert to_platform(23, {"separation_reason": "用人单位解除劳动合同"})["involuntary"] is True
-    assert to_platform(7, {"job_type": "红枣采摘"})["job_title"] == "红枣采摘"
-    assert to_platform(1, {"phone": "13912345678"}) == {"phone": "13912345678"}
+    def sent(item_no, answers):
+        return to_platform(load_catalog().by_no(item_no).flow.platform_fields, answers)
+
+    assert sent(22, {"certificate_level": "高级（三级）"})["level"] == "高级"
+    assert sent(40, {"action": "正式挂失"})["action"] == "formal_loss"
+    assert sent(23, {"separation_reason": "用人单位解除劳动合同"})["involuntary"] is True
+    assert sent(7, {"job_type": "红枣采摘"})["job_title"] == "红枣采摘"
+    assert sent(1, {"phone": "13912345678"}) == {"phone": "13912345678"}
+    assert sent(20, {"base_percent": "60"})["base_ratio"] == 0.6
+    assert sent(31, {"action": "恢复缴费"})["action"] == "resume"
+    assert sent(30, {"change_item": "居住地址", "new_value": "城庄镇"}) == {"address": "城庄镇"}
 
 
 def test_modes_match_the_channels():

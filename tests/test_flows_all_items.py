@@ -9,6 +9,8 @@ own seeded data (/admin/residents/sample) by the facts a tester would check.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import io
 from typing import Any, Callable
@@ -17,7 +19,11 @@ import pytest
 from PIL import Image
 
 from kiosk.flows.catalog import load_catalog
-from kiosk.flows.engine import APPLICATION, COUNTER_MODE, ENQUIRY, BANK_REMINDER_ZH, ServiceFlow, Site, drive, mode_of
+from kiosk.flows.card_notes import BANK_REMINDER_ZH
+from kiosk.flows.driver import drive
+from kiosk.flows.engine import ServiceFlow
+from kiosk.flows.site import Site
+from kiosk.flows.step import APPLICATION, COUNTER_MODE, ENQUIRY, mode_of
 from kiosk.core.idnumber import make_id, mask_id
 from kiosk.core.person import Person
 from kiosk.hardware.escpos_render import decode, decoded_lines
@@ -387,6 +393,29 @@ def test_certification_photo_must_be_a_jpeg(platform, outbox, pick):
     step = flow.set_photo(jpeg())
     assert step.kind == "form" and step.can_back
     assert flow.back().kind == "photo"
+
+
+def test_item_behaviour_comes_from_the_catalog_data(platform, outbox, pick):
+    """The engine reads what is special about an item from its catalog ``flow``: the same item with
+    other data behaves otherwise (nothing keyed by item number in the code)."""
+    p = pick(card("normal"))
+    item = CATALOG.by_no(40)
+    other = dataclasses.replace(item, flow=dataclasses.replace(
+        item.flow, card_loss_notes=False, result_notes=("测试备注：本条来自目录数据。",), follow_ups=(39,)))
+    code, last = drive(other, Person(p["id_number"], "", "idcard"), platform, outbox, SITE, {"action": "正式挂失"},
+                       today=DAY)
+    assert code == 0
+    assert BANK_REMINDER_ZH not in last.receipt.notes
+    assert "测试备注：本条来自目录数据。" in receipt_text(last.receipt)
+    flow = ServiceFlow(CATALOG.by_no(9), Person(pick(reg("gig_employer"))["id_number"], "", "idcard"), platform,
+                       outbox, site=SITE, today=DAY)
+    assert [f.name for f in flow.start().filters] == ["township", "type"]  # seekers state no pay
+    by_pay = dataclasses.replace(flow.item, flow=dataclasses.replace(
+        flow.item.flow, filters=("township", "type", "min_pay"), pay_column="pay"))
+    flow = ServiceFlow(by_pay, flow.person, platform, outbox, site=SITE, today=DAY)
+    step = flow.start()
+    assert step.kind == "result" and [f.name for f in step.filters] == ["township", "type", "min_pay"]
+    assert flow.filter(min_pay="999999999").table.total == 0  # the pay filter now reads the data's column
 
 
 def test_refusal_offers_what_to_do_instead(platform, outbox, pick):

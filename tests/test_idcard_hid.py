@@ -110,21 +110,21 @@ def test_hid_transport_is_selected_in_the_config(tmp_path):
     import queue
 
     from kiosk.core.config import load
-    from kiosk.devices import DeviceHub
+    from kiosk.demo_devices import demo_hub
 
     cfg_file = tmp_path / "kiosk.toml"
     cfg_file.write_text(f'[devices.idcard]\ndriver = "sim"\ntransport = "hid"\npoll_interval = 0.05\n'
                         f'[devices.printer]\ndriver = "none"\n[devices.sscard]\ndriver = "none"\n'
                         f'[devices.camera]\ndriver = "none"\n[storage]\ndir = "{tmp_path / "var"}"\n', encoding="utf-8")
-    hub = DeviceHub(load(cfg_file))
+    hub = demo_hub(load(cfg_file))
     people: queue.Queue = queue.Queue()
     hub.when_person = people.put
     try:
         hub.start()
         assert hub.wait_started(30)
-        assert isinstance(hub.idcard_sim, HidIdCardSimulator) and hub.idcard.transport == "hid"
-        hub.idcard_sim.insert(0)
+        assert isinstance(hub.sims.idcard_sim, HidIdCardSimulator) and hub.idcard.transport == "hid"
+        hub.sims.idcard_sim.insert(0)
         person = people.get(timeout=10)
-        assert person.id_number == hub.idcard_sim.card.id_number and person.source == "idcard"
+        assert person.id_number == hub.sims.idcard_sim.card.id_number and person.source == "idcard"
     finally:
         hub.close()

@@ -72,36 +72,36 @@ LAYERS: dict[str, tuple[int, str]] = {
     "kiosk.__main__": (7, "commands"),
     # Simulators sit beside what they simulate (their rank is that of their host).
     "kiosk.sim_people": (4, "hub"),
+    "kiosk.demo_devices": (4, "hub"),  # the device demo launcher
+}
+
+# Inside the flows, the engine's modules (docs/flows.md) point down too: the step model the
+# screens render knows no mode, the modes do not know each other, the coordinator knows the modes,
+# the headless driver sits on top. Same rank = siblings (no imports between them).
+FLOW_SEAMS: dict[str, int] = {
+    "kiosk.flows.site": 0,
+    "kiosk.flows.card_notes": 0,
+    "kiosk.flows.step": 1,
+    "kiosk.flows.base": 2,
+    "kiosk.flows.enquiry": 3,
+    "kiosk.flows.submission": 3,
+    "kiosk.flows.counter": 3,
+    "kiosk.flows.engine": 4,
+    "kiosk.flows.driver": 5,
 }
 
 # Parts that screens must not import directly (they go through hub, backend, flows).
 SCREENS_MUST_NOT_REACH = ("hardware", "platform")
 
-# The demo launcher: the one production door to the simulators (importing it is allowed).
-LAUNCHERS = ("kiosk.platform.simulator.launcher",)
+# The demo launchers: the only production doors to the simulators (importing them is allowed):
+# the platform simulator's, and the devices' (kiosk.demo_devices, which the app and the
+# stand-alone self-test use to serve devices whose driver is "sim").
+LAUNCHERS = ("kiosk.platform.simulator.launcher", "kiosk.demo_devices")
 
 # importer -> imported -> reason. The only place where a wrong import is tolerated.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("kiosk.flows.tech_mode", "kiosk.selftest"):
-        "technician flow runs the self-test itself; moves behind the hub with the tech-mode rework (issue 15)",
     ("kiosk.screens.camera_login", "kiosk.hardware.qr_decode"):
         "the login screen runs the QR decoder itself; the decoding moves into the device hub (issue 15)",
-    ("kiosk.screens.technician", "kiosk.hardware.escpos_render"):
-        "the technician screen renders the test receipt itself; waits for the technician screen split (issue 15)",
-    ("kiosk.devices", "kiosk.hardware.idcard_sim"):
-        "the hub builds simulated devices for driver = \"sim\"; to move into a device demo launcher",
-    ("kiosk.devices", "kiosk.hardware.sscard_sim"):
-        "the hub builds simulated devices for driver = \"sim\"; to move into a device demo launcher",
-    ("kiosk.devices", "kiosk.hardware.printer_sim"):
-        "the hub builds simulated devices for driver = \"sim\"; to move into a device demo launcher",
-    ("kiosk.devices", "kiosk.sim_people"):
-        "the hub's F1-F5 hotkeys pick simulated residents; to move into a device demo launcher",
-    ("kiosk.selftest", "kiosk.hardware.idcard_sim"):
-        "the stand-alone self-test (no hub) builds simulated devices for driver = \"sim\"",
-    ("kiosk.selftest", "kiosk.hardware.sscard_sim"):
-        "the stand-alone self-test (no hub) builds simulated devices for driver = \"sim\"",
-    ("kiosk.selftest", "kiosk.hardware.printer_sim"):
-        "the stand-alone self-test (no hub) builds simulated devices for driver = \"sim\"",
 }
 
 
@@ -223,6 +223,34 @@ def test_known_exceptions_are_still_real() -> None:
     found = {(v.importer, v.imported) for v in violations}
     stale = [f"{a} -> {b}" for (a, b) in KNOWN_EXCEPTIONS if (a, b) not in found]
     assert stale == [], "fixed, remove from KNOWN_EXCEPTIONS: " + ", ".join(stale)
+
+
+def seam_violations(root: Path) -> list[str]:
+    """Imports between the flow engine's modules (FLOW_SEAMS) that do not point down."""
+    out = []
+    for importer, rank in FLOW_SEAMS.items():
+        path = root.joinpath(*importer.split(".")).with_suffix(".py")
+        if not path.exists():
+            continue
+        for imported in sorted(imports_of(path, importer) & set(FLOW_SEAMS)):
+            if imported != importer and FLOW_SEAMS[imported] >= rank:
+                out.append(f"{importer} -> {imported}")
+    return out
+
+
+def test_flow_engine_seams_point_down() -> None:
+    assert all((ROOT / "kiosk" / "flows" / f"{m.rsplit('.', 1)[1]}.py").exists() for m in FLOW_SEAMS)
+    assert seam_violations(ROOT) == []
+
+
+@pytest.mark.parametrize(("module", "body"), [
+    ("kiosk.flows.step", "def f():\n    from kiosk.flows.engine import ServiceFlow\n"),  # the model knows no mode
+    ("kiosk.flows.enquiry", "from kiosk.flows import submission\n"),  # modes are siblings
+    ("kiosk.flows.engine", "from kiosk.flows.driver import drive\n"),  # the driver sits on top
+])
+def test_seam_checker_catches_a_wrong_import(tmp_path: Path, module: str, body: str) -> None:
+    _write(tmp_path, module, body)
+    assert len(seam_violations(tmp_path)) == 1
 
 
 def _write(root: Path, module: str, body: str) -> None:

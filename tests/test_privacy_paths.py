@@ -16,7 +16,8 @@ import logging
 from PIL import Image
 
 from kiosk.flows.catalog import load_catalog
-from kiosk.flows.engine import Site, drive
+from kiosk.flows.driver import drive
+from kiosk.flows.site import Site
 from kiosk.core.person import Person
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.outbox import Outbox

@@ -22,7 +22,9 @@ import pytest
 from kiosk.core.idnumber import mask_id
 from kiosk.core.person import Person
 from kiosk.flows.catalog import UNDECIDED_RULES, Rule, load_catalog
-from kiosk.flows.engine import COUNTER, REFUSED, ServiceFlow, Site
+from kiosk.flows.engine import ServiceFlow
+from kiosk.flows.site import Site
+from kiosk.flows.step import COUNTER, REFUSED
 from kiosk.flows.rules import FactFinder, ResidentFacts, check_rule, needs_fields
 from kiosk.hardware.escpos_render import decode, decoded_lines
 from kiosk.platform.http_client import _status

@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from kiosk.core import config
-from kiosk.devices import DeviceHub
+from kiosk.demo_devices import demo_hub
 from kiosk.selftest import CHECK_NAMES, QR_TEST_IMAGE, run_selftest
 from tests.conftest import ROOT
 from tests.platform_support import free_port, start
@@ -41,7 +41,7 @@ def make_cfg(tmp_path, platform_url: str, **env: str):
 @pytest.fixture
 def hub(tmp_path, platform_sim):
     cfg = make_cfg(tmp_path, platform_sim.url)
-    h = DeviceHub(cfg)
+    h = demo_hub(cfg)
     h.start()
     assert h.wait_started(30)
     yield cfg, h
@@ -69,7 +69,7 @@ def test_all_checks_pass_on_healthy_simulators(hub):
 
 def test_printer_out_of_paper(hub):
     cfg, h = hub
-    h.printer_sim.set_state("paper_out")
+    h.sims.printer_sim.set_state("paper_out")
     got = by_name(run_selftest(cfg, h, only=["printer", "idcard"]))
     assert not got["printer"].ok and got["printer"].status == "fail"
     assert "缺纸" in got["printer"].detail_zh and "纸卷" in got["printer"].detail_zh
@@ -79,14 +79,14 @@ def test_printer_out_of_paper(hub):
 
 def test_printer_near_end_is_a_warning_that_passes(hub):
     cfg, h = hub
-    h.printer_sim.set_state("near_end")
+    h.sims.printer_sim.set_state("near_end")
     got = by_name(run_selftest(cfg, h, only=["printer"]))
     assert got["printer"].ok and got["printer"].status == "warn" and "即将用完" in got["printer"].detail_zh
 
 
 def test_printer_that_stops_answering_fails_within_its_timeout(hub):
     cfg, h = hub
-    h.printer_sim.set_state("silent")
+    h.sims.printer_sim.set_state("silent")
     got = by_name(run_selftest(cfg, h, only=["printer"]))
     assert not got["printer"].ok
     assert "未连接或未开机" in got["printer"].detail_zh
@@ -96,17 +96,17 @@ def test_test_page_reaches_the_printer(hub):
     from kiosk.hardware.escpos_render import decode, decoded_lines
 
     cfg, h = hub
-    before = len(h.printer_sim.jobs)
+    before = len(h.sims.printer_sim.jobs)
     got = by_name(run_selftest(cfg, h, only=["printer"], test_page=True))
     assert got["printer"].ok and "测试页" in got["printer"].detail_zh
-    assert h.printer_sim.wait_for_jobs(before + 1)
-    text = "\n".join(decoded_lines(decode(h.printer_sim.jobs[-1])))
+    assert h.sims.printer_sim.wait_for_jobs(before + 1)
+    text = "\n".join(decoded_lines(decode(h.sims.printer_sim.jobs[-1])))
     assert "自检测试页" in text and "SX-TEST-0001" in text
 
 
 def test_id_card_reader_unplugged(hub):
     cfg, h = hub
-    h.idcard_sim.unplug()
+    h.sims.idcard_sim.unplug()
     got = by_name(run_selftest(cfg, h, only=["idcard", "printer"]))
     assert not got["idcard"].ok and got["idcard"].status == "fail"
     assert "身份证阅读器无响应" in got["idcard"].detail_zh and "插好" in got["idcard"].detail_zh
@@ -115,7 +115,7 @@ def test_id_card_reader_unplugged(hub):
 
 def test_id_card_read_when_a_card_lies_on_the_reader(hub):
     cfg, h = hub
-    rec = h.idcard_sim.insert(0)
+    rec = h.sims.idcard_sim.insert(0)
     got = by_name(run_selftest(cfg, h, only=["idcard"]))["idcard"]
     assert got.ok and "读卡成功" in got.detail_zh
     assert rec.id_number not in got.detail_zh + got.detail_en  # masked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.devices import synthetic_people
+from kiosk.demo_devices import synthetic_people
 from kiosk.flows.session import IdleTimer, SessionManager
 
 

@@ -86,8 +86,9 @@ def test_qr_login_with_platform_down_is_audited_not_throttled(tmp_path):
     from kiosk.core.errors import PlatformError
     from tests.platform_support import free_port
 
-    cfg = make_cfg(tmp_path, f"http://127.0.0.1:{free_port()}")
-    tm = TechMode(cfg)
+    url = f"http://127.0.0.1:{free_port()}"
+    cfg = make_cfg(tmp_path, url)
+    tm = TechMode(cfg, platform=client(url, max_attempts=1))  # technician mode is handed the app's client
     with pytest.raises(PlatformError):
         tm.login_qr("ESSC1.x.y")
     assert tm.throttle.remaining_attempts() == 5
@@ -165,3 +166,55 @@ def test_restart_is_audited_and_ends_the_session(tmp_path):
     tm.close()
     actions = [e.action for e in AuditLog(cfg.storage_dir / AUDIT_FILE).events()]
     assert actions[-2:] == ["app.restart", "staff.logout"]
+
+
+def test_idle_timeout_change_meets_the_one_idle_rule(tmp_path):
+    """The settings screen's idle timeout is checked by kiosk.core.settings.check, the rule every reader uses."""
+    cfg = make_cfg(tmp_path)
+    cfg["ui"]["idle_warning"] = 30  # a longer countdown than the shipped 10 s
+    with pytest.raises(ConfigError) as exc:
+        save_settings(cfg, {"idle_timeout": 30})
+    assert exc.value.message_zh == "倒计时提示（30 秒）必须短于无操作自动退出时间（30 秒）。"
+    assert not (cfg.storage_dir / "settings.toml").exists() and cfg["ui"]["idle_timeout"] == 60
+    assert save_settings(cfg, {"idle_timeout": 40}) == {"idle_timeout": 40}
+
+
+def test_without_a_platform_client_qr_login_says_use_the_pin(tmp_path):
+    """Technician mode builds no HTTP client of its own: with none handed in, QR login points to the PIN."""
+    from kiosk.core.errors import PlatformError
+
+    cfg = make_cfg(tmp_path)
+    tm = TechMode(cfg)
+    with pytest.raises(PlatformError) as exc:
+        tm.login_qr("ESSC1.x.y")
+    assert "离线密码" in exc.value.message_zh
+    assert tm.throttle.remaining_attempts() == 5
+    tm.close()
+    (ev,) = AuditLog(cfg.storage_dir / AUDIT_FILE).events()
+    assert (ev.action, ev.outcome, ev.detail["reason"]) == ("staff.login", "failed", "platform_unreachable")
+
+
+def test_selftest_is_the_one_handed_in_and_goes_on_record(tmp_path):
+    from kiosk.core.errors import KioskError
+    from kiosk.selftest import run_selftest
+
+    cfg = make_cfg(tmp_path)
+    add_offline(cfg)
+    seen = []
+    tm = TechMode(cfg, selftest=lambda test_page, on_result: run_selftest(cfg, only=["disk", "clock"],
+                                                                          on_result=on_result))
+    with pytest.raises(sa.NoPermission):
+        tm.run_selftest()
+    assert tm.login_pin("T0012", PIN).ok
+    results = tm.run_selftest(on_result=seen.append)
+    assert [r.name for r in results] == ["disk", "clock"] == [r.name for r in seen]
+    assert tm.last_selftest == results
+    tm.close()
+    run = [e for e in AuditLog(cfg.storage_dir / AUDIT_FILE).events() if e.action == "selftest.run"]
+    assert len(run) == 1 and run[0].detail["failed"] == []
+    bare = TechMode(cfg)  # none handed in: a message, not a self-test built behind the screen's back
+    assert bare.login_pin("T0012", PIN).ok
+    with pytest.raises(KioskError) as exc:
+        bare.run_selftest()
+    assert exc.value.message_zh == "本机无法运行自检，请反映系统问题。"
+    bare.close()

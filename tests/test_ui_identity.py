@@ -44,7 +44,7 @@ def scenario_idcard_removal_keeps_session(app):
 
 def test_social_security_card_logs_in_same_resident_and_removal_logs_out(run_kiosk, tmp_path):
     from kiosk.core import config
-    from kiosk.devices import synthetic_people
+    from kiosk.demo_devices import synthetic_people
 
     proc = run_kiosk("tests.test_ui_identity:scenario_sscard_login_and_removal")
     got = json.loads((tmp_path / "sscard.json").read_text(encoding="utf-8"))

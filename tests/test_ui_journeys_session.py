@@ -294,7 +294,7 @@ def scenario_technician_by_touches(app):
     t = Touches()
     events = yield from _fleet_events(app)
     yield from _open_tech_login(app)
-    app.devices.printer_sim.set_state("paper_out")  # the fault the technician will find and report
+    app.devices.sims.printer_sim.set_state("paper_out")  # the fault the technician will find and report
     yield 0.5
     login = app.sm.current_screen
     camera_open = bool(app.devices.camera.is_open)

@@ -18,22 +18,22 @@ def scenario_paper_out_then_reprint(app):
     yield from _open_item(app, "我要办社保", 26)
     yield from press("开始办理")
     yield flow_step(app, "result")
-    app.devices.printer_sim.set_state("paper_out")
+    app.devices.sims.printer_sim.set_state("paper_out")
     yield from press("打印回执")
     yield printed(app)
     out_msg = app.last_print.message
-    jobs_while_out = len(app.devices.printer_sim.jobs)
+    jobs_while_out = len(app.devices.sims.printer_sim.jobs)
     yield from press("在屏幕上查看")
     yield 0.3
     preview = [w for w in walk(Window) if isinstance(w, Image) and w.texture is not None]
     preview_size = list(preview[0].texture.size) if preview else None
     preview[0].parent.parent.dismiss(animation=False)  # the resident closes the picture
     yield 0.2
-    app.devices.printer_sim.set_state("near_end")  # paper loaded, but the roll is short
+    app.devices.sims.printer_sim.set_state("near_end")  # paper loaded, but the roll is short
     yield from press("重新打印")
     yield printed(app)
     report("paper", {"out_msg": out_msg, "jobs_while_out": jobs_while_out, "preview": preview_size,
-                     "after": app.last_print.message, "jobs": len(app.devices.printer_sim.jobs),
+                     "after": app.last_print.message, "jobs": len(app.devices.sims.printer_sim.jobs),
                      "lines": last_job_lines(app), "printer_state": app.devices.status()["printer"].status})
 
 

@@ -32,7 +32,7 @@ def scenario_technician(app):
 
     yield lambda: app.sm.current == "attract"
     yield 0.3
-    app.devices.printer_sim.set_state("paper_out")  # the fault the technician will find
+    app.devices.sims.printer_sim.set_state("paper_out")  # the fault the technician will find
     for _ in range(5):  # the hidden gesture: 5 taps in the top-left corner
         _tap_at(40, Window.height - 40)
     yield lambda: app.sm.current == "tech_login"

@@ -54,7 +54,7 @@ def _emit(obj: dict[str, Any]) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from kiosk.flows.catalog import load_catalog
-    from kiosk.flows.engine import describe_item
+    from kiosk.flows.driver import describe_item
 
     rows = [describe_item(item) for item in load_catalog().items]
     if args.json:
@@ -128,7 +128,8 @@ def _invalid_answers(exc: ConfigError) -> int:
 def _run(args: argparse.Namespace) -> int:
     from kiosk.core import config as kconfig
     from kiosk.flows.catalog import load_catalog
-    from kiosk.flows.engine import Site, drive
+    from kiosk.flows.driver import drive
+    from kiosk.flows.site import Site
     from kiosk.core.idnumber import id_problem, mask_id, normalize
     from kiosk.core.person import Person
     from kiosk.platform.http_client import HttpPlatform
@@ -145,17 +146,17 @@ def _run(args: argparse.Namespace) -> int:
         answers = load_answers(args.answers)
     except ConfigError as exc:
         return _invalid_answers(exc)
-    pc = cfg["platform"]
-    url = args.platform or pc["url"]
+    settings = cfg.settings
+    pc = settings.platform
+    url = args.platform or pc.url
     handle = None
-    if pc.get("start_simulator") and not args.platform:
-        handle = ensure_simulator(url, pc.get("simulator_seed", 42), device_secret=pc["device_secret"])
-    site = Site.from_config(cfg)
-    platform = HttpPlatform(url, site.device_id, pc["device_secret"], pc["connect_timeout"], pc["read_timeout"])
-    outbox_path = Path(args.outbox) if args.outbox else cfg.storage_dir / "outbox.json"
+    if pc.start_simulator and not args.platform:
+        handle = ensure_simulator(url, pc.simulator_seed, device_secret=pc.device_secret)
+    site = Site.from_settings(settings.site)
+    platform = HttpPlatform(url, site.device_id, pc.device_secret, pc.connect_timeout, pc.read_timeout)
+    outbox_path = Path(args.outbox) if args.outbox else settings.storage.dir / "outbox.json"
     outbox_path.parent.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(outbox_path, platform,
-                    duplicate_window=float(cfg["storage"].get("duplicate_window_hours", 24)) * 3600)
+    outbox = Outbox(outbox_path, platform, duplicate_window=settings.storage.duplicate_window_hours * 3600)
     try:
         person = Person(resident, "", "cli")
         try:

@@ -48,8 +48,11 @@ def _run(args: argparse.Namespace) -> int:
     from kiosk.core import config
     from kiosk.selftest import all_ok, results_json, run_selftest
 
+    from kiosk.demo_devices import DemoDevices
+
     cfg = config.load(args.config)
-    results = run_selftest(cfg, only=args.only, test_page=args.test_page)
+    with DemoDevices(cfg) as sims:  # serves the devices whose driver is "sim"; stopped after the run
+        results = run_selftest(cfg, sims=sims, only=args.only, test_page=args.test_page)
     print(results_json(results) if args.json else format_table(results))
     sys.stdout.flush()
     return 0 if all_ok(results) else 1

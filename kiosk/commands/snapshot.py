@@ -51,6 +51,8 @@ def snapshot_script(spec: str, out: Path, elder: bool):
     name, params = parse_screen(spec)
 
     def script(app):
+        from kiosk.screens.layout_audit import settle
+
         yield 0.2
         if elder:
             app.toggle_elder()
@@ -60,6 +62,7 @@ def snapshot_script(spec: str, out: Path, elder: bool):
         elif name != "attract":
             app.go(name, **params)
         yield 1.5  # let layout, textures and the camera preview settle
+        yield from settle(app)  # then until text fitting stops moving the layout
         from kivy.core.window import Window
 
         written = Window.screenshot(name=str(out.with_suffix("")) + "%(counter)04d.png")

@@ -14,8 +14,8 @@ import logging
 import shutil
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk import ROOT, __version__
@@ -93,8 +93,11 @@ def system_health(storage_dir: Path, started: float) -> dict[str, Any]:
                     mem["available_kb"] = int(line.split()[1])
     except OSError:
         pass
-    return {"disk": {"free_mb": disk.free // 2**20, "total_mb": disk.total // 2**20}, "memory": mem,
-            "uptime_s": int(time.monotonic() - started)}
+    return {
+        "disk": {"free_mb": disk.free // 2**20, "total_mb": disk.total // 2**20},
+        "memory": mem,
+        "uptime_s": int(time.monotonic() - started),
+    }
 
 
 class FleetAgent:
@@ -106,21 +109,36 @@ class FleetAgent:
         self.dir = cfg.storage_dir / "fleet"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.remote_config = RemoteConfig(cfg, self.dir / "settings.json")
-        self.link = parse_url(f.broker, ca_file=str(_resolve(f.ca_file)) if f.ca_file else "",
-                              cert_file=str(_resolve(f.cert_file)) if f.cert_file else "",
-                              key_file=str(_resolve(f.key_file)) if f.key_file else "",
-                              username=f.username, password=f.password, keepalive=f.keepalive)
+        self.link = parse_url(
+            f.broker,
+            ca_file=str(_resolve(f.ca_file)) if f.ca_file else "",
+            cert_file=str(_resolve(f.cert_file)) if f.cert_file else "",
+            key_file=str(_resolve(f.key_file)) if f.key_file else "",
+            username=f.username,
+            password=f.password,
+            keepalive=f.keepalive,
+        )
         self.keys = KeyFile(_resolve(f.operator_keys))
         site = cfg.settings.site
         self.guard = Guard(site.device_id, self.keys, SeenIds(self.dir / "seen-commands.json"))
         self.loop = loop or Loop("fleet")
         self._own_loop = loop is None
         self.client = FleetClient(
-            self.loop, self.link, site.county, site.device_id,
-            hooks=Hooks(state_extra=self._state_extra, health=self._health, on_command=self._on_command,
-                        on_desired=self._on_desired),
-            queue=FileQueue(self.dir / "queue"), sessions=SessionCounter(self.dir / "session"),
-            health_interval=f.health_interval, backoff=Backoff(cap=float(f.reconnect_max)))
+            self.loop,
+            self.link,
+            site.county,
+            site.device_id,
+            hooks=Hooks(
+                state_extra=self._state_extra,
+                health=self._health,
+                on_command=self._on_command,
+                on_desired=self._on_desired,
+            ),
+            queue=FileQueue(self.dir / "queue"),
+            sessions=SessionCounter(self.dir / "session"),
+            health_interval=f.health_interval,
+            backoff=Backoff(cap=float(f.reconnect_max)),
+        )
         self.broker: Broker | None = None
         self.bundle_versions: dict[str, str] = {}  # kind -> version in use, set at start (runner)
         self.visits_today = 0
@@ -131,7 +149,7 @@ class FleetAgent:
         self._bundling = threading.Lock()  # bundles one after the other: they share active.json
 
     # -- lifecycle ------------------------------------------------------------
-    def start(self) -> "FleetAgent":
+    def start(self) -> FleetAgent:
         # The broker is started from the loop thread: setpriv's parent-death signal
         # fires when the *thread* that spawned it ends, and the loop thread lives
         # as long as the agent.
@@ -173,9 +191,12 @@ class FleetAgent:
     # -- hooks (loop thread) -------------------------------------------------------
     def _state_extra(self) -> dict[str, Any]:
         versions = {f"{kind}_version": self.bundle_versions.get(kind) for kind in bundle_kinds.KINDS}
-        return {"version": __version__, **versions,
-                "config_hash": config_hash(self.cfg),
-                "since": int((self.client.stats.connected_since or time.time()) * 1000)}
+        return {
+            "version": __version__,
+            **versions,
+            "config_hash": config_hash(self.cfg),
+            "since": int((self.client.stats.connected_since or time.time()) * 1000),
+        }
 
     def _health(self) -> dict[str, Any]:
         self.client.health_interval = self.cfg.settings.fleet.health_interval  # may change remotely
@@ -186,7 +207,7 @@ class FleetAgent:
         if self.actions is not None:
             try:
                 doc.update(self.actions.health())
-            except Exception as exc:  # noqa: BLE001 - health must go out even if one part fails
+            except Exception as exc:
                 log.warning("fleet: app health snapshot failed: %r", exc)
                 doc["health_error"] = type(exc).__name__
         return doc
@@ -220,8 +241,9 @@ class FleetAgent:
         if self.actions is None and action not in ("update_catalog", "update_bundle", "update"):
             client.ack(cmd_id, "failed", reason="unavailable")
             return
-        threading.Thread(target=self._run_action, args=(client, cmd_id, action, args),
-                         name=f"fleet-cmd-{action}", daemon=True).start()
+        threading.Thread(
+            target=self._run_action, args=(client, cmd_id, action, args), name=f"fleet-cmd-{action}", daemon=True
+        ).start()
 
     def _run_action(self, client: FleetClient, cmd_id: str, action: str, args: dict[str, Any]) -> None:
         try:
@@ -247,7 +269,7 @@ class FleetAgent:
                 self.loop.call_soon(client.event, "restart", by="fleet", command=cmd_id)
                 time.sleep(1.0)  # let the ack leave; if it does not, the durable queue sends it after the restart
                 self.actions.restart()
-        except Exception as exc:  # noqa: BLE001 - a failed command is an ack, not a dead thread
+        except Exception as exc:
             log.exception("fleet: command %s (%s) failed", cmd_id, action)
             self.loop.call_soon(client.ack, cmd_id, "failed", reason=f"{type(exc).__name__}: {exc}")
 
@@ -269,8 +291,14 @@ class FleetAgent:
             if kind is None:
                 raise bundles.BundleError("unknown_bundle", f"{name!r}; kinds: {', '.join(kinds)}")
             with self._bundling:
-                entry = bundles.fetch(manifest, self.cfg.settings.fleet.bundle_url, self.keys(),
-                                      bundle_kinds.bundle_dir(self.cfg), kind, ca_file=self.link.ca_file)
+                entry = bundles.fetch(
+                    manifest,
+                    self.cfg.settings.fleet.bundle_url,
+                    self.keys(),
+                    bundle_kinds.bundle_dir(self.cfg),
+                    kind,
+                    ca_file=self.link.ca_file,
+                )
         except bundles.BundleError as exc:
             log.warning("fleet: %s bundle refused: %s", only or name, exc)
             reason, detail, what = exc.reason, str(exc), only or (name if isinstance(name, str) else "bundle")
@@ -278,8 +306,11 @@ class FleetAgent:
             self.loop.call_soon(lambda: client.event(f"{what}_update", ok=False, reason=reason))
             return
         version = entry["version"]
-        self.loop.call_soon(lambda: client.ack(cmd_id, "ok", result={"kind": kind.name, "version": version,
-                                                                     "in_use": "after the next visit"}))
+        self.loop.call_soon(
+            lambda: client.ack(
+                cmd_id, "ok", result={"kind": kind.name, "version": version, "in_use": "after the next visit"}
+            )
+        )
         self.loop.call_soon(lambda: client.event(f"{kind.name}_update", ok=True, version=version))
         if self.actions is not None:
             self.actions.restart_when_idle(f"{kind.name} bundle {version}")
@@ -288,8 +319,9 @@ class FleetAgent:
         """Worker thread: download + verify + stage now; switch ``current`` and restart between visits."""
         base_dir = self.cfg.settings.fleet.releases_dir
         if not base_dir:
-            self.loop.call_soon(client.ack, cmd_id, "failed", reason="updates_not_configured",
-                                detail="[fleet] releases_dir is empty")
+            self.loop.call_soon(
+                client.ack, cmd_id, "failed", reason="updates_not_configured", detail="[fleet] releases_dir is empty"
+            )
             return
         if not self._updating.acquire(blocking=False):
             self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason="update_in_progress"))
@@ -302,20 +334,25 @@ class FleetAgent:
     def _stage_release(self, client: FleetClient, cmd_id: str, manifest: dict[str, Any], base: Path) -> None:
         def progress(stage: str, **fields: Any) -> None:
             self.loop.call_soon(lambda: client.ack(cmd_id, "progress", stage=stage, **fields))
+
         try:
             version = release.fetch(manifest, self.keys(), base, ca_file=self.link.ca_file, progress=progress)
         except bundles.BundleError as exc:
             log.warning("fleet: software update refused: %s", exc)
             reason, detail = exc.reason, str(exc)  # ``exc`` is unbound after the block; the loop runs later
             self.loop.call_soon(lambda: client.ack(cmd_id, "failed", reason=reason, detail=detail))
-            self.loop.call_soon(lambda: client.event("software_update", ok=False, stage="refused",
-                                                     reason=reason, version=manifest.get("version")))
+            self.loop.call_soon(
+                lambda: client.event(
+                    "software_update", ok=False, stage="refused", reason=reason, version=manifest.get("version")
+                )
+            )
             return
 
         def switch() -> None:
             update.switch(base, version)
             log.info("fleet: switched to release %s (on probation until its health check)", version)
             self.event("software_update", ok=True, stage="switched", version=version)
+
         when = "now (no app running)" if self.actions is None else "between visits"
         self.loop.call_soon(lambda: client.ack(cmd_id, "ok", result={"version": version, "switch": when}))
         self.loop.call_soon(lambda: client.event("software_update", ok=True, stage="staged", version=version))
@@ -328,7 +365,7 @@ class FleetAgent:
         if self.actions is not None:
             try:
                 self.actions.settings_changed(dotted)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("fleet: app did not take setting %s: %r", dotted, exc)
 
     def _on_desired(self, client: FleetClient, doc: Any) -> None:
@@ -354,6 +391,7 @@ class FleetAgent:
             else:
                 refused[dotted] = why
         self._desired_rev = doc.get("rev")
-        client.report({"rev": doc.get("rev"), "applied": applied, "refused": refused,
-                       "config_hash": config_hash(self.cfg)})
+        client.report(
+            {"rev": doc.get("rev"), "applied": applied, "refused": refused, "config_hash": config_hash(self.cfg)}
+        )
         client.publish_state()

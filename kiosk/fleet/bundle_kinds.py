@@ -28,8 +28,8 @@ from typing import Any
 from kiosk import CONFIG_DIR
 from kiosk.core.config import Config
 from kiosk.core.storage import write_text_atomic
-from kiosk.fleet.update import sync_tree
 from kiosk.fleet.bundles import SAFE_NAME, BundleError, Kind, load_active, pointer
+from kiosk.fleet.update import sync_tree
 
 KINDS = ("catalog", "disclosure", "voice")
 VOICE_MARKER = "voice_prompts.toml"
@@ -37,6 +37,7 @@ MAX_VOICE_UNPACKED = 64 * 2**20
 
 
 # -- catalog --------------------------------------------------------------------------------------
+
 
 def _catalog_install(data: bytes, path: Path) -> None:
     write_text_atomic(path, data.decode("utf-8", errors="replace"))
@@ -50,6 +51,7 @@ def _catalog_load(path: Path | None) -> Any:
 
 
 # -- disclosure -------------------------------------------------------------------------------------
+
 
 def _disclosure_kind(county: str) -> Kind:
     from kiosk.flows import disclosure
@@ -76,6 +78,7 @@ def _disclosure_kind(county: str) -> Kind:
 
 
 # -- voice ------------------------------------------------------------------------------------------
+
 
 def _voice_install(data: bytes, path: Path) -> None:
     from kiosk.fleet.release import safe_extract
@@ -113,6 +116,7 @@ def _voice_load(path: Path) -> dict[str, str]:
 
 
 # -- all kinds --------------------------------------------------------------------------------------
+
 
 def kinds(cfg: Config) -> dict[str, Kind]:
     return {

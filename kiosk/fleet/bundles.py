@@ -30,8 +30,8 @@ import os
 import re
 import shutil
 import ssl
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -81,8 +81,15 @@ def signed(manifest: Any, keys: dict, what: str, name: str, fields: tuple[str, .
     return [manifest.get(k) for k in fields]
 
 
-def download(url: str, digest: str, sink: BinaryIO, *, ca_file: str = "", max_bytes: int = MAX_BYTES,
-             progress: Callable[[int], None] | None = None) -> int:
+def download(
+    url: str,
+    digest: str,
+    sink: BinaryIO,
+    *,
+    ca_file: str = "",
+    max_bytes: int = MAX_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """GET ``url`` over HTTPS into ``sink`` (bounded size), check its SHA-256; the size. Raises BundleError."""
     if not url.startswith("https://"):
         raise BundleError("not_https", url)
@@ -136,8 +143,9 @@ def _write_pointer(directory: Path, kind: str, entry: dict[str, Any] | None) -> 
     write_text_atomic(directory / "active.json", json.dumps(doc, ensure_ascii=False))
 
 
-def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, kind: Kind, *,
-          ca_file: str = "") -> dict[str, Any]:
+def fetch(
+    manifest: Any, base_url: str, keys: dict, directory: Path, kind: Kind, *, ca_file: str = ""
+) -> dict[str, Any]:
     """Download, verify and activate a bundle of ``kind``; returns its new pointer entry. Raises BundleError."""
     version, file, digest = signed(manifest, keys, "bundle", kind.name, ("version", "file", "sha256"))
     if not all(isinstance(v, str) and SAFE_NAME.match(v) for v in (version, file)) or not isinstance(digest, str):
@@ -158,7 +166,7 @@ def fetch(manifest: Any, base_url: str, keys: dict, directory: Path, kind: Kind,
     except BundleError:
         _remove(tmp)
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever the loader says, the bundle is not used
+    except Exception as exc:
         _remove(tmp)
         raise BundleError("invalid_bundle", str(exc)) from exc
     final = directory / f"{kind.name}-{version}{kind.suffix}"
@@ -193,7 +201,7 @@ def load_active(directory: Path, kind: Kind, shipped: Callable[[], Any]) -> tupl
         path = directory / str(entry.get("file", ""))
         try:
             return kind.load(path), str(entry.get("version"))
-        except Exception as exc:  # noqa: BLE001 - a bad bundle falls back, never stops the kiosk
+        except Exception as exc:
             log.error("%s bundle %s does not load (%s); rolling back", kind.name, entry.get("version"), exc)
             entry = entry.get("previous")
             _write_pointer(directory, kind.name, entry)

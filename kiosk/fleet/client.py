@@ -20,8 +20,9 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -43,9 +44,9 @@ class Hooks:
 
     state_extra: Callable[[], dict[str, Any]] = dict
     health: Callable[[], dict[str, Any]] = dict
-    on_command: Callable[["FleetClient", str, Any], None] = lambda c, i, d: None
-    on_desired: Callable[["FleetClient", Any], None] = lambda c, d: None
-    on_connected: Callable[["FleetClient"], None] = lambda c: None
+    on_command: Callable[[FleetClient, str, Any], None] = lambda c, i, d: None
+    on_desired: Callable[[FleetClient, Any], None] = lambda c, d: None
+    on_connected: Callable[[FleetClient], None] = lambda c: None
 
 
 @dataclass
@@ -65,10 +66,21 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 class FleetClient:
-    def __init__(self, loop: Loop, link: Link, county: str, device_id: str, *, hooks: Hooks | None = None,
-                 queue: MemoryQueue | None = None, sessions: SessionCounter | None = None,
-                 health_interval: float = 60.0, backoff: Backoff | None = None,
-                 first_attempt_at: float = 0.0, clean_session: bool = False) -> None:
+    def __init__(
+        self,
+        loop: Loop,
+        link: Link,
+        county: str,
+        device_id: str,
+        *,
+        hooks: Hooks | None = None,
+        queue: MemoryQueue | None = None,
+        sessions: SessionCounter | None = None,
+        health_interval: float = 60.0,
+        backoff: Backoff | None = None,
+        first_attempt_at: float = 0.0,
+        clean_session: bool = False,
+    ) -> None:
         self.loop = loop
         self.link = link
         self.county = topics.check_segment(county, "county")
@@ -89,8 +101,9 @@ class FleetClient:
         self._state_confirmed = False
         self._sock: Any = None
         self._pending_report: dict[str, Any] | None = None  # config/reported made while offline
-        self.mqtt = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device_id, clean_session=clean_session,
-                                protocol=mqtt.MQTTv311)
+        self.mqtt = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=device_id, clean_session=clean_session, protocol=mqtt.MQTTv311
+        )
         self.mqtt.max_inflight_messages_set(PIPELINE)
         if link.username:
             self.mqtt.username_pw_set(link.username, link.password or None)
@@ -129,8 +142,11 @@ class FleetClient:
     def tick(self, now: float) -> None:
         if not clock_plausible(now):
             if not self.stats.clock_unsynced_since:
-                log.warning("fleet: local clock %s is before this release; not synced yet (TLS and command "
-                            "expiry cannot be trusted until it is)", time.strftime("%Y-%m-%d %H:%M", time.gmtime(now)))
+                log.warning(
+                    "fleet: local clock %s is before this release; not synced yet (TLS and command "
+                    "expiry cannot be trusted until it is)",
+                    time.strftime("%Y-%m-%d %H:%M", time.gmtime(now)),
+                )
                 self.stats.clock_unsynced_since = time.monotonic()
         elif self.stats.clock_unsynced_since:
             log.info("fleet: local clock now plausible (synced)")
@@ -178,8 +194,11 @@ class FleetClient:
         except (OSError, ValueError) as exc:
             msg = f"{type(exc).__name__}: {exc}"
             if msg != self.stats.last_error:
-                hint = " (the local clock is not synced: TLS certificates cannot be checked yet)" \
-                    if self.stats.clock_unsynced_since and self.link.tls else ""
+                hint = (
+                    " (the local clock is not synced: TLS certificates cannot be checked yet)"
+                    if self.stats.clock_unsynced_since and self.link.tls
+                    else ""
+                )
                 log.warning("fleet: cannot connect to %s: %s%s; retrying with backoff", self.link.url, msg, hint)
             self.stats.last_error = msg
             self._close_socket()
@@ -200,8 +219,9 @@ class FleetClient:
         self.stats.connected_since = time.time()
         self.stats.last_error = ""
         log.info("fleet: connected to %s as %s (session %d)", self.link.url, self.device_id, self.session)
-        client.subscribe([(self.topic(f"{topics.CMD}/+"), 1), (self.topic(topics.CONFIG_DESIRED), 1),
-                          (self.topic(topics.STATE), 1)])
+        client.subscribe(
+            [(self.topic(f"{topics.CMD}/+"), 1), (self.topic(topics.CONFIG_DESIRED), 1), (self.topic(topics.STATE), 1)]
+        )
         self.publish_state()
         self._next_health = 0.0
         self._last_sent = max(self._inflight.values(), default=0)
@@ -242,14 +262,22 @@ class FleetClient:
         if doc.get("online") and session == self.session:
             self._state_confirmed = True
         elif not doc.get("online") and self._state_confirmed and isinstance(session, int) and session < self.session:
-            log.info("fleet: a late Last Will of session %s arrived after our birth (%d); publishing online again",
-                     session, self.session)
+            log.info(
+                "fleet: a late Last Will of session %s arrived after our birth (%d); publishing online again",
+                session,
+                self.session,
+            )
             self.publish_state()
 
     # -- publishing ------------------------------------------------------------------
     def _state_doc(self, online: bool) -> dict[str, Any]:
-        doc: dict[str, Any] = {"v": topics.SCHEMA, "online": online, "session": self.session,
-                               "device_id": self.device_id, "county": self.county}
+        doc: dict[str, Any] = {
+            "v": topics.SCHEMA,
+            "online": online,
+            "session": self.session,
+            "device_id": self.device_id,
+            "county": self.county,
+        }
         if online:
             doc.update(ts=int(time.time() * 1000), **self.hooks.state_extra())
         return doc
@@ -260,10 +288,18 @@ class FleetClient:
 
     def publish_health(self) -> None:
         now = time.time()
-        doc = {"v": topics.SCHEMA, "ts": int(now * 1000), "session": self.session,
-               "health_interval": self.health_interval, "clock_ok": not self.stats.clock_unsynced_since,
-               "fleet_queue": {"depth": self.queue.depth(), "oldest_age_s": round(self.queue.oldest_age(now), 1),
-                               "dropped": self.queue.dropped}}
+        doc = {
+            "v": topics.SCHEMA,
+            "ts": int(now * 1000),
+            "session": self.session,
+            "health_interval": self.health_interval,
+            "clock_ok": not self.stats.clock_unsynced_since,
+            "fleet_queue": {
+                "depth": self.queue.depth(),
+                "oldest_age_s": round(self.queue.oldest_age(now), 1),
+                "dropped": self.queue.dropped,
+            },
+        }
         doc.update(self.hooks.health())
         self.mqtt.publish(self.topic(topics.HEALTH), dumps(doc), qos=0, retain=True)
         self.stats.published += 1
@@ -279,14 +315,19 @@ class FleetClient:
         self.enqueue(topics.EVENT, {"event_id": uuid.uuid4().hex, "kind": kind, **fields})
 
     def ack(self, cmd_id: str, status: str, **fields: Any) -> None:
-        self.enqueue(f"{topics.CMD}/{cmd_id}/ack", {"id": cmd_id, "device_id": self.device_id, "status": status,
-                                                     **fields})
+        self.enqueue(
+            f"{topics.CMD}/{cmd_id}/ack", {"id": cmd_id, "device_id": self.device_id, "status": status, **fields}
+        )
 
     def report(self, doc: dict[str, Any]) -> None:
         """``config/reported`` is retained state, not an event: the newest report wins."""
         if self.connected:
-            self.mqtt.publish(self.topic(topics.CONFIG_REPORTED),
-                              dumps({"v": topics.SCHEMA, "ts": int(time.time() * 1000), **doc}), qos=1, retain=True)
+            self.mqtt.publish(
+                self.topic(topics.CONFIG_REPORTED),
+                dumps({"v": topics.SCHEMA, "ts": int(time.time() * 1000), **doc}),
+                qos=1,
+                retain=True,
+            )
         else:
             self._pending_report = doc
 

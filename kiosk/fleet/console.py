@@ -55,16 +55,27 @@ class HistoryView(FleetView):
             if k is None:
                 return
             h = k.health
-            sample = {"ts": int(now * 1000), "online": k.online is True,
-                      "outbox": (h.get("outbox") or {}).get("pending"), "paper": h.get("paper"),
-                      "disk_free_mb": (h.get("disk") or {}).get("free_mb")}
+            sample = {
+                "ts": int(now * 1000),
+                "online": k.online is True,
+                "outbox": (h.get("outbox") or {}).get("pending"),
+                "paper": h.get("paper"),
+                "disk_free_mb": (h.get("disk") or {}).get("free_mb"),
+            }
         self.store.add(parsed.device_id, sample)
 
 
 class Console:
-    def __init__(self, link: Link, key: OperatorKey | None, county: str | None = None,
-                 host: str = "127.0.0.1", port: int = 0, state_dir: Path | None = None,
-                 bucket: int = 60) -> None:
+    def __init__(
+        self,
+        link: Link,
+        key: OperatorKey | None,
+        county: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir: Path | None = None,
+        bucket: int = 60,
+    ) -> None:
         """``state_dir``: where the history file lives (None: in memory only); ``bucket``: seconds per row."""
         self.link = link
         self.key = key
@@ -88,7 +99,7 @@ class Console:
             def _json(self, code: int, doc: Any) -> None:
                 self._send(code, json.dumps(doc, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 q = parse_qs(url.query)
                 if url.path == "/":
@@ -101,7 +112,7 @@ class Console:
                 else:
                     self._json(404, {"error": "not found"})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if urlsplit(self.path).path != "/api/cmd":
                     self._json(404, {"error": "not found"})
                     return
@@ -133,7 +144,7 @@ class Console:
             return {"status": "failed", "reason": f"broker: {exc}"}
         return ack or {"id": doc["id"], "status": "no_ack", "reason": "no answer within 60 s (offline?)"}
 
-    def start(self) -> "Console":
+    def start(self) -> Console:
         self.history.start()
         self._thread.start()
         return self

@@ -77,13 +77,30 @@ def build(tree: Path) -> None:
         raise BundleError("dependencies_failed", f"{REQUIREMENTS} without a {WHEELS}/ directory")
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], "venv")
     python = venv / "bin" / "python"
-    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                   "venv").strip()
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], "venv").strip()
     # ``import`` lines of a .pth run at start-up; addsitedir (unlike a bare path) also runs the
     # shared site-packages' own .pth files, as the shared interpreter would.
-    Path(purelib, PTH).write_text("".join(f"import site; site.addsitedir({json.dumps(p)})\n"
-                                          for p in shared_site_packages()), encoding="utf-8")
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index", "--find-links",
-          str(wheels), "--no-cache-dir", "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
-          "-r", str(tree / REQUIREMENTS)], "pip install")
+    Path(purelib, PTH).write_text(
+        "".join(f"import site; site.addsitedir({json.dumps(p)})\n" for p in shared_site_packages()), encoding="utf-8"
+    )
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-warn-script-location",
+            "-r",
+            str(tree / REQUIREMENTS),
+        ],
+        "pip install",
+    )
     log.info("release dependencies installed offline into %s", venv)

@@ -14,6 +14,7 @@ counted (a kiosk offline for months must not fill its disk).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -110,11 +111,11 @@ class FileQueue(MemoryQueue):
         return self.dir / f"{seq:012d}.json"
 
     def _store(self, item: Item) -> None:
-        write_text_atomic(self._path(item.seq), json.dumps(
-            {"topic": item.topic, "payload": item.payload, "ts": item.ts}, ensure_ascii=False))
+        write_text_atomic(
+            self._path(item.seq),
+            json.dumps({"topic": item.topic, "payload": item.payload, "ts": item.ts}, ensure_ascii=False),
+        )
 
     def _delete(self, seq: int) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(seq))
-        except FileNotFoundError:
-            pass

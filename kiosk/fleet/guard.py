@@ -17,8 +17,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -62,8 +63,13 @@ class SeenIds:
 
 
 class Guard:
-    def __init__(self, device_id: str, keys: Callable[[], dict[str, Ed25519PublicKey]], seen: SeenIds,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        device_id: str,
+        keys: Callable[[], dict[str, Ed25519PublicKey]],
+        seen: SeenIds,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.device_id = device_id
         self.keys = keys
         self.seen = seen
@@ -71,8 +77,13 @@ class Guard:
 
     def check(self, cmd_id: str, doc: Any) -> str | None:
         """None to run the command; else the refusal reason."""
-        if not isinstance(doc, dict) or doc.get("id") != cmd_id or not isinstance(doc.get("action"), str) \
-                or not isinstance(doc.get("expires"), (int, float)) or not isinstance(doc.get("args", {}), dict):
+        if (
+            not isinstance(doc, dict)
+            or doc.get("id") != cmd_id
+            or not isinstance(doc.get("action"), str)
+            or not isinstance(doc.get("expires"), (int, float))
+            or not isinstance(doc.get("args", {}), dict)
+        ):
             return "malformed"
         reason = signing.verify(doc, self.keys())
         if reason:

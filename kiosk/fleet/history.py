@@ -49,8 +49,9 @@ class HistoryStore:
         self.path, self.bucket_ms = path, bucket * 1000
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path) if path is not None else ":memory:", check_same_thread=False,
-                                   isolation_level=None)
+        self._db = sqlite3.connect(
+            str(path) if path is not None else ":memory:", check_same_thread=False, isolation_level=None
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last batch, never the file
         self._db.executescript(_SCHEMA)
@@ -64,8 +65,15 @@ class HistoryStore:
 
     def add(self, device_id: str, sample: dict[str, Any]) -> None:
         ts = int(sample["ts"])
-        row = (device_id, ts // self.bucket_ms, ts, 1 if sample.get("online") else 0, sample.get("outbox"),
-               sample.get("paper"), sample.get("disk_free_mb"))
+        row = (
+            device_id,
+            ts // self.bucket_ms,
+            ts,
+            1 if sample.get("online") else 0,
+            sample.get("outbox"),
+            sample.get("paper"),
+            sample.get("disk_free_mb"),
+        )
         key = (device_id, row[1])
         with self._lock:
             old = self._pending.get(key)
@@ -98,8 +106,11 @@ class HistoryStore:
         """The kiosk's samples of the last 24 h, oldest first (what is still in the batch included)."""
         since = int(((now or time.time()) - DAY) * 1000)
         with self._db_lock:
-            rows = self._db.execute("SELECT slot, ts, online, outbox, paper, disk_free_mb FROM samples "
-                                    "WHERE device_id = ? AND ts >= ? ORDER BY slot", (device_id, since)).fetchall()
+            rows = self._db.execute(
+                "SELECT slot, ts, online, outbox, paper, disk_free_mb FROM samples "
+                "WHERE device_id = ? AND ts >= ? ORDER BY slot",
+                (device_id, since),
+            ).fetchall()
         by_slot = {r[0]: r[1:] for r in rows}
         with self._lock:
             for (dev, slot), row in self._pending.items():
@@ -107,12 +118,13 @@ class HistoryStore:
                     older = by_slot.get(slot)
                     online = row[3] if older is None else min(row[3], older[1])
                     by_slot[slot] = (row[2], online, *row[4:])
-        return [{"ts": r[0], "online": bool(r[1]), "outbox": r[2], "paper": r[3], "disk_free_mb": r[4]}
-                for _m, r in sorted(by_slot.items())]
+        return [
+            {"ts": r[0], "online": bool(r[1]), "outbox": r[2], "paper": r[3], "disk_free_mb": r[4]}
+            for _m, r in sorted(by_slot.items())
+        ]
 
-    def start(self) -> "HistoryStore":
-        self._thread = start_loop("fleet-history", lambda: (self.flush(), self.flush_every)[1], self._stop,
-                                  logger=log)
+    def start(self) -> HistoryStore:
+        self._thread = start_loop("fleet-history", lambda: (self.flush(), self.flush_every)[1], self._stop, logger=log)
         return self
 
     def close(self) -> None:

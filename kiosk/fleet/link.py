@@ -17,8 +17,8 @@ class Link:
     host: str
     port: int
     tls: bool = False
-    ca_file: str = ""        # the province's CA; empty = system CAs
-    cert_file: str = ""      # per-device client certificate (mutual TLS)
+    ca_file: str = ""  # the province's CA; empty = system CAs
+    cert_file: str = ""  # per-device client certificate (mutual TLS)
     key_file: str = ""
     username: str = ""
     password: str = ""
@@ -64,8 +64,9 @@ class Backoff:
     small floor), spreading the herd over the whole window.
     """
 
-    def __init__(self, base: float = 1.0, cap: float = 300.0, jitter: bool = True,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self, base: float = 1.0, cap: float = 300.0, jitter: bool = True, rng: random.Random | None = None
+    ) -> None:
         self.base, self.cap, self.jitter = base, cap, jitter
         self.failures = 0
         self.rng = rng or random.Random()

@@ -14,12 +14,14 @@ with backoff; a failing loop iteration is logged and retried after a pause.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import selectors
 import socket
 import threading
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 log = logging.getLogger("kiosk.fleet.loop")
 
@@ -54,22 +56,18 @@ class Loop:
     def call_soon(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self._calls.append((fn, args, kwargs))
         if threading.get_ident() != self.thread_id:
-            try:
+            with contextlib.suppress(BlockingIOError, OSError):  # the pipe is full: the loop is awake anyway
                 self._wake_w.send(b"\0")
-            except (BlockingIOError, OSError):
-                pass  # the pipe is full: the loop is awake anyway
 
-    def start(self) -> "Loop":
+    def start(self) -> Loop:
         self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        try:
+        with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
-        except OSError:
-            pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -82,10 +80,8 @@ class Loop:
             self.sel.register(sock, events, client)
 
     def unwatch(self, sock: Any) -> None:
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             self.sel.unregister(sock)
-        except (KeyError, ValueError):
-            pass
 
     # -- the loop -------------------------------------------------------------------
     def run(self) -> None:
@@ -102,10 +98,8 @@ class Loop:
                 self._run_calls()
                 for key, mask in self.sel.select(max(0.0, min(self.tick_every, next_tick - time.monotonic()))):
                     if key.data is None:
-                        try:
+                        with contextlib.suppress(BlockingIOError):
                             self._wake_r.recv(4096)
-                        except BlockingIOError:
-                            pass
                         continue
                     client = key.data
                     if mask & selectors.EVENT_READ:
@@ -113,9 +107,10 @@ class Loop:
                     if mask & selectors.EVENT_WRITE:
                         self._guarded(client, client.on_writable)
                 pause = 0.1
-            except Exception as exc:  # noqa: BLE001 - the loop must survive anything
-                self._log_once(f"loop:{type(exc).__name__}", "fleet loop iteration failed: %r; retrying in %.1fs",
-                               exc, pause)
+            except Exception as exc:
+                self._log_once(
+                    f"loop:{type(exc).__name__}", "fleet loop iteration failed: %r; retrying in %.1fs", exc, pause
+                )
                 self._stop.wait(pause)
                 pause = min(pause * 2, 5.0)
         self._run_calls()
@@ -129,21 +124,27 @@ class Loop:
             fn, args, kwargs = self._calls.popleft()
             try:
                 fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001
-                self._log_once(f"call:{getattr(fn, '__name__', fn)}:{type(exc).__name__}",
-                               "fleet loop: %s failed: %r", getattr(fn, "__name__", fn), exc)
+            except Exception as exc:
+                self._log_once(
+                    f"call:{getattr(fn, '__name__', fn)}:{type(exc).__name__}",
+                    "fleet loop: %s failed: %r",
+                    getattr(fn, "__name__", fn),
+                    exc,
+                )
 
     def _guarded(self, client: Driven, fn: Callable[..., Any], *args: Any) -> None:
         try:
             fn(*args)
-        except Exception as exc:  # noqa: BLE001 - one client's failure must not stop the others
-            self._log_once(f"{getattr(fn, '__name__', fn)}:{type(exc).__name__}",
-                           "fleet client %s: %s failed: %r (disconnecting, will retry)",
-                           getattr(client, "device_id", "?"), getattr(fn, "__name__", fn), exc)
-            try:
+        except Exception as exc:
+            self._log_once(
+                f"{getattr(fn, '__name__', fn)}:{type(exc).__name__}",
+                "fleet client %s: %s failed: %r (disconnecting, will retry)",
+                getattr(client, "device_id", "?"),
+                getattr(fn, "__name__", fn),
+                exc,
+            )
+            with contextlib.suppress(Exception):
                 client.fail(exc)
-            except Exception:  # noqa: BLE001
-                pass
 
     def _log_once(self, key: str, msg: str, *args: Any) -> None:
         if key in self._logged:

@@ -9,18 +9,31 @@ import uuid
 from typing import Any
 
 from kiosk.fleet import topics
+from kiosk.fleet.link import Link
 from kiosk.fleet.signing import OperatorKey
 from kiosk.fleet.status import connect
-from kiosk.fleet.link import Link
 
 FINAL = ("ok", "failed", "refused")
 
 
-def build_command(key: OperatorKey | None, device_id: str, action: str, args: dict[str, Any] | None = None,
-                  ttl: float = 600.0, cmd_id: str | None = None, now: float | None = None) -> dict[str, Any]:
+def build_command(
+    key: OperatorKey | None,
+    device_id: str,
+    action: str,
+    args: dict[str, Any] | None = None,
+    ttl: float = 600.0,
+    cmd_id: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
     now = time.time() if now is None else now
-    doc = {"id": cmd_id or uuid.uuid4().hex, "device_id": device_id, "action": action, "args": args or {},
-           "issued": int(now), "expires": int(now + ttl)}
+    doc = {
+        "id": cmd_id or uuid.uuid4().hex,
+        "device_id": device_id,
+        "action": action,
+        "args": args or {},
+        "issued": int(now),
+        "expires": int(now + ttl),
+    }
     return key.sign(doc) if key is not None else doc
 
 
@@ -35,9 +48,15 @@ def find_county(link: Link, device_id: str, timeout: float = 3.0) -> str | None:
         if parsed is not None:
             found["county"] = parsed.county
             got.set()
+
     c.on_message = on_message
-    c.on_connect = lambda client, _u, _f, rc, _p: None if rc.is_failure else \
-        client.subscribe(f"{topics.ROOT}/{topics.VERSION}/+/{topics.check_segment(device_id, 'device id')}/state", 1)
+    c.on_connect = lambda client, _u, _f, rc, _p: (
+        None
+        if rc.is_failure
+        else client.subscribe(
+            f"{topics.ROOT}/{topics.VERSION}/+/{topics.check_segment(device_id, 'device id')}/state", 1
+        )
+    )
     c.connect(link.host, link.port, 30)
     c.loop_start()
     try:
@@ -48,8 +67,9 @@ def find_county(link: Link, device_id: str, timeout: float = 3.0) -> str | None:
     return found.get("county")
 
 
-def send(link: Link, county: str, doc: dict[str, Any], wait: float = 30.0,
-         raw_payload: bytes | None = None) -> dict[str, Any] | None:
+def send(
+    link: Link, county: str, doc: dict[str, Any], wait: float = 30.0, raw_payload: bytes | None = None
+) -> dict[str, Any] | None:
     """Publish ``doc`` (QoS 1) and return the final ack, or None if none came within ``wait`` s."""
     device_id, cmd_id = doc["device_id"], doc["id"]
     acks: list[dict[str, Any]] = []
@@ -65,10 +85,12 @@ def send(link: Link, county: str, doc: dict[str, Any], wait: float = 30.0,
         acks.append(ack)
         if ack.get("status") in FINAL:
             final.set()
+
     c.on_message = on_message
     c.on_subscribe = lambda *_a: ready.set()
-    c.on_connect = lambda client, _u, _f, rc, _p: None if rc.is_failure else \
-        client.subscribe(topics.ack(county, device_id, cmd_id), 1)
+    c.on_connect = lambda client, _u, _f, rc, _p: (
+        None if rc.is_failure else client.subscribe(topics.ack(county, device_id, cmd_id), 1)
+    )
     c.connect(link.host, link.port, 30)
     c.loop_start()
     try:
@@ -84,8 +106,9 @@ def send(link: Link, county: str, doc: dict[str, Any], wait: float = 30.0,
     return finals[-1] if finals else None
 
 
-def publish_desired(link: Link, county: str, device_id: str, settings: dict[str, Any], rev: int,
-                    key: OperatorKey | None) -> None:
+def publish_desired(
+    link: Link, county: str, device_id: str, settings: dict[str, Any], rev: int, key: OperatorKey | None
+) -> None:
     """Retained ``config/desired`` (signed like a command)."""
     doc: dict[str, Any] = {"rev": rev, "device_id": device_id, "settings": settings, "issued": int(time.time())}
     if key is not None:
@@ -94,8 +117,12 @@ def publish_desired(link: Link, county: str, device_id: str, settings: dict[str,
     c.connect(link.host, link.port, 30)
     c.loop_start()
     try:
-        c.publish(topics.topic(county, device_id, topics.CONFIG_DESIRED), json.dumps(doc, ensure_ascii=False),
-                  qos=1, retain=True).wait_for_publish(10)
+        c.publish(
+            topics.topic(county, device_id, topics.CONFIG_DESIRED),
+            json.dumps(doc, ensure_ascii=False),
+            qos=1,
+            retain=True,
+        ).wait_for_publish(10)
     finally:
         c.loop_stop()
         c.disconnect()

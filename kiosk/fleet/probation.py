@@ -61,10 +61,20 @@ class Probation:
         """A rollback done by ``boot()`` before this start becomes a fleet event, once."""
         state = update.state(self.base)
         if state.get("rolled_back"):
-            log.error("version %s failed its health check %d times; rolled back to %s",
-                      state["rolled_back"], update.MAX_BOOTS, self.version)
-            self.report("software_update", ok=False, version=state["rolled_back"], stage="rolled_back",
-                        reason="health_check_failed", running=self.version)
+            log.error(
+                "version %s failed its health check %d times; rolled back to %s",
+                state["rolled_back"],
+                update.MAX_BOOTS,
+                self.version,
+            )
+            self.report(
+                "software_update",
+                ok=False,
+                version=state["rolled_back"],
+                stage="rolled_back",
+                reason="health_check_failed",
+                running=self.version,
+            )
             if not state.get("pending"):
                 write_text_atomic(self.base / "update.json", json.dumps({}))
 
@@ -84,9 +94,11 @@ class Probation:
         update.mark_good(self.base)
         self.done = True
         self.prune()
-        how = "devices and platform up" if sig.devices_up and sig.platform_reachable else \
-            f"attract screen up for {int(sig.up_for)} s"
+        how = (
+            "devices and platform up"
+            if sig.devices_up and sig.platform_reachable
+            else f"attract screen up for {int(sig.up_for)} s"
+        )
         log.info("version %s passed its health check (%s): kept", self.pending, how)
         self.report("software_update", ok=True, version=self.pending, stage="kept", how=how)
         return True
-

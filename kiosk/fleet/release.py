@@ -32,7 +32,7 @@ from kiosk.fleet.bundles import BundleError
 
 log = logging.getLogger("kiosk.fleet.release")
 
-MAX_ARCHIVE = 64 * 2**20    # a release is code, fonts and data; the venv is not in it
+MAX_ARCHIVE = 64 * 2**20  # a release is code, fonts and data; the venv is not in it
 MAX_UNPACKED = 256 * 2**20  # guards against a compression bomb
 MAX_MEMBERS = 20000
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,40}$")
@@ -100,8 +100,14 @@ def safe_extract(archive: Path, dest: Path, marker: str = _MARKER, max_unpacked:
         raise BundleError("bad_archive", str(exc)) from exc
 
 
-def fetch(manifest: Any, keys: dict, base: Path, *, ca_file: str = "",
-          progress: Callable[..., None] = lambda stage, **fields: None) -> str:
+def fetch(
+    manifest: Any,
+    keys: dict,
+    base: Path,
+    *,
+    ca_file: str = "",
+    progress: Callable[..., None] = lambda stage, **fields: None,
+) -> str:
     """Verify, download and stage a release as ``releases/<version>``; its version. Raises BundleError."""
     version, url, digest = check_manifest(manifest, keys)
     if update.current_version(base) == version:
@@ -112,8 +118,14 @@ def fetch(manifest: Any, keys: dict, base: Path, *, ca_file: str = "",
     try:
         progress("downloading", url=url)
         with open(archive, "wb") as f:
-            size = bundles.download(url, digest, f, ca_file=ca_file, max_bytes=MAX_ARCHIVE,
-                                    progress=lambda n: progress("downloading", bytes=n))
+            size = bundles.download(
+                url,
+                digest,
+                f,
+                ca_file=ca_file,
+                max_bytes=MAX_ARCHIVE,
+                progress=lambda n: progress("downloading", bytes=n),
+            )
         progress("verified", bytes=size)
         shutil.rmtree(unpack, ignore_errors=True)
         unpack.mkdir()

@@ -23,12 +23,21 @@ from kiosk.core.storage import write_text_atomic
 
 log = logging.getLogger("kiosk.fleet.remote_config")
 
-ALLOWED = frozenset({
-    "ui.idle_timeout", "ui.idle_warning", "ui.elder_idle_timeout", "ui.volume",
-    "site.name", "site.office_phone", "site.office_name", "site.office_address",
-    "fleet.health_interval",
-    "devices.printer.timeout", "devices.idcard.poll_interval",
-})
+ALLOWED = frozenset(
+    {
+        "ui.idle_timeout",
+        "ui.idle_warning",
+        "ui.elder_idle_timeout",
+        "ui.volume",
+        "site.name",
+        "site.office_phone",
+        "site.office_name",
+        "site.office_address",
+        "fleet.health_interval",
+        "devices.printer.timeout",
+        "devices.idcard.poll_interval",
+    }
+)
 
 
 def split_key(dotted: str) -> tuple[str, str]:
@@ -54,8 +63,9 @@ class RemoteConfig:
         for dotted, value in list(self.saved.items()):
             reason = self._apply(dotted, value)
             if reason:
-                log.warning("fleet setting %s=%r from %s no longer valid (%s); dropped", dotted, value,
-                            self.path.name, reason)
+                log.warning(
+                    "fleet setting %s=%r from %s no longer valid (%s); dropped", dotted, value, self.path.name, reason
+                )
                 self.saved.pop(dotted)
 
     def set(self, dotted: str, value: Any) -> str | None:

@@ -65,8 +65,9 @@ def generate() -> OperatorKey:
 
 
 def save_private(key: OperatorKey, path: str | os.PathLike) -> None:
-    pem = key.private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode("ascii")
+    pem = key.private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, pem, mode=0o600)
 

@@ -30,8 +30,21 @@ log = logging.getLogger("kiosk.fleet.simulate")
 
 
 class SimKiosk:
-    def __init__(self, loop: Loop, link: Link, county: str, device_id: str, index: int, *, health_interval: float,
-                 jitter: bool, reconnect_max: float, keys: Any, first_attempt_at: float, rng: random.Random) -> None:
+    def __init__(
+        self,
+        loop: Loop,
+        link: Link,
+        county: str,
+        device_id: str,
+        index: int,
+        *,
+        health_interval: float,
+        jitter: bool,
+        reconnect_max: float,
+        keys: Any,
+        first_attempt_at: float,
+        rng: random.Random,
+    ) -> None:
         self.index = index
         self.rng = rng
         self.paper = "near_end" if index % 10 == 3 else "ok"
@@ -41,29 +54,48 @@ class SimKiosk:
         self.guard = Guard(device_id, keys, SeenIds())
         self.visits = rng.randint(0, 30)
         # Session numbers start from the clock: no per-kiosk file, still growing across runs.
-        self.client = FleetClient(loop, link, county, device_id,
-                                  hooks=Hooks(state_extra=self._state_extra, health=self._health,
-                                              on_command=self._on_command),
-                                  queue=MemoryQueue(), sessions=SessionCounter(start=int(time.time() * 10)),
-                                  health_interval=health_interval,
-                                  backoff=Backoff(cap=reconnect_max, jitter=jitter, rng=rng),
-                                  first_attempt_at=first_attempt_at)
+        self.client = FleetClient(
+            loop,
+            link,
+            county,
+            device_id,
+            hooks=Hooks(state_extra=self._state_extra, health=self._health, on_command=self._on_command),
+            queue=MemoryQueue(),
+            sessions=SessionCounter(start=int(time.time() * 10)),
+            health_interval=health_interval,
+            backoff=Backoff(cap=reconnect_max, jitter=jitter, rng=rng),
+            first_attempt_at=first_attempt_at,
+        )
         # Spread health reports over the interval instead of all at once after a mass connect.
         self.client.hooks.on_connected = lambda c: setattr(c, "_next_health", time.time() + rng.uniform(0, 2))
         self._next_flap = time.monotonic() + rng.uniform(20, 60)
 
     def _state_extra(self) -> dict[str, Any]:
-        return {"version": __version__, "catalog_version": 3, "config_hash": "sim", "since": int((self.client.stats.connected_since or time.time()) * 1000),
-                "simulated": True}
+        return {
+            "version": __version__,
+            "catalog_version": 3,
+            "config_hash": "sim",
+            "since": int((self.client.stats.connected_since or time.time()) * 1000),
+            "simulated": True,
+        }
 
     def _health(self) -> dict[str, Any]:
-        return {"paper": self.paper, "devices": {"idcard": {"status": self.idcard}, "sscard": {"status": "online"},
-                                                  "printer": {"status": "paper_near_end" if self.paper != "ok"
-                                                              else "online"},
-                                                  "camera": {"status": "online"}},
-                "outbox": {"pending": 0, "oldest_age_s": 0}, "watchdog": {"ok": True},
-                "visits_today": self.visits, "last_visit": int((time.time() - 600) * 1000), "version": __version__,
-                "disk": {"free_mb": 20000}, "uptime_s": 3600}
+        return {
+            "paper": self.paper,
+            "devices": {
+                "idcard": {"status": self.idcard},
+                "sscard": {"status": "online"},
+                "printer": {"status": "paper_near_end" if self.paper != "ok" else "online"},
+                "camera": {"status": "online"},
+            },
+            "outbox": {"pending": 0, "oldest_age_s": 0},
+            "watchdog": {"ok": True},
+            "visits_today": self.visits,
+            "last_visit": int((time.time() - 600) * 1000),
+            "version": __version__,
+            "disk": {"free_mb": 20000},
+            "uptime_s": 3600,
+        }
 
     def tick(self) -> None:
         if self.flapping and time.monotonic() >= self._next_flap and self.client.connected:
@@ -78,14 +110,29 @@ class SimKiosk:
         action, args = doc["action"], doc.get("args") or {}
         if action == "selftest":
             ok = self.paper == "ok" and self.idcard == "online"
-            client.ack(cmd_id, "ok" if ok else "failed", result={"ok": ok, "simulated": True, "checks": [
-                {"name": "printer", "ok": self.paper == "ok", "status": "ok" if self.paper == "ok" else "warn"},
-                {"name": "idcard", "ok": self.idcard == "online", "status": "ok" if self.idcard == "online" else "fail"}]})
+            client.ack(
+                cmd_id,
+                "ok" if ok else "failed",
+                result={
+                    "ok": ok,
+                    "simulated": True,
+                    "checks": [
+                        {"name": "printer", "ok": self.paper == "ok", "status": "ok" if self.paper == "ok" else "warn"},
+                        {
+                            "name": "idcard",
+                            "ok": self.idcard == "online",
+                            "status": "ok" if self.idcard == "online" else "fail",
+                        },
+                    ],
+                },
+            )
         elif action == "set_config":
             self.settings[str(args.get("key"))] = args.get("value")
             client.ack(cmd_id, "ok", result={"key": args.get("key"), "value": args.get("value")})
         elif action == "logs":
-            client.ack(cmd_id, "ok", result={"lines": [f"simulated log line {i}" for i in range(int(args.get("n", 10)))]})
+            client.ack(
+                cmd_id, "ok", result={"lines": [f"simulated log line {i}" for i in range(int(args.get("n", 10)))]}
+            )
         elif action == "restart":
             client.ack(cmd_id, "ok", result={"restarting": True})
             client.event("restart", by="fleet", command=cmd_id)
@@ -94,19 +141,42 @@ class SimKiosk:
 
 
 class Fleet:
-    def __init__(self, link: Link, count: int, *, prefix: str = "SIM", counties: list[str] | None = None,
-                 health_interval: float = 60.0, jitter: bool = True, reconnect_max: float = 300.0,
-                 keys_path: str | None = None, ramp: float | None = None, seed: int = 1) -> None:
+    def __init__(
+        self,
+        link: Link,
+        count: int,
+        *,
+        prefix: str = "SIM",
+        counties: list[str] | None = None,
+        health_interval: float = 60.0,
+        jitter: bool = True,
+        reconnect_max: float = 300.0,
+        keys_path: str | None = None,
+        ramp: float | None = None,
+        seed: int = 1,
+    ) -> None:
         self.loop = Loop("fleet-sim", tick_every=0.5 if count <= 100 else 1.0)
         counties = counties or ["临县", "兴县", "方山县"]
         rng = random.Random(seed)
         keys = _keys_loader(keys_path)
         ramp = count / 500 if ramp is None else ramp
         start = time.monotonic()
-        self.kiosks = [SimKiosk(self.loop, link, counties[i % len(counties)], f"{prefix}-{i:05d}", i,
-                                health_interval=health_interval, jitter=jitter, reconnect_max=reconnect_max,
-                                keys=keys, first_attempt_at=start + rng.uniform(0, ramp), rng=random.Random(seed + i))
-                       for i in range(count)]
+        self.kiosks = [
+            SimKiosk(
+                self.loop,
+                link,
+                counties[i % len(counties)],
+                f"{prefix}-{i:05d}",
+                i,
+                health_interval=health_interval,
+                jitter=jitter,
+                reconnect_max=reconnect_max,
+                keys=keys,
+                first_attempt_at=start + rng.uniform(0, ramp),
+                rng=random.Random(seed + i),
+            )
+            for i in range(count)
+        ]
         for k in self.kiosks:
             self.loop.clients.append(k.client)
         self.loop.clients.append(_Flapper(self.kiosks))
@@ -114,7 +184,7 @@ class Fleet:
     def connected(self) -> int:
         return sum(1 for k in self.kiosks if k.client.connected)
 
-    def start(self) -> "Fleet":
+    def start(self) -> Fleet:
         self.loop.start()
         return self
 

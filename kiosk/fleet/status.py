@@ -30,10 +30,10 @@ class KioskView:
     county: str
     online: bool | None = None
     session: int = -1
-    since: int | None = None          # ms: online since, or last seen before going offline
+    since: int | None = None  # ms: online since, or last seen before going offline
     state: dict[str, Any] = field(default_factory=dict)
     health: dict[str, Any] = field(default_factory=dict)
-    offline_at: float | None = None   # s, when this viewer saw it go offline (live mode)
+    offline_at: float | None = None  # s, when this viewer saw it go offline (live mode)
 
     def feed_state(self, doc: dict[str, Any], now: float) -> None:
         session = doc.get("session")
@@ -93,16 +93,24 @@ class KioskView:
 
     def to_dict(self, now: float | None = None) -> dict[str, Any]:
         h = self.health
-        return {"device_id": self.device_id, "county": self.county, "online": self.online is True,
-                "since": self.since, "session": self.session, "problems": self.problems(now),
-                "paper": self.paper, "devices": h.get("devices") or {},
-                "outbox": (h.get("outbox") or {}).get("pending"),
-                "version": self.state.get("version") or h.get("version"),
-                "catalog_version": self.state.get("catalog_version"),
-                "disclosure_version": self.state.get("disclosure_version"),
-                "voice_version": self.state.get("voice_version"),
-                "config_hash": self.state.get("config_hash"),
-                "last_visit": h.get("last_visit"), "visits_today": h.get("visits_today")}
+        return {
+            "device_id": self.device_id,
+            "county": self.county,
+            "online": self.online is True,
+            "since": self.since,
+            "session": self.session,
+            "problems": self.problems(now),
+            "paper": self.paper,
+            "devices": h.get("devices") or {},
+            "outbox": (h.get("outbox") or {}).get("pending"),
+            "version": self.state.get("version") or h.get("version"),
+            "catalog_version": self.state.get("catalog_version"),
+            "disclosure_version": self.state.get("disclosure_version"),
+            "voice_version": self.state.get("voice_version"),
+            "config_hash": self.state.get("config_hash"),
+            "last_visit": h.get("last_visit"),
+            "visits_today": h.get("visits_today"),
+        }
 
 
 class FleetView:
@@ -157,8 +165,10 @@ def watch(link: Link, county: str | None, view: FleetView) -> tuple[mqtt.Client,
 
     def on_connect(client, _u, _f, rc, _p) -> None:
         if not rc.is_failure:
-            client.subscribe([(topics.fleet_filter(topics.STATE, county), 1),
-                              (topics.fleet_filter(topics.HEALTH, county), 0)])
+            client.subscribe(
+                [(topics.fleet_filter(topics.STATE, county), 1), (topics.fleet_filter(topics.HEALTH, county), 0)]
+            )
+
     c.on_connect = on_connect
     c.connect(link.host, link.port, 30)
     c.loop_start()
@@ -204,14 +214,26 @@ def format_table(rows: list[dict[str, Any]], now: float | None = None) -> str:
     head = ["DEVICE", "COUNTY", "ONLINE", "SINCE", "PAPER", "OUTBOX", "VERSION", "LAST VISIT", "PROBLEMS"]
     table = [head]
     for r in rows:
-        table.append([r["device_id"], r["county"], "online" if r["online"] else "OFFLINE", _ago(r["since"], now),
-                      r["paper"], "-" if r["outbox"] is None else str(r["outbox"]), str(r["version"] or "-"),
-                      _ago(r["last_visit"], now), ", ".join(r["problems"]) or "ok"])
+        table.append(
+            [
+                r["device_id"],
+                r["county"],
+                "online" if r["online"] else "OFFLINE",
+                _ago(r["since"], now),
+                r["paper"],
+                "-" if r["outbox"] is None else str(r["outbox"]),
+                str(r["version"] or "-"),
+                _ago(r["last_visit"], now),
+                ", ".join(r["problems"]) or "ok",
+            ]
+        )
     from kiosk.hardware.escpos_commands import display_width
 
     widths = [max(display_width(row[i]) for row in table) for i in range(len(head))]
-    lines = ["  ".join(cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths)).rstrip()
-             for row in table]
+    lines = [
+        "  ".join(cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths, strict=False)).rstrip()
+        for row in table
+    ]
     online = sum(1 for r in rows if r["online"])
     problems = sum(1 for r in rows if r["problems"])
     lines.append(f"{len(rows)} kiosks: {online} online, {len(rows) - online} offline, {problems} with problems")

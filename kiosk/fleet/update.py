@@ -201,10 +201,11 @@ def prune(base: Path, keep: int = 3) -> list[str]:
     switched = cur.lstat().st_mtime  # the link is re-made at each switch or rollback
     found = [p for p in releases.iterdir() if not p.name.startswith(".") and p.is_dir() and complete(p)]
     protected |= {p.resolve() for p in found if (p / "RELEASE").stat().st_mtime > switched}
-    others = sorted((p for p in found if p.resolve() not in protected),
-                    key=lambda p: (p / "RELEASE").stat().st_mtime, reverse=True)
+    others = sorted(
+        (p for p in found if p.resolve() not in protected), key=lambda p: (p / "RELEASE").stat().st_mtime, reverse=True
+    )
     removed = []
-    for old in others[max(0, keep - len(protected)):]:
+    for old in others[max(0, keep - len(protected)) :]:
         trash = releases / f".{old.name}.trash"
         os.replace(old, trash)
         _fsync_dir(releases)

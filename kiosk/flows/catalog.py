@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk import CONFIG_DIR
 from kiosk.core.errors import CatalogError
+from kiosk.flows.item_flow import FlowTraits, parse_flow
 
 log = logging.getLogger("kiosk.catalog")
 
@@ -34,77 +35,107 @@ KINDS = frozenset({"enquiry", "application", "registration", "certification", "c
 #: How the kiosk handles an item: the one source of truth for labels ("自助机可办") and the engine.
 KIOSK_MODES = ("enquiry", "application", "counter")
 RECEIPTS = frozenset({"acceptance", "enquiry", "checklist", "certification"})
-FIELD_TYPES = frozenset(
-    {"text_zh", "digits", "phone", "date", "id_number", "money", "choice", "certificate_no"}
-)
+FIELD_TYPES = frozenset({"text_zh", "digits", "phone", "date", "id_number", "money", "choice", "certificate_no"})
 GUIDE_KEYS = (
-    "description", "audience", "conditions", "place", "materials",
-    "procedure", "time_limit", "notes", "phone",
+    "description",
+    "audience",
+    "conditions",
+    "place",
+    "materials",
+    "procedure",
+    "time_limit",
+    "notes",
+    "phone",
 )
 
 # Insurance schemes a rule can name (what the platform reports per resident).
-SCHEMES = frozenset({
-    "employee_pension",                   # 企业职工基本养老保险
-    "unemployment_insurance",             # 失业保险
-    "urban_rural_basic_pension",          # 城乡居民基本养老保险
-    "urban_rural_supplementary_pension",  # 城乡居民补充养老保险
-})
+SCHEMES = frozenset(
+    {
+        "employee_pension",  # 企业职工基本养老保险
+        "unemployment_insurance",  # 失业保险
+        "urban_rural_basic_pension",  # 城乡居民基本养老保险
+        "urban_rural_supplementary_pension",  # 城乡居民补充养老保险
+    }
+)
 # Benefit kinds for receiving_benefit / not_receiving_benefit: a scheme, or
 # "monthly_benefit" (any monthly social-insurance benefit), or
 # "other_pension" (a pension other than the urban-rural basic one).
 BENEFITS = SCHEMES | {"monthly_benefit", "other_pension"}
 # Prior registrations the platform knows about.
-REGISTRATIONS = frozenset({
-    "job_seeker",              # 固定工求职登记 (item 1)
-    "gig_seeker",              # 零工求职登记 (item 4)
-    "gig_employer",            # 招聘零工登记 (item 7)
-    "flexible_employment",     # 灵活就业登记 (item 10)
-    "unemployment",            # 失业登记 (item 11)
-    "employment_certificate",  # 《就业创业证》已申领
-    "training_intention",      # 培训意向登记 (item 16)
-    "training_referral",       # 培训机构推荐 (item 17)
-})
+REGISTRATIONS = frozenset(
+    {
+        "job_seeker",  # 固定工求职登记 (item 1)
+        "gig_seeker",  # 零工求职登记 (item 4)
+        "gig_employer",  # 招聘零工登记 (item 7)
+        "flexible_employment",  # 灵活就业登记 (item 10)
+        "unemployment",  # 失业登记 (item 11)
+        "employment_certificate",  # 《就业创业证》已申领
+        "training_intention",  # 培训意向登记 (item 16)
+        "training_referral",  # 培训机构推荐 (item 17)
+    }
+)
 # Social-security card states (社会保障卡应用状态).
-CARD_STATES = frozenset({
-    "none", "in_production", "issued_not_activated", "active",
-    "lost_temporary", "lost_formal", "sealed", "cancelled",
-})
+CARD_STATES = frozenset(
+    {
+        "none",
+        "in_production",
+        "issued_not_activated",
+        "active",
+        "lost_temporary",
+        "lost_formal",
+        "sealed",
+        "cancelled",
+    }
+)
 
 # rule name -> what its value must be (checked by _check_rule_value).
-RULE_NAMES = frozenset({
-    "min_age",                    # int: age on the day >= value (from the ID number)
-    "under_age",                  # int: age on the day < value
-    "min_contribution_years",     # int, with "scheme": paid-in years in that scheme >= value
-    "insured",                    # scheme: resident is enrolled in it
-    "not_insured",                # scheme: resident is not enrolled in it
-    "receiving_benefit",          # benefit: resident currently receives it
-    "not_receiving_benefit",      # benefit: resident does not receive it
-    "registered",                 # registration: resident has done it before
-    "card_state",                 # list of card states allowed
-    "not_student",                # true, or "graduating_ok": not a full-time student (or one in the graduation year)
-    "certificate_within_months",  # int: the certificate_date field is at most value months old
-    # Facts from the platform's status record (POST /v1/residents/status, issue 14):
-    "not_employee",               # list of employer kinds (enterprise, institution): not in post at one
-    "employment_status",          # list of employment states the resident must be in
-    "within_working_age",         # true: age below the platform's working-age limit for this person
-    "able_to_work",               # true: 有劳动能力
-    "not_registered",             # registration: resident has NOT done it (e.g. 已登记就业信息)
-    "no_subsidised_training",     # true: no government-subsidised training this year
-    "in_post_or_receiving_ui",    # true: employee in post, or drawing unemployment benefit (item 22)
-    "unemployment_involuntary",   # true: the unemployment registration says 非因本人意愿
-    "makeup_eligible",            # true: item 32's make-up conditions (late starter or gaps), under 15 years
-    "card_not_reissued",          # true: no replacement card issued (item 40: unlocking the old card)
-    # Conditions no data decides (value: true), kept in the table so the table is the whole guide:
-    "declared",                   # the resident's own statement by applying (有就业意愿, 补缴意愿 ...)
-    "platform",                   # checked by the platform on the submitted form (e.g. 歧视性要求)
-    "counter",                    # checked by counter staff on papers; printed on the checklist
-})
+RULE_NAMES = frozenset(
+    {
+        "min_age",  # int: age on the day >= value (from the ID number)
+        "under_age",  # int: age on the day < value
+        "min_contribution_years",  # int, with "scheme": paid-in years in that scheme >= value
+        "insured",  # scheme: resident is enrolled in it
+        "not_insured",  # scheme: resident is not enrolled in it
+        "receiving_benefit",  # benefit: resident currently receives it
+        "not_receiving_benefit",  # benefit: resident does not receive it
+        "registered",  # registration: resident has done it before
+        "card_state",  # list of card states allowed
+        "not_student",  # true, or "graduating_ok": not a full-time student (or one in the graduation year)
+        "certificate_within_months",  # int: the certificate_date field is at most value months old
+        # Facts from the platform's status record (POST /v1/residents/status, issue 14):
+        "not_employee",  # list of employer kinds (enterprise, institution): not in post at one
+        "employment_status",  # list of employment states the resident must be in
+        "within_working_age",  # true: age below the platform's working-age limit for this person
+        "able_to_work",  # true: 有劳动能力
+        "not_registered",  # registration: resident has NOT done it (e.g. 已登记就业信息)
+        "no_subsidised_training",  # true: no government-subsidised training this year
+        "in_post_or_receiving_ui",  # true: employee in post, or drawing unemployment benefit (item 22)
+        "unemployment_involuntary",  # true: the unemployment registration says 非因本人意愿
+        "makeup_eligible",  # true: item 32's make-up conditions (late starter or gaps), under 15 years
+        "card_not_reissued",  # true: no replacement card issued (item 40: unlocking the old card)
+        # Conditions no data decides (value: true), kept in the table so the table is the whole guide:
+        "declared",  # the resident's own statement by applying (有就业意愿, 补缴意愿 ...)
+        "platform",  # checked by the platform on the submitted form (e.g. 歧视性要求)
+        "counter",  # checked by counter staff on papers; printed on the checklist
+    }
+)
 EMPLOYER_KINDS = frozenset({"enterprise", "institution"})
 EMPLOYMENT_STATES = frozenset({"employed", "flexible", "unemployed", "farmer", "retired", "student", "child"})
 # Rules whose value is just `true`.
-FLAG_RULES = frozenset({"within_working_age", "able_to_work", "no_subsidised_training", "in_post_or_receiving_ui",
-                        "unemployment_involuntary", "makeup_eligible", "card_not_reissued",
-                        "declared", "platform", "counter"})
+FLAG_RULES = frozenset(
+    {
+        "within_working_age",
+        "able_to_work",
+        "no_subsidised_training",
+        "in_post_or_receiving_ui",
+        "unemployment_involuntary",
+        "makeup_eligible",
+        "card_not_reissued",
+        "declared",
+        "platform",
+        "counter",
+    }
+)
 # Rules no fact decides: evaluate() never refuses on them.
 UNDECIDED_RULES = frozenset({"declared", "platform", "counter"})
 
@@ -117,7 +148,7 @@ class Category:
 
 @dataclass(frozen=True)
 class TimeLimit:
-    kind: str                      # "instant" or "working_days"
+    kind: str  # "instant" or "working_days"
     days: int = 0
     exclude_application_day: bool = False
 
@@ -156,8 +187,8 @@ class Rule:
     rule: str
     value: Any
     message: str
-    scheme: str | None = None       # only for min_contribution_years
-    applies_to: str | None = None   # a field holding another person's ID number; None = the resident
+    scheme: str | None = None  # only for min_contribution_years
+    applies_to: str | None = None  # a field holding another person's ID number; None = the resident
     # From the rule table (config/rules.json): the condition in a few words, the seed sentence it
     # comes from and the seed file; ``why`` says why a declared/platform/counter row is not decided here.
     condition_zh: str = field(default="", compare=False)
@@ -166,7 +197,10 @@ class Rule:
     why: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.rule, "value": list(self.value) if isinstance(self.value, tuple) else self.value}
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "value": list(self.value) if isinstance(self.value, tuple) else self.value,
+        }
         if self.scheme is not None:
             out["scheme"] = self.scheme
         if self.applies_to is not None:
@@ -223,6 +257,7 @@ class ServiceItem:
     receipt: str = "enquiry"
     #: enquiry | application | counter: what the kiosk does with it (catalog key ``kiosk_mode``)
     kiosk_mode: str = "counter"
+    flow: FlowTraits = FlowTraits()  # noqa: RUF009 - frozen, so one shared default is safe
 
     @property
     def is_kiosk_channel(self) -> bool:
@@ -248,7 +283,7 @@ class ServiceItem:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "no": self.no,
             "category": self.category,
             "name": self.name,
@@ -267,6 +302,10 @@ class ServiceItem:
             "receipt": self.receipt,
             "kiosk_mode": self.kiosk_mode,
         }
+        flow = self.flow.to_dict()
+        if flow:
+            out["flow"] = flow
+        return out
 
 
 @dataclass(frozen=True)
@@ -278,10 +317,10 @@ class Catalog:
     path: str = field(default="", compare=False)
 
     def by_no(self, no: int) -> ServiceItem:
-        for item in self.items:
-            if item.no == no:
-                return item
-        raise CatalogError(f"catalog has no item {no}", "没有这个服务事项，请返回重新选择。")
+        found = {item.no: item for item in self.items}.get(no)
+        if found is None:
+            raise CatalogError(f"catalog has no item {no}", "没有这个服务事项，请返回重新选择。")
+        return found
 
     def in_category(self, category_id: str) -> list[ServiceItem]:
         if category_id not in {c.id for c in self.categories}:
@@ -424,13 +463,12 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
         value = _name_list(ck, value, vlabel, _LIST_RULES[name])
     elif name == "not_student":
         if value is not True and value != "graduating_ok":
-            raise ck.fail(vlabel, f"expected true or \"graduating_ok\", got {value!r}")
+            raise ck.fail(vlabel, f'expected true or "graduating_ok", got {value!r}')
     elif name == "not_registered":
         if not _known(value, REGISTRATIONS):
             raise ck.fail(vlabel, f"unknown registration {value!r}")
-    elif name in FLAG_RULES:
-        if value is not True:
-            raise ck.fail(vlabel, f"expected true, got {value!r}")
+    elif name in FLAG_RULES and value is not True:
+        raise ck.fail(vlabel, f"expected true, got {value!r}")
     if scheme is not None and name != "min_contribution_years":
         raise ck.fail(f"{label}.scheme", "only min_contribution_years takes a scheme")
     applies_to = raw.get("applies_to")
@@ -444,7 +482,18 @@ def _parse_rule(ck: _Checker, raw: Any, i: int, field_names: dict[str, str]) -> 
         texts[key] = v
     if name in UNDECIDED_RULES and not texts["why"]:
         raise ck.fail(f"{label}.why", f"a {name} row must say why the kiosk does not decide it")
-    extra = set(raw) - {"rule", "value", "message", "scheme", "applies_to", "item", "condition_zh", "quote", "source", "why"}
+    extra = set(raw) - {
+        "rule",
+        "value",
+        "message",
+        "scheme",
+        "applies_to",
+        "item",
+        "condition_zh",
+        "quote",
+        "source",
+        "why",
+    }
     if extra:
         raise ck.fail(label, f"unknown keys {sorted(extra)}")
     return Rule(name, value, message, scheme, applies_to, **texts)
@@ -463,7 +512,11 @@ def _parse_field(ck: _Checker, raw: Any, i: int) -> FormField:
     choices: tuple[str, ...] = ()
     if ftype == "choice":
         raw_choices = raw.get("choices")
-        if not isinstance(raw_choices, list) or not raw_choices or not all(isinstance(c, str) and c for c in raw_choices):
+        if (
+            not isinstance(raw_choices, list)
+            or not raw_choices
+            or not all(isinstance(c, str) and c for c in raw_choices)
+        ):
             raise ck.fail(f"{label}.choices", f"a choice field needs a non-empty list of texts, got {raw_choices!r}")
         if len(set(raw_choices)) != len(raw_choices):
             raise ck.fail(f"{label}.choices", "duplicate choices")
@@ -484,8 +537,12 @@ def _parse_field(ck: _Checker, raw: Any, i: int) -> FormField:
         raw_sugg = raw["suggestions"]
         if ftype != "text_zh":
             raise ck.fail(f"{label}.suggestions", f"only text_zh fields take suggestions (type is {ftype})")
-        if not isinstance(raw_sugg, list) or not raw_sugg or not all(isinstance(c, str) and c for c in raw_sugg) \
-                or len(set(raw_sugg)) != len(raw_sugg):
+        if (
+            not isinstance(raw_sugg, list)
+            or not raw_sugg
+            or not all(isinstance(c, str) and c for c in raw_sugg)
+            or len(set(raw_sugg)) != len(raw_sugg)
+        ):
             raise ck.fail(f"{label}.suggestions", f"expected a non-empty list of distinct texts, got {raw_sugg!r}")
         suggestions = tuple(raw_sugg)
     extra = set(raw) - {"name", "label", "type", "required", "choices", "min", "max", "suggestions"}
@@ -557,18 +614,49 @@ def _parse_item(ck: _Checker, raw: Any, index: int, category_ids: set[str]) -> S
     if "kiosk" in channels and kiosk_mode == "counter":
         raise ck.fail("kiosk_mode", "the list offers it on the kiosk (channels has kiosk) but kiosk_mode is counter")
     known = {
-        "no", "category", "name", "content", "audience", "conditions", "materials", "channels",
-        "time_limit", "time_limit_text", "kind", "guide", "rules", "fields", "requires_photo", "receipt",
+        "no",
+        "category",
+        "name",
+        "content",
+        "audience",
+        "conditions",
+        "materials",
+        "channels",
+        "time_limit",
+        "time_limit_text",
+        "kind",
+        "guide",
+        "rules",
+        "fields",
+        "requires_photo",
+        "receipt",
         "kiosk_mode",
+        "flow",
     }
     extra = set(raw) - known
     if extra:
         raise ck.fail("(item)", f"unknown keys {sorted(extra)}")
     return ServiceItem(
-        no=no, category=category, name=name, content=content, audience=audience,
-        conditions=conditions, materials=materials, channels=tuple(channels),
-        time_limit=time_limit, time_limit_text=time_limit_text, kind=kind, guide=guide,
-        rules=rules, fields=fields, requires_photo=requires_photo, receipt=receipt, kiosk_mode=kiosk_mode,
+        no=no,
+        category=category,
+        name=name,
+        content=content,
+        audience=audience,
+        conditions=conditions,
+        materials=materials,
+        channels=tuple(channels),
+        time_limit=time_limit,
+        time_limit_text=time_limit_text,
+        kind=kind,
+        guide=guide,
+        rules=rules,
+        fields=fields,
+        requires_photo=requires_photo,
+        receipt=receipt,
+        kiosk_mode=kiosk_mode,
+        flow=parse_flow(
+            raw.get("flow"), kiosk_mode=kiosk_mode, no=no, max_no=EXPECTED_ITEMS, field_types=field_types, fail=ck.fail
+        ),
     )
 
 
@@ -631,7 +719,9 @@ def _load_cached(path: str) -> Catalog:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"{Path(path).name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        raise CatalogError(
+            f"{Path(path).name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
     table = Path(path).with_name(RULES_FILE)
     if table.exists():
         attach_rule_table(data, read_rule_table(table), path)
@@ -647,10 +737,12 @@ def read_rule_table(path: str | Path) -> list[dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"cannot read rule table {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"{Path(path).name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        raise CatalogError(
+            f"{Path(path).name}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
     rows = doc.get("rules") if isinstance(doc, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("item"), int) for r in rows):
-        raise CatalogError(f"{Path(path).name}: expected {{\"rules\": [{{\"item\": N, ...}}, ...]}}")
+        raise CatalogError(f'{Path(path).name}: expected {{"rules": [{{"item": N, ...}}, ...]}}')
     return rows
 
 

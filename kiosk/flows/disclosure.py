@@ -38,12 +38,30 @@ log = logging.getLogger("kiosk.disclosure")
 DISCLOSURE_DIR = CONFIG_DIR / "disclosure"
 SCHEMA_VERSION = 1
 
-ELEMENT_KEYS = ("name", "summary", "materials", "method", "time_limit", "result_delivery",
-                "fees", "office_hours", "office", "enquiry", "complaint")
+ELEMENT_KEYS = (
+    "name",
+    "summary",
+    "materials",
+    "method",
+    "time_limit",
+    "result_delivery",
+    "fees",
+    "office_hours",
+    "office",
+    "enquiry",
+    "complaint",
+)
 ELEMENT_LABELS = {
-    "name": "事项名称", "summary": "事项简述", "materials": "办理材料", "method": "办理方式",
-    "time_limit": "办理时限", "result_delivery": "结果送达", "fees": "收费依据及标准",
-    "office_hours": "办事时间", "office": "办理机构及地点", "enquiry": "咨询查询途径",
+    "name": "事项名称",
+    "summary": "事项简述",
+    "materials": "办理材料",
+    "method": "办理方式",
+    "time_limit": "办理时限",
+    "result_delivery": "结果送达",
+    "fees": "收费依据及标准",
+    "office_hours": "办事时间",
+    "office": "办理机构及地点",
+    "enquiry": "咨询查询途径",
     "complaint": "监督投诉渠道",
 }
 
@@ -108,9 +126,13 @@ class DisclosureItem:
             rows += list(self.extras.items())
         if self.disclosed_elements:
             rows.append(("公开内容（要素）", "、".join(self.disclosed_elements)))
-        for label, value in (("公开依据", self.legal_basis), ("公开时限", self.deadline),
-                             ("公开主体", self.subject), ("公开渠道", "、".join(self.channels)),
-                             ("说明", self.note)):
+        for label, value in (
+            ("公开依据", self.legal_basis),
+            ("公开时限", self.deadline),
+            ("公开主体", self.subject),
+            ("公开渠道", "、".join(self.channels)),
+            ("说明", self.note),
+        ):
             if value:
                 rows.append((label, value))
         return rows
@@ -118,8 +140,13 @@ class DisclosureItem:
     @property
     def text(self) -> str:
         """Everything searchable except the name (used by kiosk.flows.search)."""
-        parts = [" ".join(self.levels), *self.elements.values(), *self.extras.values(), self.content,
-                 " ".join(self.disclosed_elements)]
+        parts = [
+            " ".join(self.levels),
+            *self.elements.values(),
+            *self.extras.values(),
+            self.content,
+            " ".join(self.disclosed_elements),
+        ]
         return "\n".join(p for p in parts if p)
 
 
@@ -159,7 +186,7 @@ class DisclosureCatalog:
         """Names one level below ``path`` (level-1 names for an empty path), in catalog order."""
         out: list[str] = []
         for it in self.items:
-            if tuple(it.levels[:len(path)]) != path or len(it.levels) <= len(path):
+            if tuple(it.levels[: len(path)]) != path or len(it.levels) <= len(path):
                 continue
             name = it.levels[len(path)]
             if name and name not in out:
@@ -167,10 +194,11 @@ class DisclosureCatalog:
         return out
 
     def items_under(self, *path: str) -> list[DisclosureItem]:
-        return [it for it in self.items if tuple(it.levels[:len(path)]) == path]
+        return [it for it in self.items if tuple(it.levels[: len(path)]) == path]
 
     def search(self, query: str, limit: int | None = None) -> list[Match]:
         from kiosk.flows.search import search
+
         return search(self, query, limit)
 
 
@@ -219,14 +247,20 @@ def _item(raw: Mapping[str, Any], where: str, depth: int) -> DisclosureItem:
         raise DisclosureError(f"{where}.channel_checkboxes: expected a list of objects")
     boxes = tuple(ChannelBox(_str(b.get("name"), where), bool(b.get("checked"))) for b in raw_boxes)
     return DisclosureItem(
-        no=no, levels=tuple(levels), name=name,
+        no=no,
+        levels=tuple(levels),
+        name=name,
         elements={k: _str(v, f"{where}.{k}") for k, v in elements.items()},
         extras={str(k): _str(v, f"{where}.{k}") for k, v in extras.items()},
         disclosed_elements=_strs(raw.get("disclosed_elements"), f"{where}.disclosed_elements"),
-        content=_str(raw.get("content"), where), content_shared_from=_str(raw.get("content_shared_from"), where),
-        legal_basis=_str(raw.get("legal_basis"), where), deadline=_str(raw.get("deadline"), where),
-        subject=_str(raw.get("subject"), where), channels=_strs(raw.get("channels"), f"{where}.channels"),
-        channel_checkboxes=boxes, note=_str(raw.get("note"), where),
+        content=_str(raw.get("content"), where),
+        content_shared_from=_str(raw.get("content_shared_from"), where),
+        legal_basis=_str(raw.get("legal_basis"), where),
+        deadline=_str(raw.get("deadline"), where),
+        subject=_str(raw.get("subject"), where),
+        channels=_strs(raw.get("channels"), f"{where}.channels"),
+        channel_checkboxes=boxes,
+        note=_str(raw.get("note"), where),
     )
 
 
@@ -236,8 +270,10 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:  # ValueError: bad JSON or not UTF-8
         raise DisclosureError(f"disclosure catalog {path}: {exc}") from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
-        raise DisclosureError(f"disclosure catalog {path}: schema {data.get('schema') if isinstance(data, dict) else '?'}"
-                              f" (expected {SCHEMA_VERSION})")
+        raise DisclosureError(
+            f"disclosure catalog {path}: schema {data.get('schema') if isinstance(data, dict) else '?'}"
+            f" (expected {SCHEMA_VERSION})"
+        )
     return data
 
 
@@ -259,10 +295,14 @@ def parse_catalog(data: Mapping[str, Any], where: str = "catalog") -> Disclosure
         if it.content_shared_from and it.content_shared_from not in seen:
             raise DisclosureError(f"{where}: item {it.no} shares content of unknown item {it.content_shared_from}")
     return DisclosureCatalog(
-        slug=_str(data.get("slug"), where), county=_str(data.get("county"), where),
-        full_name=_str(data.get("full_name"), where), province=_str(data.get("province"), where),
-        title=_str(data.get("title"), where), source=_str(data.get("source"), where),
-        level_names=level_names, items=items,
+        slug=_str(data.get("slug"), where),
+        county=_str(data.get("county"), where),
+        full_name=_str(data.get("full_name"), where),
+        province=_str(data.get("province"), where),
+        title=_str(data.get("title"), where),
+        source=_str(data.get("source"), where),
+        level_names=level_names,
+        items=items,
     )
 
 
@@ -272,8 +312,14 @@ def available_counties(directory: str | Path | None = None) -> list[CountyInfo]:
     for path in sorted(Path(directory or DISCLOSURE_DIR).glob("*.json")):
         data = _read(path)
         items = data.get("items")
-        out.append(CountyInfo(path.stem, _str(data.get("county"), f"{path}.county"),
-                              _str(data.get("full_name"), f"{path}.full_name"), len(items) if isinstance(items, list) else 0))
+        out.append(
+            CountyInfo(
+                path.stem,
+                _str(data.get("county"), f"{path}.county"),
+                _str(data.get("full_name"), f"{path}.full_name"),
+                len(items) if isinstance(items, list) else 0,
+            )
+        )
     return out
 
 
@@ -292,5 +338,7 @@ def load_disclosure(county: str, directory: str | Path | None = None) -> Disclos
             log.info("disclosure catalog %s loaded: %d items", info.slug, len(catalog))
             return catalog
     names = "、".join(i.county for i in available_counties(directory)) or "无"
-    raise DisclosureError(f"no disclosure catalog for county {wanted!r} in {directory}",
-                          f"没有“{wanted}”的政务公开目录（已有：{names}），请联系工作人员。")
+    raise DisclosureError(
+        f"no disclosure catalog for county {wanted!r} in {directory}",
+        f"没有“{wanted}”的政务公开目录（已有：{names}），请联系工作人员。",
+    )

@@ -27,20 +27,22 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from tinydb import Query
 
-from kiosk.core import clock
 from kiosk import __version__
+from kiosk.core import clock
+from kiosk.core.config import Config
 from kiosk.core.errors import KioskError
 from kiosk.core.idnumber import mask_name, scrub
 from kiosk.core.storage import open_db
 
 log = logging.getLogger("kiosk.faults")
 
-MAX_DESCRIPTION = 2000   # the platform contract's limit on the report text
+MAX_DESCRIPTION = 2000  # the platform contract's limit on the report text
 MAX_LOG_LINES = 30
 LEDGER_FILE = "faults.json"
 
@@ -62,14 +64,30 @@ CATEGORIES: dict[str, FaultCategory] = {
 
 #: Preset problem phrases per category (Kivy has no Chinese IME: the clerk taps, not types).
 PRESET_PHRASES: dict[str, list[str]] = {
-    "system": ["身份证读不出", "社保卡读不出", "摄像头没有画面", "扫码登录失败", "打印机不出纸或缺纸",
-               "连不上服务平台", "屏幕卡住或没有反应", "办理流程不符合实际", "操作步骤太繁琐", "界面文字看不清"],
+    "system": [
+        "身份证读不出",
+        "社保卡读不出",
+        "摄像头没有画面",
+        "扫码登录失败",
+        "打印机不出纸或缺纸",
+        "连不上服务平台",
+        "屏幕卡住或没有反应",
+        "办理流程不符合实际",
+        "操作步骤太繁琐",
+        "界面文字看不清",
+    ],
     "function": ["缺少需要办理的业务", "查询结果不全", "回执内容缺项", "不能打印材料清单", "不能补打回执"],
     "guidance": ["不清楚办理条件", "不会操作某项业务", "群众咨询的问题答不了", "办理结果与政策不符"],
 }
 
-PRESET_SUGGESTIONS: list[str] = ["请远程检查设备", "请安排技术人员上门维修", "请更换故障部件", "请增加该功能模块",
-                                 "请提供操作培训", "请电话指导"]
+PRESET_SUGGESTIONS: list[str] = [
+    "请远程检查设备",
+    "请安排技术人员上门维修",
+    "请更换故障部件",
+    "请增加该功能模块",
+    "请提供操作培训",
+    "请电话指导",
+]
 
 STATE_ZH = {"pending": "待发送", "sent": "已提交", "replied": "已回复"}
 
@@ -84,17 +102,21 @@ class FaultReportError(KioskError):
 
 # Common surnames: a short run of Chinese characters starting with one of
 # these, standing alone in an (English) log line, is almost certainly a name.
-_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-                "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-                "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
-                "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦"
-                "戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻"
-                "苑迟邝乌阿")
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季"
+    "裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦"
+    "戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻"
+    "苑迟邝乌阿"
+)
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 # Characters of everyday UI/log words that hardly ever occur in personal names:
 # a run holding one is a word (成功, 时间, 全部正常, 连接失败), not a name.
-_NOT_NAME = set("的了是在不请已未无有与或及中上下内外后前时分秒年月日号卡证码纸机器件错误失败功正常连接网络平台"
-                "打印读取身份社保业务办理服务站村镇县市省区部全缺开关闭电源线屏幕设备问题系统能性导指检查测试状态")
+_NOT_NAME = set(
+    "的了是在不请已未无有与或及中上下内外后前时分秒年月日号卡证码纸机器件错误失败功正常连接网络平台"
+    "打印读取身份社保业务办理服务站村镇县市省区部全缺开关闭电源线屏幕设备问题系统能性导指检查测试状态"
+)
 _STANDALONE_CJK = re.compile(rf"(?<![{_CJK}])([{_CJK}]{{2,4}}(?:[·•][{_CJK}]{{1,6}})?)(?![{_CJK}])")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _NAME_FIELD = re.compile(r"((?:name|姓名)\s*[=:：]\s*)([^\s,;，；)]+)", re.IGNORECASE)
@@ -141,16 +163,16 @@ class FaultRecord:
     phrases: list[str]
     text: str
     suggestion: str
-    reporter: str            # masked: "technician05 张**"
+    reporter: str  # masked: "technician05 张**"
     device_id: str
     site: str
     created_at: str
-    description: str         # the full text sent to the platform
+    description: str  # the full text sent to the platform
     selftest: list[dict[str, Any]] = field(default_factory=list)
-    state: str = "pending"   # pending (stored, not yet accepted) | sent | replied
+    state: str = "pending"  # pending (stored, not yet accepted) | sent | replied
     fault_no: str = ""
     routed_to_zh: str = ""
-    reply_due: str = ""      # ISO date
+    reply_due: str = ""  # ISO date
     attempts: int = 0
     last_error: str = ""
     replies: list[FaultReply] = field(default_factory=list)
@@ -180,7 +202,7 @@ class FaultRecord:
         return (today or clock.today()) > _dt.date.fromisoformat(self.reply_due)
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "FaultRecord":
+    def from_doc(cls, doc: dict[str, Any]) -> FaultRecord:
         d = dict(doc)
         d["replies"] = [FaultReply(**r) for r in d.get("replies", [])]
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
@@ -199,19 +221,33 @@ def record_sum(doc: dict[str, Any]) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
-def compose_description(category: str, phrases: list[str], text: str, suggestion: str, *, device_id: str,
-                        site: str, selftest: list[dict[str, Any]], log_lines: list[str],
-                        limit: int = MAX_DESCRIPTION) -> str:
+def compose_description(
+    category: str,
+    phrases: list[str],
+    text: str,
+    suggestion: str,
+    *,
+    device_id: str,
+    site: str,
+    selftest: list[dict[str, Any]],
+    log_lines: list[str],
+    limit: int = MAX_DESCRIPTION,
+) -> str:
     """The report text for the platform: head first, the log excerpt trimmed to fit ``limit``."""
     cat = CATEGORIES[category]
     problem = "；".join(phrases + ([text] if text else []))
-    head = [f"【问题分类】{cat.name_zh}（{cat.routed_to_zh}）",
-            f"【问题描述】{problem}",
-            f"【解决建议】{suggestion or '无'}",
-            f"【设备】{device_id}　【服务点】{site}　【软件版本】{__version__}"]
+    head = [
+        f"【问题分类】{cat.name_zh}（{cat.routed_to_zh}）",
+        f"【问题描述】{problem}",
+        f"【解决建议】{suggestion or '无'}",
+        f"【设备】{device_id}　【服务点】{site}　【软件版本】{__version__}",
+    ]
     if selftest:
-        parts = [f"{r.get('title_zh', r['name'])}：{'正常' if r['ok'] else '故障'}"
-                 + ("" if r["ok"] else f"（{r.get('detail_en', '')[:120]}）") for r in selftest]
+        parts = [
+            f"{r.get('title_zh', r['name'])}：{'正常' if r['ok'] else '故障'}"
+            + ("" if r["ok"] else f"（{r.get('detail_en', '')[:120]}）")
+            for r in selftest
+        ]
         head.append("【自检结果】" + "；".join(parts))
     body = "\n".join(head)
     if len(body) > limit:
@@ -249,8 +285,9 @@ class FaultLedger:
     the caller's thread (the screen calls from a worker thread).
     """
 
-    def __init__(self, path: str | os.PathLike[str], platform: Any, *, device_id: str, site: str,
-                 fsync: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], platform: Any, *, device_id: str, site: str, fsync: bool = True
+    ) -> None:
         self.platform = platform
         self.device_id = device_id
         self.site = site
@@ -260,14 +297,25 @@ class FaultLedger:
         self._send_lock = threading.Lock()
 
     @classmethod
-    def for_config(cls, cfg: Any, platform: Any, **kw: Any) -> "FaultLedger":
-        site = f"{cfg['site']['name']}（{cfg['site']['county']}）"
-        return cls(cfg.storage_dir / LEDGER_FILE, platform, device_id=cfg["site"]["device_id"], site=site, **kw)
+    def for_config(cls, cfg: Config, platform: Any, **kw: Any) -> FaultLedger:
+        """The kiosk's ledger: in the storage folder, with the ``[site]`` it reports from (typed settings)."""
+        s = cfg.settings
+        site = f"{s.site.name}（{s.site.county}）"
+        return cls(s.storage.dir / LEDGER_FILE, platform, device_id=s.site.device_id, site=site, **kw)
 
     # -- writing ------------------------------------------------------------
-    def create(self, category: str, phrases: list[str], text: str = "", suggestion: str = "", *,
-               reporter: str = "", selftest: list[Any] | None = None, log_lines: list[str] | None = None,
-               names: Iterable[str] = ()) -> FaultRecord:
+    def create(
+        self,
+        category: str,
+        phrases: list[str],
+        text: str = "",
+        suggestion: str = "",
+        *,
+        reporter: str = "",
+        selftest: list[Any] | None = None,
+        log_lines: list[str] | None = None,
+        names: Iterable[str] = (),
+    ) -> FaultRecord:
         """Store a report durably (state "pending") and return it; nothing is sent yet."""
         if category not in CATEGORIES:
             raise FaultReportError(f"unknown fault category {category!r}")
@@ -286,13 +334,28 @@ class FaultLedger:
         excerpt = log_excerpt(log_lines or [], names)
         now = clock.now()
         rec = FaultRecord(
-            local_id=f"F{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4].upper()}", idempotency_key=uuid.uuid4().hex,
-            category=category, phrases=list(phrases), text=text, suggestion=suggestion,
-            reporter=scrub_line(reporter, names), device_id=self.device_id, site=self.site,
+            local_id=f"F{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4].upper()}",
+            idempotency_key=uuid.uuid4().hex,
+            category=category,
+            phrases=list(phrases),
+            text=text,
+            suggestion=suggestion,
+            reporter=scrub_line(reporter, names),
+            device_id=self.device_id,
+            site=self.site,
             created_at=now.isoformat(timespec="seconds"),
-            description=compose_description(category, list(phrases), text, suggestion, device_id=self.device_id,
-                                            site=self.site, selftest=st, log_lines=excerpt),
-            selftest=st)
+            description=compose_description(
+                category,
+                list(phrases),
+                text,
+                suggestion,
+                device_id=self.device_id,
+                site=self.site,
+                selftest=st,
+                log_lines=excerpt,
+            ),
+            selftest=st,
+        )
         self._table.insert(rec.to_doc())
         log.info("fault %s (%s) stored in the ledger", rec.local_id, category)
         return rec
@@ -307,8 +370,9 @@ class FaultLedger:
                 return rec
             rec.attempts += 1
             try:
-                ticket = self.platform.report_fault(rec.category, rec.description, rec.idempotency_key,
-                                                    contact=rec.reporter[:100])
+                ticket = self.platform.report_fault(
+                    rec.category, rec.description, rec.idempotency_key, contact=rec.reporter[:100]
+                )
             except Exception as exc:
                 rec.last_error = f"{type(exc).__name__}: {exc}"
                 self._save(rec)
@@ -318,12 +382,16 @@ class FaultLedger:
             rec.reply_due = ticket.reply_due.isoformat() if ticket.reply_due else ""
             rec.last_error = ""
             self._save(rec)
-            log.info("fault %s sent as %s, routed to %s, reply due %s", local_id, rec.fault_no,
-                     CATEGORIES[rec.category].routed_to_zh, rec.reply_due or "-")
+            log.info(
+                "fault %s sent as %s, routed to %s, reply due %s",
+                local_id,
+                rec.fault_no,
+                CATEGORIES[rec.category].routed_to_zh,
+                rec.reply_due or "-",
+            )
             return rec
 
-    def report(self, category: str, phrases: list[str], text: str = "", suggestion: str = "",
-               **kw: Any) -> FaultRecord:
+    def report(self, category: str, phrases: list[str], text: str = "", suggestion: str = "", **kw: Any) -> FaultRecord:
         """Store, then try to send. A send failure leaves it pending (returned, with ``last_error``)."""
         rec = self.create(category, phrases, text, suggestion, **kw)
         try:

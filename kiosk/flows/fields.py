@@ -15,18 +15,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.flows.catalog import FormField
 from kiosk.core.idnumber import id_problem, normalize
+from kiosk.flows.catalog import FormField
 
 #: Which on-screen keyboard a field type needs (screens map these to widgets).
 KEYBOARDS: dict[str, str] = {
-    "text_zh": "pinyin",        # pinyin keypad with candidate bar
+    "text_zh": "pinyin",  # pinyin keypad with candidate bar
     "digits": "numeric",
     "phone": "numeric",
-    "date": "date",             # numeric keypad laid out as YYYY-MM-DD
-    "id_number": "id_number",   # digits and X
+    "date": "date",  # numeric keypad laid out as YYYY-MM-DD
+    "id_number": "id_number",  # digits and X
     "money": "decimal",
-    "choice": "choice",         # a list of buttons
+    "choice": "choice",  # a list of buttons
     "certificate_no": "alnum",  # letters and digits
 }
 
@@ -79,14 +79,25 @@ class FieldState:
 
 
 def field_state(f: FormField, value: str = "") -> FieldState:
-    return FieldState(f.name, f.label, f.type, value, None, list(f.choices), KEYBOARDS.get(f.type, "pinyin"),
-                      f.required, HINTS_ZH.get(f.type, ""))
+    return FieldState(
+        f.name,
+        f.label,
+        f.type,
+        value,
+        None,
+        list(f.choices),
+        KEYBOARDS.get(f.type, "pinyin"),
+        f.required,
+        HINTS_ZH.get(f.type, ""),
+    )
 
 
 def parse_date(text: str) -> _dt.date | None:
     """``2026-06-01``, ``2026/6/1``, ``2026年6月1日`` or ``20260601``."""
     t = text.strip()
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", t) or re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", t)
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", t) or re.fullmatch(
+        r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", t
+    )
     if not m:
         return None
     try:

@@ -27,7 +27,7 @@ log = logging.getLogger("kiosk.photo")
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 ANALYSIS_WIDTH = 640  # larger images are analysed at this width, so thresholds don't depend on the camera mode
-FACE_SIDE = 128       # the face is compared for sharpness at this size, near or far
+FACE_SIDE = 128  # the face is compared for sharpness at this size, near or far
 
 MESSAGES_ZH = {
     "too_dark": "光线太暗，请站到明亮的地方或打开灯后重拍。",
@@ -52,20 +52,20 @@ class PhotoQualityError(KioskError):
 class PhotoThresholds:
     """Gate thresholds (the lead fills these from config)."""
 
-    min_sharpness: float = 40.0        # variance of the Laplacian over the face scaled to 128x128
-    min_brightness: float = 60.0       # mean grey level 0..255
+    min_sharpness: float = 40.0  # variance of the Laplacian over the face scaled to 128x128
+    min_brightness: float = 60.0  # mean grey level 0..255
     max_brightness: float = 200.0
-    min_face_width: float = 0.12       # face width / image width
+    min_face_width: float = 0.12  # face width / image width
     secondary_face_ratio: float = 0.5  # faces narrower than this x the largest are ignored (ID card portrait)
     max_jpeg_bytes: int = 200_000
-    max_side: int = 1280               # longest side of the uploaded JPEG
+    max_side: int = 1280  # longest side of the uploaded JPEG
 
 
 @dataclass(frozen=True)
 class PhotoProblem:
-    code: str        # one of PRIORITY
+    code: str  # one of PRIORITY
     message_zh: str  # what the resident should do
-    detail: str      # precise English for the log
+    detail: str  # precise English for the log
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,14 @@ def _face_cascade() -> cv2.CascadeClassifier:
     global _cascade
     with _cascade_lock:
         if _cascade is None:
-            path = Path(getattr(cv2, "data").haarcascades) / CASCADE_FILE
+            cascades = getattr(cv2, "data").haarcascades  # noqa: B009 - cv2.data is missing from its stubs
+            path = Path(cascades) / CASCADE_FILE
             clf = cv2.CascadeClassifier(str(path)) if path.exists() else None
             if clf is None or clf.empty():
-                raise ConfigError(f"OpenCV face cascade {path} missing (needs opencv-python-headless < 5)",
-                                  "拍照功能暂时无法使用，请联系工作人员。")
+                raise ConfigError(
+                    f"OpenCV face cascade {path} missing (needs opencv-python-headless < 5)",
+                    "拍照功能暂时无法使用，请联系工作人员。",
+                )
             _cascade = clf
         return _cascade
 
@@ -135,8 +138,11 @@ def check_photo(image: np.ndarray, t: PhotoThresholds = PhotoThresholds()) -> Ph
     # Only ever shrink: upscaling invents smooth edges that fool the detector.
     scale = min(1.0, ANALYSIS_WIDTH / gray.shape[1])
     width = round(gray.shape[1] * scale)
-    small = gray if scale == 1.0 else cv2.resize(
-        gray, (width, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    small = (
+        gray
+        if scale == 1.0
+        else cv2.resize(gray, (width, max(1, round(gray.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    )
     found: dict[str, str] = {}
 
     brightness = float(small.mean())
@@ -161,7 +167,7 @@ def check_photo(image: np.ndarray, t: PhotoThresholds = PhotoThresholds()) -> Ph
             found["face_too_small"] = f"face width {frac:.2f} of image < {t.min_face_width:.2f}"
         # Sharpness over the face: a plain wall behind a sharp face must not fail it.
         interp = cv2.INTER_AREA if w >= FACE_SIDE else cv2.INTER_LINEAR
-        roi = cv2.resize(small[y:y + h, x:x + w], (FACE_SIDE, FACE_SIDE), interpolation=interp)
+        roi = cv2.resize(small[y : y + h, x : x + w], (FACE_SIDE, FACE_SIDE), interpolation=interp)
         sharp = sharpness(roi)
     if sharp < t.min_sharpness and "no_face" not in found:
         found["blurry"] = f"sharpness {sharp:.1f} < {t.min_sharpness:.1f}"
@@ -170,13 +176,17 @@ def check_photo(image: np.ndarray, t: PhotoThresholds = PhotoThresholds()) -> Ph
     inv = 1 / scale
     faces_px = [(round(x * inv), round(y * inv), round(w * inv), round(h * inv)) for x, y, w, h in faces]
     verdict = PhotoVerdict(problems, faces_px, brightness, sharp)
-    log.info("photo check: %s (brightness %.0f, sharpness %.1f, faces %d)",
-             "accepted" if verdict.ok else ",".join(verdict.codes), brightness, sharp, len(faces))
+    log.info(
+        "photo check: %s (brightness %.0f, sharpness %.1f, faces %d)",
+        "accepted" if verdict.ok else ",".join(verdict.codes),
+        brightness,
+        sharp,
+        len(faces),
+    )
     return verdict
 
 
-def compress_jpeg(image: np.ndarray, max_bytes: int = 200_000, max_side: int = 1280,
-                  min_quality: int = 40) -> bytes:
+def compress_jpeg(image: np.ndarray, max_bytes: int = 200_000, max_side: int = 1280, min_quality: int = 40) -> bytes:
     """Encode as JPEG no larger than ``max_bytes``: shrink to ``max_side``,
     then lower the quality (binary search), then shrink further if needed."""
     h, w = image.shape[:2]

@@ -132,8 +132,8 @@ def _load_words() -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class _Index:
-    chars: dict[str, list[str]]      # syllable -> characters, common first
-    words: dict[str, list[str]]      # concatenated syllables -> words
+    chars: dict[str, list[str]]  # syllable -> characters, common first
+    words: dict[str, list[str]]  # concatenated syllables -> words
     syllables: frozenset[str]
 
 

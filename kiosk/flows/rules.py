@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from kiosk.flows.catalog import UNDECIDED_RULES, Rule
 from kiosk.core.idnumber import age_on, is_valid_id, mask_id
+from kiosk.flows.catalog import UNDECIDED_RULES, Rule
 from kiosk.platform.adapter import BadResponse, EnquiryResult, Platform, Refused, ResidentStatus
 
 log = logging.getLogger("kiosk.flows")
@@ -45,7 +46,7 @@ class ResidentFacts:
     """What the rules need to know; None = the platform does not tell us."""
 
     id_number: str = field(repr=False)  # never in a repr that reaches a log
-    card_state: str | None = None                       # catalog vocabulary (CARD_STATES)
+    card_state: str | None = None  # catalog vocabulary (CARD_STATES)
     insured: dict[str, bool | None] = field(default_factory=dict)
     receiving: dict[str, bool | None] = field(default_factory=dict)
     contribution_years: dict[str, float | None] = field(default_factory=dict)
@@ -56,15 +57,30 @@ class ResidentFacts:
 
 # The catalog's registration names -> the platform's (status record ``registrations``).
 REGISTRATION_FROM_CATALOG = {
-    "job_seeker": "fixed_seeker", "gig_seeker": "gig_seeker", "gig_employer": "gig_employer",
-    "flexible_employment": "flexible", "unemployment": "unemployment",
-    "employment_certificate": "employment_certificate", "training_intention": "training_intention",
+    "job_seeker": "fixed_seeker",
+    "gig_seeker": "gig_seeker",
+    "gig_employer": "gig_employer",
+    "flexible_employment": "flexible",
+    "unemployment": "unemployment",
+    "employment_certificate": "employment_certificate",
+    "training_intention": "training_intention",
     "training_referral": "training_referral",
 }
 # Rules decided from the status record alone (nothing else knows these facts).
-STATUS_RULES = frozenset({"not_employee", "employment_status", "within_working_age", "able_to_work",
-                          "no_subsidised_training", "in_post_or_receiving_ui", "unemployment_involuntary",
-                          "makeup_eligible", "card_not_reissued", "not_student"})
+STATUS_RULES = frozenset(
+    {
+        "not_employee",
+        "employment_status",
+        "within_working_age",
+        "able_to_work",
+        "no_subsidised_training",
+        "in_post_or_receiving_ui",
+        "unemployment_involuntary",
+        "makeup_eligible",
+        "card_not_reissued",
+        "not_student",
+    }
+)
 
 
 def _negate(x: bool | None) -> bool | None:
@@ -173,8 +189,9 @@ def needs_fields(rule: Rule) -> bool:
     return rule.applies_to is not None or rule.rule == "certificate_within_months"
 
 
-def evaluate(rules: Iterable[Rule], facts: ResidentFacts, today: _dt.date,
-             fields: dict[str, Any] | None = None) -> Rule | None:
+def evaluate(
+    rules: Iterable[Rule], facts: ResidentFacts, today: _dt.date, fields: dict[str, Any] | None = None
+) -> Rule | None:
     """The first rule the resident fails (its ``message`` is the guide's words), or None."""
     for rule in rules:
         if rule.rule in UNDECIDED_RULES:
@@ -184,8 +201,9 @@ def evaluate(rules: Iterable[Rule], facts: ResidentFacts, today: _dt.date,
     return None
 
 
-def unverified(rules: Iterable[Rule], facts: ResidentFacts, today: _dt.date,
-               fields: dict[str, Any] | None = None) -> list[Rule]:
+def unverified(
+    rules: Iterable[Rule], facts: ResidentFacts, today: _dt.date, fields: dict[str, Any] | None = None
+) -> list[Rule]:
     """Conditions the kiosk could not decide for this resident: unknown facts and counter rows.
 
     Declared rows (the resident's own statement) and platform rows (checked on the submitted form)
@@ -239,19 +257,14 @@ class FactFinder:
         self.platform = platform
         self.id_number = id_number
         self._cache: dict[Any, EnquiryResult | None] = {}
-        self.facts = ResidentFacts(id_number, CARD_STATE_FROM_PLATFORM.get(card_state or "", None))
+        self.facts = ResidentFacts(id_number, CARD_STATE_FROM_PLATFORM.get(card_state or ""))
 
     def _enquiry(self, item_no: int) -> EnquiryResult | None:
+        # Only record enquiries decide facts (25, 26, 33, 36 below); ranked lists never do.
         if item_no not in self._cache:
-            if item_no == 2:
-                call = lambda: self.platform.recommend_jobs(self.id_number, "fixed", page=1, page_size=1)  # noqa: E731
-            elif item_no == 5:
-                call = lambda: self.platform.recommend_jobs(self.id_number, "gig", page=1, page_size=1)  # noqa: E731
-            elif item_no == 8:
-                call = lambda: self.platform.recommend_seekers(self.id_number, page=1, page_size=1)  # noqa: E731
-            else:
-                call = lambda: self.platform.enquiry(item_no, self.id_number, {}, page=1, page_size=100)  # noqa: E731
-            self._cache[item_no] = _ok_enquiry(call)
+            self._cache[item_no] = _ok_enquiry(
+                lambda: self.platform.enquiry(item_no, self.id_number, {}, page=1, page_size=100)
+            )
         return self._cache[item_no]
 
     def cached(self, item_no: int) -> EnquiryResult | None:
@@ -281,8 +294,11 @@ class FactFinder:
     def learn(self, rules: Iterable[Rule]) -> ResidentFacts:
         f = self.facts
         rules = list(rules)
-        if any(r.rule not in ("min_age", "under_age", "card_state", "certificate_within_months") and
-               r.rule not in UNDECIDED_RULES for r in rules):
+        if any(
+            r.rule not in ("min_age", "under_age", "card_state", "certificate_within_months")
+            and r.rule not in UNDECIDED_RULES
+            for r in rules
+        ):
             f.status = self._status()
             if f.status is not None:
                 f.student = f.status.student
@@ -296,18 +312,28 @@ class FactFinder:
                 f.contribution_years[rule.scheme or ""] = self._years(rule.scheme or "")
             elif r in ("registered", "not_registered") and v not in f.registered:
                 f.registered[v] = self._registered(v)
-        log.debug("facts for %s: insured=%s receiving=%s years=%s registered=%s card=%s", mask_id(self.id_number),
-                  f.insured, f.receiving, f.contribution_years, f.registered, f.card_state)
+        log.debug(
+            "facts for %s: insured=%s receiving=%s years=%s registered=%s card=%s",
+            mask_id(self.id_number),
+            f.insured,
+            f.receiving,
+            f.contribution_years,
+            f.registered,
+            f.card_state,
+        )
         return f
 
     def _insured(self, scheme: str) -> bool | None:
         st = self.facts.status
         if st is not None:
-            known = {"employee_pension": st.employee_pension_insured,
-                     "urban_rural_basic_pension": st.resident_pension_enrolled,
-                     "urban_rural_supplementary_pension": st.supplementary_enrolled,
-                     "unemployment_insurance": None if st.unemployment_insurance_months is None
-                     else st.unemployment_insurance_months > 0}.get(scheme)
+            known = {
+                "employee_pension": st.employee_pension_insured,
+                "urban_rural_basic_pension": st.resident_pension_enrolled,
+                "urban_rural_supplementary_pension": st.supplementary_enrolled,
+                "unemployment_insurance": None
+                if st.unemployment_insurance_months is None
+                else st.unemployment_insurance_months > 0,
+            }.get(scheme)
             if known is not None:
                 return known
         if scheme == "employee_pension":
@@ -327,14 +353,16 @@ class FactFinder:
             other = None
             if st.employee_pension_receiving is not None and st.institution_pension_receiving is not None:
                 other = st.employee_pension_receiving or st.institution_pension_receiving
-            known = {"employee_pension": st.employee_pension_receiving,
-                     "urban_rural_basic_pension": st.resident_pension_receiving,
-                     "urban_rural_supplementary_pension": st.supplementary_receiving,
-                     "unemployment_insurance": st.receiving_unemployment,
-                     # item 21: every group that must certify yearly (seeds/002 item 21 服务对象)
-                     "monthly_benefit": None if st.recipient_groups is None else bool(st.recipient_groups),
-                     # item 34: "未享受其他养老保险待遇" — enterprise or 机关事业 pension
-                     "other_pension": other}.get(benefit)
+            known = {
+                "employee_pension": st.employee_pension_receiving,
+                "urban_rural_basic_pension": st.resident_pension_receiving,
+                "urban_rural_supplementary_pension": st.supplementary_receiving,
+                "unemployment_insurance": st.receiving_unemployment,
+                # item 21: every group that must certify yearly (seeds/002 item 21 服务对象)
+                "monthly_benefit": None if st.recipient_groups is None else bool(st.recipient_groups),
+                # item 34: "未享受其他养老保险待遇" — enterprise or 机关事业 pension
+                "other_pension": other,
+            }.get(benefit)
             if known is not None:
                 return known
         if benefit == "employee_pension":
@@ -352,8 +380,10 @@ class FactFinder:
     def _years(self, scheme: str) -> float | None:
         st = self.facts.status
         if st is not None:
-            months = {"employee_pension": st.employee_pension_months,
-                      "unemployment_insurance": st.unemployment_insurance_months}.get(scheme)
+            months = {
+                "employee_pension": st.employee_pension_months,
+                "unemployment_insurance": st.unemployment_insurance_months,
+            }.get(scheme)
             if months is not None:
                 return months / 12
             if scheme == "urban_rural_basic_pension" and st.resident_pension_years is not None:
@@ -376,8 +406,14 @@ class FactFinder:
         st = self.facts.status
         if st is not None and st.registrations is not None and what in REGISTRATION_FROM_CATALOG:
             return REGISTRATION_FROM_CATALOG[what] in st.registrations
-        probe = {"job_seeker": 2, "gig_seeker": 5, "gig_employer": 8, "employment_certificate": 13,
-                 "training_intention": 17, "training_referral": 18}.get(what)
+        probe = {
+            "job_seeker": 2,
+            "gig_seeker": 5,
+            "gig_employer": 8,
+            "employment_certificate": 13,
+            "training_intention": 17,
+            "training_referral": 18,
+        }.get(what)
         if probe is None:
             return None  # unemployment / flexible-employment registration: not exposed
         return self._enquiry(probe) is not None

@@ -49,8 +49,14 @@ TEXT_PINYIN_MIN = 3  # shorter letter runs hit too much unrelated guide text
 # Everyday short forms residents type for the official names (社保卡 for
 # 社会保障卡). A query containing one is also tried with the full form, in
 # characters, full pinyin and initials; such a match scores one point less.
-ALIASES = {"社保卡": "社会保障卡", "社保": "社会保险", "医保": "医疗保险", "工伤险": "工伤保险",
-           "养老金": "养老保险待遇", "退休金": "养老保险待遇"}
+ALIASES = {
+    "社保卡": "社会保障卡",
+    "社保": "社会保险",
+    "医保": "医疗保险",
+    "工伤险": "工伤保险",
+    "养老金": "养老保险待遇",
+    "退休金": "养老保险待遇",
+}
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _SEP = re.compile(r"[\s,，;；/]+")
@@ -71,11 +77,11 @@ class Match:
     no: Any
     name: str
     score: int
-    field: str            # "no", "name" or "text"
-    kind: str             # "number", "chars", "pinyin" or "initials"
+    field: str  # "no", "name" or "text"
+    kind: str  # "number", "chars", "pinyin" or "initials"
     kiosk: bool
-    span: tuple[int, int] | None = None   # matched characters of the name, for highlighting
-    snippet: str = ""                     # text around a guide-text match
+    span: tuple[int, int] | None = None  # matched characters of the name, for highlighting
+    snippet: str = ""  # text around a guide-text match
 
 
 def _alias_forms() -> list[tuple[str, str]]:
@@ -83,8 +89,11 @@ def _alias_forms() -> list[tuple[str, str]]:
     for short, full in ALIASES.items():
         s_py = [p[0] for p in pinyin(short, style=Style.NORMAL)]
         f_py = [p[0] for p in pinyin(full, style=Style.NORMAL)]
-        forms += [(short, full), ("".join(s_py), "".join(f_py)),
-                  ("".join(x[0] for x in s_py), "".join(x[0] for x in f_py))]
+        forms += [
+            (short, full),
+            ("".join(s_py), "".join(f_py)),
+            ("".join(x[0] for x in s_py), "".join(x[0] for x in f_py)),
+        ]
     return sorted(forms, key=lambda f: len(f[0]), reverse=True)
 
 
@@ -153,7 +162,7 @@ def _syllables(text: str) -> _Syllables:
     readings: list[tuple[str, ...]] = []
     index: list[int] = []
     raw = pinyin(text, style=Style.NORMAL, heteronym=True, errors=_each_char)
-    for i, (ch, rs) in enumerate(zip(text, raw)):
+    for i, (ch, rs) in enumerate(zip(text, raw, strict=False)):
         if _HAN.match(ch):
             readings.append(tuple(dict.fromkeys(r.lower() for r in rs if r)))
             index.append(i)
@@ -171,7 +180,7 @@ def _flat_pinyin(text: str) -> tuple[str, frozenset[int], list[int]]:
     owner: list[int] = []
     pos = 0
     raw = pinyin(text, style=Style.NORMAL, errors=_each_char)
-    for i, (ch, rs) in enumerate(zip(text, raw)):
+    for i, (ch, rs) in enumerate(zip(text, raw, strict=False)):
         if not (_HAN.match(ch) or (ch.isascii() and ch.isalnum())):
             continue
         syl = (rs[0] if rs else ch).lower()
@@ -256,11 +265,22 @@ class SearchIndex:
             mode = _get(item, "kiosk_mode", None)
             text = item_text(item)
             flat, starts, owner = _flat_pinyin(text)
-            entries.append(_Entry(
-                pos=pos, item=item, no=_get(item, "no"), name=name, name_lower=name.lower(),
-                kiosk=(mode != "counter") if mode else "kiosk" in channels, name_syl=_syllables(name),
-                text=text, text_lower=text.lower(), text_py=flat, text_starts=starts, text_owner=owner,
-            ))
+            entries.append(
+                _Entry(
+                    pos=pos,
+                    item=item,
+                    no=_get(item, "no"),
+                    name=name,
+                    name_lower=name.lower(),
+                    kiosk=(mode != "counter") if mode else "kiosk" in channels,
+                    name_syl=_syllables(name),
+                    text=text,
+                    text_lower=text.lower(),
+                    text_py=flat,
+                    text_starts=starts,
+                    text_owner=owner,
+                )
+            )
         self.entries: tuple[_Entry, ...] = tuple(entries)
 
     def __len__(self) -> int:

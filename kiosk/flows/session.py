@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kiosk.core.person import Person
 
@@ -55,8 +56,11 @@ class SessionManager:
                 log.info("session: %s presented %s as well", person.masked_id, person.source)
                 return
             if self.when_other_person is not None:
-                log.info("session: %s presented by another resident during the visit of %s; asking",
-                         person.source, self.current.person.masked_id)
+                log.info(
+                    "session: %s presented by another resident during the visit of %s; asking",
+                    person.source,
+                    self.current.person.masked_id,
+                )
                 self.when_other_person(person)
                 return
             self.logout("another resident identified")

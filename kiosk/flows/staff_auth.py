@@ -28,14 +28,16 @@ import datetime as _dt
 import enum
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from kiosk.core import clock
 from kiosk.core.errors import KioskError
@@ -44,21 +46,21 @@ from kiosk.core.storage import write_text_atomic
 
 
 # --- roles and permissions --------------------------------------------------
-class Role(str, enum.Enum):
-    SYSTEM_ADMIN = "system_admin"      # 系统管理员
+class Role(str, enum.Enum):  # noqa: UP042 - StrEnum would change str(role) in logs and audit lines
+    SYSTEM_ADMIN = "system_admin"  # 系统管理员
     BUSINESS_ADMIN = "business_admin"  # 业务管理员
-    OPERATOR = "operator"              # 业务操作员 (village / bank-branch clerk)
-    TECHNICIAN = "technician"          # 运维技术员 (services the machine)
+    OPERATOR = "operator"  # 业务操作员 (village / bank-branch clerk)
+    TECHNICIAN = "technician"  # 运维技术员 (services the machine)
 
 
-class Feature(str, enum.Enum):
-    SELFTEST = "selftest"              # run the device self-test (prints a test page)
-    VIEW_STATUS = "view_status"        # outbox queue, versions, config with secrets hidden
-    VIEW_LOGS = "view_logs"            # recent log (already scrubbed of personal data)
-    VIEW_RECEIPTS = "view_receipts"    # last receipts (masked personal data)
-    EDIT_SETTINGS = "edit_settings"    # safe settings: idle timeout, volume, printer width
+class Feature(str, enum.Enum):  # noqa: UP042 - as Role
+    SELFTEST = "selftest"  # run the device self-test (prints a test page)
+    VIEW_STATUS = "view_status"  # outbox queue, versions, config with secrets hidden
+    VIEW_LOGS = "view_logs"  # recent log (already scrubbed of personal data)
+    VIEW_RECEIPTS = "view_receipts"  # last receipts (masked personal data)
+    EDIT_SETTINGS = "edit_settings"  # safe settings: idle timeout, volume, printer width
     RESTART_APP = "restart_app"
-    FAULT_REPORT = "fault_report"      # 故障排除上下联动: file a problem report
+    FAULT_REPORT = "fault_report"  # 故障排除上下联动: file a problem report
 
 
 ROLE_NAMES_ZH = {
@@ -88,21 +90,28 @@ FEATURE_NAMES_ZH = {
 #: - business admin: manages roles and business guidance; may check status,
 #:   run the self-test and report business-guidance faults; nothing else.
 ROLE_PERMISSIONS: dict[Role, frozenset[Feature]] = {
-    Role.OPERATOR: frozenset({Feature.SELFTEST, Feature.VIEW_STATUS, Feature.VIEW_RECEIPTS,
-                              Feature.RESTART_APP, Feature.FAULT_REPORT}),
+    Role.OPERATOR: frozenset(
+        {Feature.SELFTEST, Feature.VIEW_STATUS, Feature.VIEW_RECEIPTS, Feature.RESTART_APP, Feature.FAULT_REPORT}
+    ),
     Role.TECHNICIAN: frozenset(Feature),
-    Role.SYSTEM_ADMIN: frozenset({Feature.SELFTEST, Feature.VIEW_STATUS, Feature.VIEW_LOGS,
-                                  Feature.EDIT_SETTINGS, Feature.RESTART_APP}),
+    Role.SYSTEM_ADMIN: frozenset(
+        {Feature.SELFTEST, Feature.VIEW_STATUS, Feature.VIEW_LOGS, Feature.EDIT_SETTINGS, Feature.RESTART_APP}
+    ),
     Role.BUSINESS_ADMIN: frozenset({Feature.SELFTEST, Feature.VIEW_STATUS, Feature.FAULT_REPORT}),
 }
 
 _ROLE_ALIASES = {
     **{r.value: r for r in Role},
     **{zh: r for r, zh in ROLE_NAMES_ZH.items()},
-    "sysadmin": Role.SYSTEM_ADMIN, "系统管理": Role.SYSTEM_ADMIN,
-    "bizadmin": Role.BUSINESS_ADMIN, "业务管理": Role.BUSINESS_ADMIN,
-    "操作员": Role.OPERATOR, "业务经办": Role.OPERATOR,
-    "技术员": Role.TECHNICIAN, "运维人员": Role.TECHNICIAN, "tech": Role.TECHNICIAN,
+    "sysadmin": Role.SYSTEM_ADMIN,
+    "系统管理": Role.SYSTEM_ADMIN,
+    "bizadmin": Role.BUSINESS_ADMIN,
+    "业务管理": Role.BUSINESS_ADMIN,
+    "操作员": Role.OPERATOR,
+    "业务经办": Role.OPERATOR,
+    "技术员": Role.TECHNICIAN,
+    "运维人员": Role.TECHNICIAN,
+    "tech": Role.TECHNICIAN,
 }
 
 
@@ -181,8 +190,24 @@ class NoPermission(StaffAuthError):
 DORMANT_AFTER_MONTHS = 3
 
 #: Account names that betray a shared (non-personal) account.
-_SHARED_NAMES = {"admin", "administrator", "root", "test", "guest", "user", "tech", "技术员",
-                 "管理员", "操作员", "公用", "公共", "共用", "测试", "值班", "工作人员"}
+_SHARED_NAMES = {
+    "admin",
+    "administrator",
+    "root",
+    "test",
+    "guest",
+    "user",
+    "tech",
+    "技术员",
+    "管理员",
+    "操作员",
+    "公用",
+    "公共",
+    "共用",
+    "测试",
+    "值班",
+    "工作人员",
+}
 
 
 @dataclass(frozen=True)
@@ -197,13 +222,15 @@ class StaffAccount:
     id_number: str
     roles: frozenset[Role]
     last_login: _dt.date | None = None  # previous successful login anywhere
-    locked: bool = False                # frozen by the county system admin
-    source: str = "platform"            # "platform" or "offline"
+    locked: bool = False  # frozen by the county system admin
+    source: str = "platform"  # "platform" or "offline"
 
     def __repr__(self) -> str:
         roles = ",".join(sorted(r.value for r in self.roles))
-        return (f"StaffAccount({self.account_id!r}, {mask_name(self.name)!r}, "
-                f"{mask_id(self.id_number)!r}, roles={roles}, source={self.source})")
+        return (
+            f"StaffAccount({self.account_id!r}, {mask_name(self.name)!r}, "
+            f"{mask_id(self.id_number)!r}, roles={roles}, source={self.source})"
+        )
 
     __str__ = __repr__
 
@@ -239,16 +266,20 @@ def account_problem(account: StaffAccount, today: _dt.date) -> StaffAuthError | 
         return AccountLocked(f"account {account.account_id} is locked by its administrator")
     if is_dormant(account.last_login, today):
         return AccountDormant(
-            f"account {account.account_id} unused since {account.last_login} (> {DORMANT_AFTER_MONTHS} months)")
+            f"account {account.account_id} unused since {account.last_login} (> {DORMANT_AFTER_MONTHS} months)"
+        )
     if not account.name.strip() or looks_shared(account.name) or not is_valid_id(account.id_number):
         return AccountNotRealName(
             f"account {account.account_id} is not a real-name personal account "
-            f"(name {mask_name(account.name)!r}, id {mask_id(account.id_number)!r})")
+            f"(name {mask_name(account.name)!r}, id {mask_id(account.id_number)!r})"
+        )
     if {Role.SYSTEM_ADMIN, Role.BUSINESS_ADMIN} <= account.roles:
         return RoleConflict(f"account {account.account_id} holds both admin posts")
     if not permissions_for(account.roles):
-        return NoPermission(f"account {account.account_id} has no technician-mode role",
-                            "此账号没有设备维护权限，请联系县级业务管理员。")
+        return NoPermission(
+            f"account {account.account_id} has no technician-mode role",
+            "此账号没有设备维护权限，请联系县级业务管理员。",
+        )
     return None
 
 
@@ -267,7 +298,8 @@ class StaffSession:
         if not self.can(feature):
             raise NoPermission(
                 f"{self.account.audit_actor} lacks {Feature(feature).value}",
-                f"您的账号没有“{FEATURE_NAMES_ZH[Feature(feature)]}”权限。")
+                f"您的账号没有“{FEATURE_NAMES_ZH[Feature(feature)]}”权限。",
+            )
 
 
 def start_session(account: StaffAccount, today: _dt.date, now: float) -> StaffSession:
@@ -290,14 +322,13 @@ def pin_problem(pin: str) -> str | None:
         return f"PIN must be {PIN_MIN}-{PIN_MAX} digits"
     if len(set(pin)) == 1:
         return "PIN must not repeat one digit"
-    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
     if steps in ({1}, {-1}):
         return "PIN must not be a run like 123456"
     return None
 
 
-def hash_pin(pin: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R,
-             p: int = SCRYPT_P) -> str:
+def hash_pin(pin: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
     """``scrypt$n$r$p$salt_hex$hash_hex`` for storing in the offline file."""
     salt = secrets.token_bytes(16) if salt is None else salt
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=64 * 1024 * 1024)
@@ -317,12 +348,14 @@ def verify_pin(pin: str, encoded: str) -> bool:
         scheme, *parts = encoded.split("$")
         if scheme == "scrypt":
             n, r, p, salt, want = int(parts[0]), int(parts[1]), int(parts[2]), parts[3], parts[4]
-            got = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=n, r=r, p=p,
-                                 dklen=len(want) // 2, maxmem=64 * 1024 * 1024).hex()
+            got = hashlib.scrypt(
+                pin.encode(), salt=bytes.fromhex(salt), n=n, r=r, p=p, dklen=len(want) // 2, maxmem=64 * 1024 * 1024
+            ).hex()
         elif scheme == "pbkdf2_sha256":
             iterations, salt, want = int(parts[0]), parts[1], parts[2]
-            got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), iterations,
-                                      dklen=len(want) // 2).hex()
+            got = hashlib.pbkdf2_hmac(
+                "sha256", pin.encode(), bytes.fromhex(salt), iterations, dklen=len(want) // 2
+            ).hex()
         else:
             return False
     except (ValueError, IndexError):
@@ -345,17 +378,20 @@ class OfflineEntry:
     id_number: str
     roles: list[str]
     pin_hash: str
-    one_time: bool = False            # consumed by its first successful use
-    expires: str | None = None        # ISO date; None = until replaced
-    last_login: str | None = None     # ISO date, updated at each offline login
-    used: bool = False                # a consumed one-time code
+    one_time: bool = False  # consumed by its first successful use
+    expires: str | None = None  # ISO date; None = until replaced
+    last_login: str | None = None  # ISO date, updated at each offline login
+    used: bool = False  # a consumed one-time code
 
     def account(self) -> StaffAccount:
         return StaffAccount(
-            account_id=self.account_id, name=self.name, id_number=self.id_number,
+            account_id=self.account_id,
+            name=self.name,
+            id_number=self.id_number,
             roles=parse_roles(self.roles),
             last_login=_dt.date.fromisoformat(self.last_login) if self.last_login else None,
-            source="offline")
+            source="offline",
+        )
 
     def __repr__(self) -> str:
         return f"OfflineEntry({self.account_id!r}, {mask_name(self.name)!r}, roles={self.roles})"
@@ -378,38 +414,54 @@ class OfflineCredentials:
     entries: list[OfflineEntry] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "OfflineCredentials":
+    def load(cls, path: str | os.PathLike[str]) -> OfflineCredentials:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
         except ValueError as exc:
-            raise StaffAuthError(f"offline credential file {path} is not valid JSON: {exc}",
-                                 "离线登录数据损坏，请联系县级系统管理员。") from exc
+            raise StaffAuthError(
+                f"offline credential file {path} is not valid JSON: {exc}", "离线登录数据损坏，请联系县级系统管理员。"
+            ) from exc
         known = set(OfflineEntry.__dataclass_fields__)
         try:
-            return cls([OfflineEntry(**{k: v for k, v in e.items() if k in known})
-                        for e in raw.get("entries", [])])
+            return cls([OfflineEntry(**{k: v for k, v in e.items() if k in known}) for e in raw.get("entries", [])])
         except TypeError as exc:
-            raise StaffAuthError(f"offline credential file {path} has a bad entry: {exc}",
-                                 "离线登录数据损坏，请联系县级系统管理员。") from exc
+            raise StaffAuthError(
+                f"offline credential file {path} has a bad entry: {exc}", "离线登录数据损坏，请联系县级系统管理员。"
+            ) from exc
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Atomic write: temp file, fsync, rename, fsync the directory."""
         path = Path(path)
-        data = json.dumps({"version": 1, "entries": [e.__dict__ for e in self.entries]},
-                          ensure_ascii=False, indent=1)
+        data = json.dumps({"version": 1, "entries": [e.__dict__ for e in self.entries]}, ensure_ascii=False, indent=1)
         write_text_atomic(path, data, mode=0o600)
 
-    def add(self, account_id: str, name: str, id_number: str, roles: Iterable[str], pin: str, *,
-            one_time: bool = False, expires: _dt.date | None = None,
-            today: _dt.date | None = None) -> OfflineEntry:
+    def add(
+        self,
+        account_id: str,
+        name: str,
+        id_number: str,
+        roles: Iterable[str],
+        pin: str,
+        *,
+        one_time: bool = False,
+        expires: _dt.date | None = None,
+        today: _dt.date | None = None,
+    ) -> OfflineEntry:
         """Add or replace a person's entry; refuses weak PINs and shared accounts."""
         if (problem := pin_problem(pin)) is not None:
             raise StaffAuthError(f"refusing PIN for {account_id}: {problem}", "密码过于简单，请重新设置。")
-        entry = OfflineEntry(account_id, name, id_number, sorted(r.value for r in parse_roles(roles)),
-                             hash_pin(pin), one_time, expires.isoformat() if expires else None,
-                             (today or clock.today()).isoformat())
+        entry = OfflineEntry(
+            account_id,
+            name,
+            id_number,
+            sorted(r.value for r in parse_roles(roles)),
+            hash_pin(pin),
+            one_time,
+            expires.isoformat() if expires else None,
+            (today or clock.today()).isoformat(),
+        )
         check = account_problem(entry.account(), today or clock.today())
         if check is not None:
             raise check
@@ -428,11 +480,15 @@ class OfflineCredentials:
         if entry is None or not ok:
             raise BadCredentials(f"offline login for {account_id!r}: wrong account or PIN")
         if entry.used:
-            raise BadCredentials(f"offline login for {account_id!r}: one-time code already used",
-                                 "此一次性登录码已使用过，请向县级系统管理员申请新码。")
+            raise BadCredentials(
+                f"offline login for {account_id!r}: one-time code already used",
+                "此一次性登录码已使用过，请向县级系统管理员申请新码。",
+            )
         if entry.expires and today > _dt.date.fromisoformat(entry.expires):
-            raise BadCredentials(f"offline login for {account_id!r}: code expired {entry.expires}",
-                                 "离线登录码已过期，请向县级系统管理员申请新码。")
+            raise BadCredentials(
+                f"offline login for {account_id!r}: code expired {entry.expires}",
+                "离线登录码已过期，请向县级系统管理员申请新码。",
+            )
         account = entry.account()
         if entry.one_time:
             entry.used = True
@@ -482,7 +538,7 @@ class LoginThrottle:
         if self.last_failure is not None and now - self.last_failure > self.forget_after:
             self.lockouts = 0
         self.last_failure = now
-        self.failures = [t for t in self.failures if now - t < self.window][-self.max_failures:] + [now]
+        self.failures = [*[t for t in self.failures if now - t < self.window][-self.max_failures :], now]
         if len(self.failures) >= self.max_failures:
             lockout = min(self.max_lockout, self.base_lockout * 2 ** min(self.lockouts, 30))
             self.lockouts += 1
@@ -505,15 +561,21 @@ class LoginThrottle:
     def idle(self) -> bool:
         """Nothing worth keeping: no recent failure, no lockout, no backoff to remember."""
         now = self.clock()
-        return (self.retry_after() == 0 and not any(now - t < self.window for t in self.failures)
-                and (self.lockouts == 0 or self.last_failure is None or now - self.last_failure > self.forget_after))
+        return (
+            self.retry_after() == 0
+            and not any(now - t < self.window for t in self.failures)
+            and (self.lockouts == 0 or self.last_failure is None or now - self.last_failure > self.forget_after)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Relative state: ages of failures and seconds of lockout left."""
         now = self.clock()
-        return {"failure_ages": [round(now - t, 3) for t in self.failures if now - t < self.window],
-                "lockouts": self.lockouts, "locked_for": round(self.retry_after(), 3),
-                "quiet_for": None if self.last_failure is None else round(now - self.last_failure, 3)}
+        return {
+            "failure_ages": [round(now - t, 3) for t in self.failures if now - t < self.window],
+            "lockouts": self.lockouts,
+            "locked_for": round(self.retry_after(), 3),
+            "quiet_for": None if self.last_failure is None else round(now - self.last_failure, 3),
+        }
 
     def restore(self, state: dict[str, Any], elapsed: float = 0.0) -> None:
         """Load :meth:`to_dict` state saved ``elapsed`` seconds ago (0 when that is unknown).
@@ -529,7 +591,7 @@ class LoginThrottle:
                 raise ValueError(f"not a number: {v!r}")
             return min(max(0.0, float(v)), hi)
 
-        ages = [num(a, self.window) + elapsed for a in state.get("failure_ages", [])][-self.max_failures:]
+        ages = [num(a, self.window) + elapsed for a in state.get("failure_ages", [])][-self.max_failures :]
         self.failures = [now - a for a in ages if a < self.window]
         self.lockouts = int(num(state.get("lockouts", 0), 30))
         self.locked_until = now + max(0.0, num(state.get("locked_for", 0.0), self.max_lockout) - elapsed)
@@ -590,8 +652,11 @@ class ThrottleBook:
             for k in [k for k, t in self.buckets.items() if t.idle()]:
                 del self.buckets[k]
         if len(self.buckets) >= self.max_accounts:
-            free = [(t.last_failure or 0.0, k) for k, t in self.buckets.items()
-                    if t.retry_after() == 0 and k not in (OVERFLOW, UNVERIFIED_QR)]
+            free = [
+                (t.last_failure or 0.0, k)
+                for k, t in self.buckets.items()
+                if t.retry_after() == 0 and k not in (OVERFLOW, UNVERIFIED_QR)
+            ]
             if not free:
                 key = OVERFLOW
                 return self.buckets.setdefault(OVERFLOW, self._new(OVERFLOW))
@@ -599,8 +664,11 @@ class ThrottleBook:
         return self.buckets.setdefault(key, self._new(key))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 2, "saved_at": round(self.wall(), 3),
-                "accounts": {k: t.to_dict() for k, t in self.buckets.items() if not t.idle()}}
+        return {
+            "version": 2,
+            "saved_at": round(self.wall(), 3),
+            "accounts": {k: t.to_dict() for k, t in self.buckets.items() if not t.idle()},
+        }
 
     def restore(self, state: Any) -> list[str]:
         """Load a saved book; returns the keys it could not use (already logged by the caller)."""
@@ -613,8 +681,12 @@ class ThrottleBook:
             elapsed = gap if 0 <= gap <= LoginThrottle.max_lockout else 0.0
         bad = []
         for key, item in list(state["accounts"].items())[: self.max_accounts]:
-            if not isinstance(key, str) or not (key.startswith("pin:") or key in (UNVERIFIED_QR, OVERFLOW)) \
-                    or len(key) > 40 or not isinstance(item, dict):
+            if (
+                not isinstance(key, str)
+                or not (key.startswith("pin:") or key in (UNVERIFIED_QR, OVERFLOW))
+                or len(key) > 40
+                or not isinstance(item, dict)
+            ):
                 bad.append(str(key)[:40])
                 continue
             t = self._new(key)
@@ -635,7 +707,7 @@ class LoginResult:
     ok: bool
     session: StaffSession | None
     error: StaffAuthError | None
-    method: str                       # "qr" or "offline_pin"
+    method: str  # "qr" or "offline_pin"
     account_id: str
 
     @property
@@ -654,8 +726,15 @@ class LoginResult:
         }
 
 
-def login(throttle: LoginThrottle, authenticate: Callable[[], StaffAccount], *, method: str,
-          account_id: str, today: _dt.date, now: float) -> LoginResult:
+def login(
+    throttle: LoginThrottle,
+    authenticate: Callable[[], StaffAccount],
+    *,
+    method: str,
+    account_id: str,
+    today: _dt.date,
+    now: float,
+) -> LoginResult:
     """Run one attempt through the throttle and the account rules.
 
     ``authenticate`` does the method-specific check (platform QR verification

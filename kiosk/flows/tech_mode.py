@@ -1,6 +1,8 @@
 """Technician mode without Kivy: staff login, the session, safe settings, restart, faults.
 
-``TechMode(cfg, platform=...)`` is what the technician screens call. Logins
+``TechMode(cfg, platform=..., selftest=...)`` is what the technician screens
+call; it is handed the platform client (the app's, or a provider of it) and
+the self-test to run (over the app's devices), and builds neither itself. Logins
 go through ``kiosk.flows.staff_auth`` (account rules from seed 004, a
 persistent failed-login throttle) and every attempt, granted or refused, is
 written to the audit log (``kiosk.audit``). ``end_session()`` wipes the staff
@@ -13,6 +15,7 @@ power cycle does not reset the limit), ``audit.jsonl``, ``faults.json``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -20,16 +23,24 @@ import re
 import threading
 import time
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
+from kiosk.audit import AuditLog
 from kiosk.core import clock
 from kiosk.core import config as config_mod
-from kiosk.audit import AuditLog
-from kiosk.core.errors import ConfigError, PlatformError
-from kiosk.flows import staff_auth as sa
+from kiosk.core.errors import ConfigError, KioskError, PlatformError
+from kiosk.core.settings import Settings
+from kiosk.core.settings import check as check_settings
 from kiosk.core.storage import StorageError, write_text_atomic
+from kiosk.flows import staff_auth as sa
+
+if TYPE_CHECKING:
+    from kiosk.flows.fault_report import FaultLedger, FaultRecord
+    from kiosk.platform.adapter import Platform
+    from kiosk.platform.adapter import StaffAccount as PlatformStaffAccount
 
 log = logging.getLogger("kiosk.tech")
 
@@ -52,25 +63,36 @@ class SafeSetting:
     name: str
     label_zh: str
     unit_zh: str
-    choices: tuple | None = None
+    choices: tuple[Any, ...] | None = None
     low: float | None = None
     high: float | None = None
     step: float = 1
     live: bool = True  # applied at once; False: after a restart
+    read: Callable[[Settings], Any] | None = None  # the current value, from the typed settings (required)
+
+    def current(self, settings: Settings) -> Any:
+        if self.read is None:
+            raise TypeError(f"safe setting {self.key} says nowhere how to read its current value")
+        return self.read(settings)
 
     def validate(self, value: Any) -> Any:
         """The value to store, or ConfigError with a Chinese message."""
         if self.choices is not None:
             if value not in self.choices:
-                raise ConfigError(f"[{self.section}] {self.name} must be one of {self.choices}, got {value!r}",
-                                  f"{self.label_zh}只能选 {' 或 '.join(map(str, self.choices))}{self.unit_zh}。")
+                raise ConfigError(
+                    f"[{self.section}] {self.name} must be one of {self.choices}, got {value!r}",
+                    f"{self.label_zh}只能选 {' 或 '.join(map(str, self.choices))}{self.unit_zh}。",
+                )
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"[{self.section}] {self.name} must be a number, got {value!r}",
-                              f"{self.label_zh}必须是数字。")
+            raise ConfigError(
+                f"[{self.section}] {self.name} must be a number, got {value!r}", f"{self.label_zh}必须是数字。"
+            )
         if not (self.low <= value <= self.high):  # type: ignore[operator]
-            raise ConfigError(f"[{self.section}] {self.name} must be between {self.low} and {self.high}, got {value!r}",
-                              f"{self.label_zh}应在 {_fmt(self.low)} 到 {_fmt(self.high)}{self.unit_zh} 之间。")
+            raise ConfigError(
+                f"[{self.section}] {self.name} must be between {self.low} and {self.high}, got {value!r}",
+                f"{self.label_zh}应在 {_fmt(self.low)} 到 {_fmt(self.high)}{self.unit_zh} 之间。",
+            )
         return int(value) if isinstance(self.step, int) and float(value).is_integer() else round(float(value), 2)
 
 
@@ -79,10 +101,30 @@ def _fmt(v: Any) -> str:
 
 
 SAFE_SETTINGS: dict[str, SafeSetting] = {
-    "idle_timeout": SafeSetting("idle_timeout", "ui", "idle_timeout", "无操作自动退出时间", "秒", low=20, high=600, step=10),
-    "volume": SafeSetting("volume", "ui", "volume", "语音音量", "", low=0.0, high=1.0, step=0.1),
-    "paper_width": SafeSetting("paper_width", "devices.printer", "paper_width", "打印纸宽度", "毫米",
-                               choices=(58, 80), live=False),
+    "idle_timeout": SafeSetting(
+        "idle_timeout",
+        "ui",
+        "idle_timeout",
+        "无操作自动退出时间",
+        "秒",
+        low=20,
+        high=600,
+        step=10,
+        read=lambda s: s.ui.idle_timeout,
+    ),
+    "volume": SafeSetting(
+        "volume", "ui", "volume", "语音音量", "", low=0.0, high=1.0, step=0.1, read=lambda s: s.ui.volume
+    ),
+    "paper_width": SafeSetting(
+        "paper_width",
+        "devices.printer",
+        "paper_width",
+        "打印纸宽度",
+        "毫米",
+        choices=(58, 80),
+        live=False,
+        read=lambda s: s.devices.printer.paper_width,
+    ),
 }
 
 
@@ -128,6 +170,7 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
     """
     path = Path(path or config_mod.settings_path(cfg))
     stored: dict[str, Any] = {}
+    settings = cfg.settings
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         tomllib.loads(text)
@@ -138,17 +181,19 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
         if spec is None:
             raise ConfigError(f"{name} is not a setting technicians may change", "此项设置不能在这里修改。")
         value = spec.validate(value)
-        if name == "idle_timeout" and value <= cfg["ui"]["idle_warning"]:
-            raise ConfigError(f"idle_timeout {value} must exceed idle_warning {cfg['ui']['idle_warning']}",
-                              f"无操作自动退出时间必须长于倒计时提示（{cfg['ui']['idle_warning']} 秒）。")
         config_mod._check(spec.section, spec.name, value, "settings")
+        if spec.section == "ui":  # rules relating several settings: the one place they are checked
+            settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, **{spec.name: value}))
+            check_settings(settings)
         text = edit_toml(text, spec.section, spec.name, value)
         stored[name] = value
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, text, mode=0o640)
     except OSError as exc:
-        raise StorageError(f"cannot save settings to {path}: {exc}", "设置未能保存（本机存储出错），请联系运维人员。") from exc
+        raise StorageError(
+            f"cannot save settings to {path}: {exc}", "设置未能保存（本机存储出错），请联系运维人员。"
+        ) from exc
     for name, value in stored.items():
         spec = SAFE_SETTINGS[name]
         cfg[spec.section][spec.name] = value
@@ -160,22 +205,53 @@ def save_settings(cfg: config_mod.Config, changes: dict[str, Any], path: Path | 
 # Staff login and the session
 
 
-def account_from_platform(staff: Any) -> sa.StaffAccount:
+def account_from_platform(staff: PlatformStaffAccount) -> sa.StaffAccount:
     """The platform adapter's StaffAccount -> staff_auth's."""
     last = staff.last_login
     if isinstance(last, str):
         last = _dt.date.fromisoformat(last) if last else None
-    return sa.StaffAccount(account_id=staff.username, name=staff.name, id_number=staff.id_number,
-                           roles=sa.parse_roles(staff.roles), last_login=last, source="platform")
+    return sa.StaffAccount(
+        account_id=staff.username,
+        name=staff.name,
+        id_number=staff.id_number,
+        roles=sa.parse_roles(staff.roles),
+        last_login=last,
+        source="platform",
+    )
+
+
+class SelftestResult(Protocol):
+    """One check of the self-test as technician mode keeps it (kiosk.selftest.CheckResult)."""
+
+    name: str
+    ok: bool
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+#: Runs the self-test: ``(test_page, on_result) -> results`` (the technician screens pass one over the app's devices).
+SelftestRunner = Callable[[bool, Callable[[Any], None] | None], Sequence[SelftestResult]]
+
+#: The platform client, or a function returning it when first needed (None: no platform in this app).
+PlatformSource = Union["Platform", Callable[[], Union["Platform", None]], None]
 
 
 class TechMode:
-    """``TechMode(cfg, platform=None | Platform | callable returning one)``."""
+    """``TechMode(cfg, platform=None | Platform | callable returning one, selftest=None | SelftestRunner)``."""
 
-    def __init__(self, cfg: config_mod.Config, *, platform: Any = None, clock: Callable[[], float] = time.time,
-                 today: Callable[[], _dt.date] = clock.today, mono: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        cfg: config_mod.Config,
+        *,
+        platform: PlatformSource = None,
+        selftest: SelftestRunner | None = None,
+        clock: Callable[[], float] = time.time,
+        today: Callable[[], _dt.date] = clock.today,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cfg = cfg
         self._platform = platform
+        self._selftest = selftest
         self.clock = clock
         self.today = today
         self.dir = cfg.storage_dir
@@ -190,14 +266,17 @@ class TechMode:
                 log.error("login throttle file %s: %d unusable entr(ies) dropped", self._throttle_path, len(bad))
         except FileNotFoundError:
             pass
-        except Exception as exc:  # noqa: BLE001 - any damage: start with a fresh throttle, never crash
+        except Exception as exc:
             # An older (version 1, wall-clock) file also lands here: at most one lockout is forgotten.
-            log.error("login throttle file %s unreadable (%s); starting afresh", self._throttle_path,
-                      f"{type(exc).__name__}: {str(exc)[:80]}")
+            log.error(
+                "login throttle file %s unreadable (%s); starting afresh",
+                self._throttle_path,
+                f"{type(exc).__name__}: {str(exc)[:80]}",
+            )
             self.throttles = sa.ThrottleBook(clock=mono, wall=clock)
         self.session: sa.StaffSession | None = None
-        self.last_selftest: list[Any] = []
-        self._ledger = None
+        self.last_selftest: list[SelftestResult] = []
+        self._ledger: FaultLedger | None = None
         self._lock = threading.Lock()
 
     @property
@@ -211,18 +290,16 @@ class TechMode:
 
     # -- platform --------------------------------------------------------------
     @property
-    def platform(self) -> Any:
+    def platform(self) -> Platform:
+        """The platform client handed in; PlatformError (shown as such) when this app has none."""
         p = self._platform
         if callable(p) and not hasattr(p, "verify_essc"):
             p = self._platform = p()
         if p is None:
-            from kiosk.platform.http_client import HttpPlatform
-
-            c = self.cfg["platform"]
-            p = self._platform = HttpPlatform(c["url"], self.cfg["site"]["device_id"], c["device_secret"],
-                                              connect_timeout=c["connect_timeout"], read_timeout=c["read_timeout"],
-                                              max_attempts=1)
-        return p
+            raise PlatformError(
+                "technician mode was given no platform client", "本机没有连接服务平台，请用离线密码登录。"
+            )
+        return p  # type: ignore[return-value]  # not callable once resolved
 
     # -- login ------------------------------------------------------------------
     def _finish(self, result: sa.LoginResult) -> sa.LoginResult:
@@ -235,8 +312,9 @@ class TechMode:
             self.session = result.session
             log.info("technician mode opened by %s", result.session.account.audit_actor)  # type: ignore[union-attr]
         else:
-            log.warning("technician login refused (%s, %s)", result.method,
-                        result.error.reason if result.error else "?")
+            log.warning(
+                "technician login refused (%s, %s)", result.method, result.error.reason if result.error else "?"
+            )
         return result
 
     def login_qr(self, qr_text: str) -> sa.LoginResult:
@@ -252,17 +330,31 @@ class TechMode:
                     raise sa.AccountDormant(f"platform: {exc}", exc.reason_zh) from None
                 raise sa.BadCredentials(f"platform refused the QR code: {exc.code}", exc.reason_zh) from None
             if ident.kind != "staff" or ident.staff is None:
-                raise sa.NoPermission("a resident's e-SSC QR code was shown at the technician login",
-                                      "这是居民的电子社保卡，请出示工作人员本人的电子社保卡二维码。")
+                raise sa.NoPermission(
+                    "a resident's e-SSC QR code was shown at the technician login",
+                    "这是居民的电子社保卡，请出示工作人员本人的电子社保卡二维码。",
+                )
             return account_from_platform(ident.staff)
 
         try:
-            result = sa.login(self.throttles.for_account(""), authenticate, method="qr", account_id="", today=self.today(),
-                              now=self.clock())
+            result = sa.login(
+                self.throttles.for_account(""),
+                authenticate,
+                method="qr",
+                account_id="",
+                today=self.today(),
+                now=self.clock(),
+            )
         except PlatformError as exc:
             # Not a wrong credential (no throttle count), but still on record.
-            self.audit.append("staff.login", outcome="failed", actor="staff:?", method="qr",
-                              reason="platform_unreachable", error=type(exc).__name__)
+            self.audit.append(
+                "staff.login",
+                outcome="failed",
+                actor="staff:?",
+                method="qr",
+                reason="platform_unreachable",
+                error=type(exc).__name__,
+            )
             raise
         return self._finish(result)
 
@@ -275,8 +367,14 @@ class TechMode:
             creds.save(path)  # one-time codes used, last_login updated
             return account
 
-        result = sa.login(self.throttles.for_account(account_id), authenticate, method="offline_pin", account_id=account_id.strip(),
-                          today=self.today(), now=self.clock())
+        result = sa.login(
+            self.throttles.for_account(account_id),
+            authenticate,
+            method="offline_pin",
+            account_id=account_id.strip(),
+            today=self.today(),
+            now=self.clock(),
+        )
         return self._finish(result)
 
     def can(self, feature: str) -> bool:
@@ -311,20 +409,22 @@ class TechMode:
             log.info("technician session ended (%s)", reason)
 
     # -- actions ----------------------------------------------------------------
-    def run_selftest(self, hub: Any = None, *, outbox: Any = None, test_page: bool = False,
-                     on_result: Callable[[Any], None] | None = None) -> list[Any]:
-        from kiosk.selftest import run_selftest
-
+    def run_selftest(
+        self, *, test_page: bool = False, on_result: Callable[[Any], None] | None = None
+    ) -> list[SelftestResult]:
+        """Run the self-test handed in at construction; the results go with a fault report."""
         self.require("selftest")
-        try:
-            platform = self.platform
-        except Exception:  # noqa: BLE001 - the platform check reports it
-            platform = None
-        results = run_selftest(self.cfg, hub, platform=platform, outbox=outbox, test_page=test_page,
-                               on_result=on_result)
+        if self._selftest is None:
+            raise KioskError("technician mode was given no self-test", "本机无法运行自检，请反映系统问题。")
+        results = list(self._selftest(test_page, on_result))
         self.last_selftest = results
         self.audit.append("selftest.run", actor=self.actor, failed=[r.name for r in results if not r.ok])
         return results
+
+    def current_settings(self) -> dict[str, Any]:
+        """The values the settings screen starts from (from the typed settings)."""
+        settings = self.cfg.settings
+        return {name: spec.current(settings) for name, spec in SAFE_SETTINGS.items()}
 
     def change_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
         self.require("edit_settings")
@@ -343,24 +443,43 @@ class TechMode:
         return RESTART_EXIT_CODE
 
     @property
-    def ledger(self):
+    def ledger(self) -> FaultLedger:
         if self._ledger is None:
             from kiosk.flows.fault_report import FaultLedger
 
             self._ledger = FaultLedger.for_config(self.cfg, self.platform)
         return self._ledger
 
-    def report_fault(self, category: str, phrases: list[str], text: str = "", suggestion: str = "",
-                     log_lines: list[str] | None = None):
+    def report_fault(
+        self,
+        category: str,
+        phrases: list[str],
+        text: str = "",
+        suggestion: str = "",
+        log_lines: list[str] | None = None,
+    ) -> FaultRecord:
         self.require("fault_report")
         from kiosk import logbuffer
 
         acc = self.session.account  # type: ignore[union-attr]
-        rec = self.ledger.report(category, phrases, text, suggestion, reporter=acc.audit_actor.removeprefix("staff:"),
-                                 selftest=self.last_selftest, names=[acc.name],
-                                 log_lines=logbuffer.recent(200) if log_lines is None else log_lines)
-        self.audit.append("fault.report", actor=self.actor, local_id=rec.local_id, category=category,
-                          fault_no=rec.fault_no, state=rec.state)
+        rec = self.ledger.report(
+            category,
+            phrases,
+            text,
+            suggestion,
+            reporter=acc.audit_actor.removeprefix("staff:"),
+            selftest=self.last_selftest,
+            names=[acc.name],
+            log_lines=logbuffer.recent(200) if log_lines is None else log_lines,
+        )
+        self.audit.append(
+            "fault.report",
+            actor=self.actor,
+            local_id=rec.local_id,
+            category=category,
+            fault_no=rec.fault_no,
+            state=rec.state,
+        )
         return rec
 
     def refresh_faults(self) -> tuple[int, int]:
@@ -375,4 +494,4 @@ class TechMode:
         self.audit.close()
 
 
-__all__ = ["TechMode", "SAFE_SETTINGS", "save_settings", "edit_toml", "RESTART_EXIT_CODE"]
+__all__ = ["RESTART_EXIT_CODE", "SAFE_SETTINGS", "TechMode", "edit_toml", "save_settings"]

@@ -99,9 +99,16 @@ class Resident:
         return f"Resident(id={mask_id(self.id_number)}, name={mask_name(self.name)}, county={self.county})"
 
     def as_person(self, source: str = "qr") -> Person:
-        return Person(id_number=self.id_number, name=self.name, source=source, gender=self.gender,
-                      birth_date=self.birth_date, address=self.address, card_number=self.card_number,
-                      document="essc" if source == "qr" else "resident_id")
+        return Person(
+            id_number=self.id_number,
+            name=self.name,
+            source=source,
+            gender=self.gender,
+            birth_date=self.birth_date,
+            address=self.address,
+            card_number=self.card_number,
+            document="essc" if source == "qr" else "resident_id",
+        )
 
 
 @dataclass
@@ -113,17 +120,17 @@ class ResidentStatus:
     """
 
     id_number: str = field(repr=False)
-    student: bool | None = None                      # full-time student (全日制在校生)
-    graduating_this_year: bool | None = None         # in the graduation year (毕业年度)
-    employment: str | None = None                    # employed | flexible | unemployed | farmer | retired | student | child
-    employer_kind: str | None = None                 # enterprise | institution | ""
+    student: bool | None = None  # full-time student (全日制在校生)
+    graduating_this_year: bool | None = None  # in the graduation year (毕业年度)
+    employment: str | None = None  # employed | flexible | unemployed | farmer | retired | student | child
+    employer_kind: str | None = None  # enterprise | institution | ""
     contributing_employee_pension: bool | None = None  # employee-pension contributions this year
     away_from_home: bool | None = None
-    able_to_work: bool | None = None                 # 有劳动能力
+    able_to_work: bool | None = None  # 有劳动能力
     working_age_limit: int | None = None
     unemployment_registered: bool | None = None
     unemployment_registered_on: _dt.date | None = None
-    unemployment_involuntary: bool | None = None     # 非因本人意愿中断就业
+    unemployment_involuntary: bool | None = None  # 非因本人意愿中断就业
     unemployment_insurance_months: int | None = None
     receiving_unemployment: bool | None = None
     subsidised_training_this_year: bool | None = None
@@ -137,12 +144,12 @@ class ResidentStatus:
     resident_pension_paused: bool | None = None
     resident_pension_start: _dt.date | None = None
     resident_pension_gap_years: int | None = None
-    makeup_eligible: bool | None = None              # item 32
+    makeup_eligible: bool | None = None  # item 32
     supplementary_enrolled: bool | None = None
     supplementary_receiving: bool | None = None
     institution_pension_receiving: bool | None = None
-    recipient_groups: list[str] | None = None        # item 21's monthly-benefit groups
-    card_reissue: str | None = None                  # none | applied | issued
+    recipient_groups: list[str] | None = None  # item 21's monthly-benefit groups
+    card_reissue: str | None = None  # none | applied | issued
     registrations: list[str] | None = None
 
 
@@ -240,7 +247,7 @@ class PhotoRef:
 @dataclass
 class FaultTicket:
     fault_no: str
-    routed_to_zh: str   # 省工作专班 or 县人社部门 (seeds/004 annex 4)
+    routed_to_zh: str  # 省工作专班 or 县人社部门 (seeds/004 annex 4)
     reply_due: _dt.date | None
 
 
@@ -274,12 +281,20 @@ class Platform(Protocol):
     def verify_essc(self, qr_text: str) -> EsscIdentity:
         """Verify a scanned e-SSC QR code (single use: never retried after it was sent)."""
 
-    def enquiry(self, item_no: int, id_number: str | None, params: dict[str, Any] | None = None,
-                *, page: int = 1, page_size: int = 20) -> EnquiryResult:
+    def enquiry(
+        self,
+        item_no: int,
+        id_number: str | None,
+        params: dict[str, Any] | None = None,
+        *,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> EnquiryResult:
         """One page of enquiry/recommendation ``item_no`` for the resident."""
 
-    def submit(self, item_no: int, id_number: str, fields: dict[str, Any], idempotency_key: str,
-               *, photo_id: str | None = None) -> Acceptance:
+    def submit(
+        self, item_no: int, id_number: str, fields: dict[str, Any], idempotency_key: str, *, photo_id: str | None = None
+    ) -> Acceptance:
         """Application/registration ``item_no``. Same key → same acceptance, recorded once."""
 
     def track(self, acceptance_no: str) -> Tracking: ...
@@ -287,15 +302,15 @@ class Platform(Protocol):
     def upload_photo(self, data: bytes, content_type: str = "image/jpeg") -> PhotoRef:
         """Store a photo (eligibility certification); content-addressed, so idempotent."""
 
-    def recommend_jobs(self, id_number: str, kind: str = "fixed", *, page: int = 1,
-                       page_size: int = 20) -> EnquiryResult:
+    def recommend_jobs(
+        self, id_number: str, kind: str = "fixed", *, page: int = 1, page_size: int = 20
+    ) -> EnquiryResult:
         """Jobs for a registered seeker: kind "fixed" (item 2) or "gig" (item 5)."""
 
     def recommend_seekers(self, id_number: str, *, page: int = 1, page_size: int = 20) -> EnquiryResult:
         """Gig seekers for a registered gig employer (item 8)."""
 
-    def report_fault(self, category: str, description: str, idempotency_key: str, *,
-                     contact: str = "") -> FaultTicket:
+    def report_fault(self, category: str, description: str, idempotency_key: str, *, contact: str = "") -> FaultTicket:
         """category: "system" | "function" | "guidance" (seeds/004 annex 4)."""
 
     def fault_replies(self, fault_no: str | None = None) -> list[FaultReply]: ...

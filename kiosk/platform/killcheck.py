@@ -21,9 +21,9 @@ import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from kiosk.platform.http_client import HttpPlatform
 from kiosk.platform.outbox import Outbox
@@ -33,11 +33,11 @@ from kiosk.platform.outbox import Outbox
 class KillReport:
     runs: int
     acknowledged: int
-    delivered: int          # acknowledged submissions found on the platform
-    duplicates: int         # keys stored more than once
-    lost: int               # acknowledged but never stored
-    unknown: int            # stored but neither acknowledged nor in the outbox
-    stored: int             # all submissions the platform stored (incl. unacknowledged ones written before the kill)
+    delivered: int  # acknowledged submissions found on the platform
+    duplicates: int  # keys stored more than once
+    lost: int  # acknowledged but never stored
+    unknown: int  # stored but neither acknowledged nor in the outbox
+    stored: int  # all submissions the platform stored (incl. unacknowledged ones written before the kill)
 
 
 def _child(write_fd: int, path: Path, make_platform: Callable[[], HttpPlatform], id_numbers: list[str]) -> None:
@@ -52,8 +52,17 @@ def _child(write_fd: int, path: Path, make_platform: Callable[[], HttpPlatform],
         os._exit(0)
 
 
-def run(path: Path, make_platform: Callable[[], HttpPlatform], id_numbers: list[str], stored_keys: Callable[[], list[str]],
-        runs: int = 50, min_delay: float = 0.01, max_delay: float = 0.15, seed: int = 1, drain_timeout: float = 60.0) -> KillReport:
+def run(
+    path: Path,
+    make_platform: Callable[[], HttpPlatform],
+    id_numbers: list[str],
+    stored_keys: Callable[[], list[str]],
+    runs: int = 50,
+    min_delay: float = 0.01,
+    max_delay: float = 0.15,
+    seed: int = 1,
+    drain_timeout: float = 60.0,
+) -> KillReport:
     rng = random.Random(seed)
     acked: list[str] = []
     for _ in range(runs):
@@ -78,12 +87,18 @@ def run(path: Path, make_platform: Callable[[], HttpPlatform], id_numbers: list[
         box.kick()
         if not box.drain(drain_timeout):
             raise RuntimeError(f"outbox did not drain within {drain_timeout}s: {box.status().pending} pending")
-        outbox_keys = {rec["key"] for rec in box._table.all()}  # noqa: SLF001
+        outbox_keys = {rec["key"] for rec in box._table.all()}
     finally:
         box.close()
         platform.close()
     counts = Counter(stored_keys())
     ack = set(acked)
-    return KillReport(runs=runs, acknowledged=len(ack), delivered=sum(1 for k in ack if counts[k] >= 1),
-                      duplicates=sum(1 for c in counts.values() if c > 1), lost=sum(1 for k in ack if counts[k] == 0),
-                      unknown=sum(1 for k in counts if k not in ack and k not in outbox_keys), stored=sum(counts.values()))
+    return KillReport(
+        runs=runs,
+        acknowledged=len(ack),
+        delivered=sum(1 for k in ack if counts[k] >= 1),
+        duplicates=sum(1 for c in counts.values() if c > 1),
+        lost=sum(1 for k in ack if counts[k] == 0),
+        unknown=sum(1 for k in counts if k not in ack and k not in outbox_keys),
+        stored=sum(counts.values()),
+    )

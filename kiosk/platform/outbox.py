@@ -41,29 +41,31 @@ its photo.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import hmac
 import json
 import logging
-import secrets
 import os
 import random
+import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tinydb import Query
 from tinydb.table import Document
 
 from kiosk.core import clock
 from kiosk.core.idnumber import id_problem, mask_id
-from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
 from kiosk.core.storage import _fsync_dir, open_db
 from kiosk.core.supervised import start_loop
+from kiosk.platform.adapter import Acceptance, AuthError, BadResponse, Platform, Refused
 
 log = logging.getLogger("kiosk.outbox")
 
@@ -72,8 +74,8 @@ ONLINE_HEADLINE_ZH = "已受理"
 REFUSED_HEADLINE_ZH = "未能受理"
 KEEP_FINISHED = 200  # finished records kept (masked) for the technician screen
 DUPLICATE_WINDOW_S = 24 * 3600.0  # a delivered submission this recent is shown instead of sent again
-DEFAULT_RETENTION_S = 30 * 86400.0   # [storage] retention_days
-EXPIRE_EVERY_S = 3600.0              # how often the sender thread applies the retention rule
+DEFAULT_RETENTION_S = 30 * 86400.0  # [storage] retention_days
+EXPIRE_EVERY_S = 3600.0  # how often the sender thread applies the retention rule
 
 
 @dataclass(frozen=True)
@@ -174,17 +176,32 @@ def valid_record(rec: dict[str, Any]) -> bool:
     KeyError (bench/faults.py).
     """
     acc = rec.get("acceptance")
-    return (isinstance(rec.get("ref"), str) and isinstance(rec.get("key"), str)
-            and type(rec.get("item_no")) is int and isinstance(rec.get("id_number"), str)
-            and isinstance(rec.get("fields"), dict) and isinstance(rec.get("photo_file"), str)
-            and isinstance(rec.get("photo_type"), str) and rec.get("state") in _STATES
-            and type(rec.get("attempts")) is int and isinstance(rec.get("created_at"), str)
-            and isinstance(rec.get("same_as", ""), str)
-            and all(isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
-                    for k in ("created_mono", "next_try"))
-            and (acc is None or (isinstance(acc, dict) and isinstance(acc.get("acceptance_no"), str)
-                                 and isinstance(acc.get("status"), str)
-                                 and _iso_date_or_none(acc.get("expected_completion")))))
+    return (
+        isinstance(rec.get("ref"), str)
+        and isinstance(rec.get("key"), str)
+        and type(rec.get("item_no")) is int
+        and isinstance(rec.get("id_number"), str)
+        and isinstance(rec.get("fields"), dict)
+        and isinstance(rec.get("photo_file"), str)
+        and isinstance(rec.get("photo_type"), str)
+        and rec.get("state") in _STATES
+        and type(rec.get("attempts")) is int
+        and isinstance(rec.get("created_at"), str)
+        and isinstance(rec.get("same_as", ""), str)
+        and all(
+            isinstance(rec.get(k), (int, float)) and not isinstance(rec.get(k), bool)
+            for k in ("created_mono", "next_try")
+        )
+        and (
+            acc is None
+            or (
+                isinstance(acc, dict)
+                and isinstance(acc.get("acceptance_no"), str)
+                and isinstance(acc.get("status"), str)
+                and _iso_date_or_none(acc.get("expected_completion"))
+            )
+        )
+    )
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -196,10 +213,19 @@ def _is_transient(exc: Exception) -> bool:
 
 
 class Outbox:
-    def __init__(self, path: str | os.PathLike[str], platform: Platform, *, on_result: Callable[[Outcome], None] | None = None,
-                 backoff_base: float = 1.0, backoff_cap: float = 30.0, autostart: bool = True, fsync: bool = True,
-                 duplicate_window: float = DUPLICATE_WINDOW_S,
-                 retention_s: float = DEFAULT_RETENTION_S) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        platform: Platform,
+        *,
+        on_result: Callable[[Outcome], None] | None = None,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+        autostart: bool = True,
+        fsync: bool = True,
+        duplicate_window: float = DUPLICATE_WINDOW_S,
+        retention_s: float = DEFAULT_RETENTION_S,
+    ) -> None:
         self.path = Path(path)
         self.duplicate_window = duplicate_window
         self.retention_s = retention_s
@@ -252,12 +278,14 @@ class Outbox:
 
     def same_as(self, item_no: int, id_number: str, fields: dict[str, Any]) -> str:
         """Keyed digest of what makes two submissions the same application."""
-        body = json.dumps([int(item_no), id_number.strip().upper(), fields], ensure_ascii=False,
-                          sort_keys=True, default=str)
+        body = json.dumps(
+            [int(item_no), id_number.strip().upper(), fields], ensure_ascii=False, sort_keys=True, default=str
+        )
         return hmac.new(self._dup_key(), body.encode(), hashlib.sha256).hexdigest()
 
-    def earlier(self, item_no: int, id_number: str, fields: dict[str, Any],
-                within: float | None = None) -> Outcome | None:
+    def earlier(
+        self, item_no: int, id_number: str, fields: dict[str, Any], within: float | None = None
+    ) -> Outcome | None:
         """The newest pending, or delivered within ``within`` s, record of this same application.
 
         Refused and failed records do not count: the resident may try again.
@@ -267,8 +295,11 @@ class Outbox:
             return None
         digest = self.same_as(item_no, id_number, fields)
         now = time.time()
-        found = [r for r in self._table.search(Query().same_as == digest)
-                 if r["state"] == "pending" or (r["state"] == "delivered" and abs(now - r["created_mono"]) <= within)]
+        found = [
+            r
+            for r in self._table.search(Query().same_as == digest)
+            if r["state"] == "pending" or (r["state"] == "delivered" and abs(now - r["created_mono"]) <= within)
+        ]
         if not found:
             return None
         return self._outcome(max(found, key=lambda r: r["created_mono"]))
@@ -276,8 +307,14 @@ class Outbox:
     def _new_ref(self) -> str:
         return f"L{clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6].upper()}"
 
-    def enqueue(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
-                photo_type: str = "image/jpeg") -> LocalRef:
+    def enqueue(
+        self,
+        item_no: int,
+        id_number: str,
+        fields: dict[str, Any],
+        photo: bytes | None = None,
+        photo_type: str = "image/jpeg",
+    ) -> LocalRef:
         """Store a submission durably; returns once it is fsynced (then the screen may say 已提交).
 
         Raises ``Refused(code="invalid_id_number")`` for an ID number that fails its
@@ -293,13 +330,28 @@ class Outbox:
             photo_file = f"{ref}.{'png' if photo_type == 'image/png' else 'jpg'}"
             self._write_photo(self.photo_dir / photo_file, photo)
         try:
-            self._table.insert({
-                "ref": ref, "key": key, "item_no": int(item_no), "id_number": id_number, "fields": dict(fields),
-                "photo_file": photo_file, "photo_type": photo_type, "state": "pending", "attempts": 0,
-                "acceptance": None, "refusal_zh": "", "refusal_code": "", "last_error": "",
-                "created_at": _now_iso(), "created_mono": time.time(), "next_try": 0.0, "finished_at": "",
-                "same_as": self.same_as(item_no, id_number, fields),
-            })
+            self._table.insert(
+                {
+                    "ref": ref,
+                    "key": key,
+                    "item_no": int(item_no),
+                    "id_number": id_number,
+                    "fields": dict(fields),
+                    "photo_file": photo_file,
+                    "photo_type": photo_type,
+                    "state": "pending",
+                    "attempts": 0,
+                    "acceptance": None,
+                    "refusal_zh": "",
+                    "refusal_code": "",
+                    "last_error": "",
+                    "created_at": _now_iso(),
+                    "created_mono": time.time(),
+                    "next_try": 0.0,
+                    "finished_at": "",
+                    "same_as": self.same_as(item_no, id_number, fields),
+                }
+            )
         except BaseException:
             if photo_file:  # no record, so no photo: it would have no purpose and no owner
                 (self.photo_dir / photo_file).unlink(missing_ok=True)
@@ -321,7 +373,7 @@ class Outbox:
             try:
                 view = memoryview(photo)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 if self._fsync:
                     os.fsync(fd)
             finally:
@@ -338,7 +390,9 @@ class Outbox:
         """Delete photo files no pending or failed record names (a crash between photo and record,
         an interrupted temp, a record removed by recovery); returns how many."""
         with self._db.lock:
-            wanted = {r["photo_file"] for r in self._table.all() if r["photo_file"] and r["state"] in ("pending", "failed")}
+            wanted = {
+                r["photo_file"] for r in self._table.all() if r["photo_file"] and r["state"] in ("pending", "failed")
+            }
         removed = 0
         for p in self.photo_dir.iterdir():
             if p.name in wanted:
@@ -361,18 +415,29 @@ class Outbox:
             if not old:
                 return 0
             self._table.remove(doc_ids=[r.doc_id for r in old])
-            self._db.forget_previous()   # the backup must not keep them either
+            self._db.forget_previous()  # the backup must not keep them either
         for r in old:
             if r["state"] in ("pending", "failed"):
-                log.warning("%s: %s for %s abandoned after the retention period; deleted", r["ref"], r["state"],
-                            mask_id(r["id_number"]))
+                log.warning(
+                    "%s: %s for %s abandoned after the retention period; deleted",
+                    r["ref"],
+                    r["state"],
+                    mask_id(r["id_number"]),
+                )
             if r["photo_file"]:
                 (self.photo_dir / r["photo_file"]).unlink(missing_ok=True)
         log.info("retention: deleted %d record(s) older than %.0f days", len(old), self.retention_s / 86400)
         return len(old)
 
-    def submit(self, item_no: int, id_number: str, fields: dict[str, Any], photo: bytes | None = None,
-               photo_type: str = "image/jpeg", wait: float = 5.0) -> Outcome:
+    def submit(
+        self,
+        item_no: int,
+        id_number: str,
+        fields: dict[str, Any],
+        photo: bytes | None = None,
+        photo_type: str = "image/jpeg",
+        wait: float = 5.0,
+    ) -> Outcome:
         """``enqueue``, then wait up to ``wait`` s for the first delivery attempt; the Outcome says what to print."""
         ref = self.enqueue(item_no, id_number, fields, photo, photo_type)
         return self.wait(ref.ref, wait)
@@ -399,10 +464,25 @@ class Outbox:
         acceptance = None
         if acc:
             exp = acc.get("expected_completion")
-            acceptance = Acceptance(acc["acceptance_no"], acc["status"], _dt.date.fromisoformat(exp) if exp else None,
-                                    acc.get("item_no", rec["item_no"]), acc.get("message_zh", ""), acc.get("accepted_at", ""))
-        return Outcome(rec["ref"], rec["item_no"], rec["state"], acceptance, rec.get("refusal_zh", ""),
-                       rec.get("refusal_code", ""), rec.get("attempts", 0), rec.get("last_error", ""), rec.get("created_at", ""))
+            acceptance = Acceptance(
+                acc["acceptance_no"],
+                acc["status"],
+                _dt.date.fromisoformat(exp) if exp else None,
+                acc.get("item_no", rec["item_no"]),
+                acc.get("message_zh", ""),
+                acc.get("accepted_at", ""),
+            )
+        return Outcome(
+            rec["ref"],
+            rec["item_no"],
+            rec["state"],
+            acceptance,
+            rec.get("refusal_zh", ""),
+            rec.get("refusal_code", ""),
+            rec.get("attempts", 0),
+            rec.get("last_error", ""),
+            rec.get("created_at", ""),
+        )
 
     def get(self, ref: str) -> Outcome | None:
         rec = self._table.get(Query().ref == ref)
@@ -413,16 +493,35 @@ class Outbox:
 
     def status(self) -> OutboxStatus:
         recs = self._table.all()
-        counts = {s: 0 for s in ("pending", "delivered", "refused", "failed")}
+        counts = dict.fromkeys(("pending", "delivered", "refused", "failed"), 0)
         for r in recs:
             counts[r["state"]] = counts.get(r["state"], 0) + 1
         pend = [r for r in recs if r["state"] == "pending"]
         oldest = min((r["created_mono"] for r in pend), default=None)
-        queue = [QueueEntry(r["ref"], r["item_no"], r["state"], r["attempts"], r["created_at"], mask_id(r["id_number"]),
-                            r.get("last_error", ""), (r.get("acceptance") or {}).get("acceptance_no", "")) for r in recs[-50:]]
-        return OutboxStatus(counts["pending"], counts["delivered"], counts["refused"], counts["failed"],
-                            None if oldest is None else max(0.0, time.time() - oldest), self.reachable, self.last_error,
-                            self.last_delivery_at, queue)
+        queue = [
+            QueueEntry(
+                r["ref"],
+                r["item_no"],
+                r["state"],
+                r["attempts"],
+                r["created_at"],
+                mask_id(r["id_number"]),
+                r.get("last_error", ""),
+                (r.get("acceptance") or {}).get("acceptance_no", ""),
+            )
+            for r in recs[-50:]
+        ]
+        return OutboxStatus(
+            counts["pending"],
+            counts["delivered"],
+            counts["refused"],
+            counts["failed"],
+            None if oldest is None else max(0.0, time.time() - oldest),
+            self.reachable,
+            self.last_error,
+            self.last_delivery_at,
+            queue,
+        )
 
     # -- sending ---------------------------------------------------------------
     def start(self) -> None:
@@ -430,9 +529,16 @@ class Outbox:
             self._stop.clear()
             # Supervised: a full disk or EIO while recording an attempt is logged once and
             # retried with backoff; delivery resumes by itself once the disk takes writes again.
-            self._thread = start_loop("outbox-sender", self._send_due, self._stop, wait=self._sleep,
-                                      max_silence=120.0, backoff_base=max(self.backoff_base, 0.05),
-                                      backoff_cap=self.backoff_cap, logger=log)
+            self._thread = start_loop(
+                "outbox-sender",
+                self._send_due,
+                self._stop,
+                wait=self._sleep,
+                max_silence=120.0,
+                backoff_base=max(self.backoff_base, 0.05),
+                backoff_cap=self.backoff_cap,
+                logger=log,
+            )
 
     def _sleep(self, delay: float) -> None:
         self._wake.wait(delay)
@@ -449,8 +555,10 @@ class Outbox:
     def requeue(self, ref: str) -> bool:
         """Send a ``failed`` record again (technician action); same idempotency key."""
         with self._db.lock:
-            done = self._table.update({"state": "pending", "next_try": 0.0, "last_error": ""},
-                                      (Query().ref == ref) & (Query().state == "failed"))
+            done = self._table.update(
+                {"state": "pending", "next_try": 0.0, "last_error": ""},
+                (Query().ref == ref) & (Query().state == "failed"),
+            )
         self._wake.set()
         return bool(done)
 
@@ -501,7 +609,7 @@ class Outbox:
         except Refused as exc:
             self._finish(rec, "refused", attempts, refusal=exc)
             return True
-        except Exception as exc:  # noqa: BLE001 - every failure is classified below
+        except Exception as exc:
             transient = _is_transient(exc)
             if not transient:
                 self._finish(rec, "failed", attempts, error=str(exc))
@@ -510,23 +618,44 @@ class Outbox:
             self.last_error = f"{type(exc).__name__}: {exc}"
             backoff = min(self.backoff_cap, self.backoff_base * 2 ** min(attempts - 1, 16))
             next_try = time.time() + random.uniform(backoff / 2, backoff)
-            self._table.update({"attempts": attempts, "last_error": self.last_error, "next_try": next_try},
-                               doc_ids=[rec.doc_id])
-            log.warning("delivery of %s failed (attempt %d), next try in %.1fs: %s", ref, attempts, next_try - time.time(), exc)
+            self._table.update(
+                {"attempts": attempts, "last_error": self.last_error, "next_try": next_try}, doc_ids=[rec.doc_id]
+            )
+            log.warning(
+                "delivery of %s failed (attempt %d), next try in %.1fs: %s", ref, attempts, next_try - time.time(), exc
+            )
             self._notify(ref)
             return False
         self._finish(rec, "delivered", attempts, acceptance=acc)
         return True
 
-    def _finish(self, rec: Document, state: str, attempts: int, *, acceptance: Acceptance | None = None,
-                refusal: Refused | None = None, error: str = "") -> None:
-        update: dict[str, Any] = {"state": state, "attempts": attempts, "finished_at": _now_iso(), "last_error": error,
-                                  "id_number": mask_id(rec["id_number"]), "fields": {}}
+    def _finish(
+        self,
+        rec: Document,
+        state: str,
+        attempts: int,
+        *,
+        acceptance: Acceptance | None = None,
+        refusal: Refused | None = None,
+        error: str = "",
+    ) -> None:
+        update: dict[str, Any] = {
+            "state": state,
+            "attempts": attempts,
+            "finished_at": _now_iso(),
+            "last_error": error,
+            "id_number": mask_id(rec["id_number"]),
+            "fields": {},
+        }
         if acceptance is not None:
-            update["acceptance"] = {"acceptance_no": acceptance.acceptance_no, "status": acceptance.status,
-                                    "expected_completion": str(acceptance.expected_completion) if acceptance.expected_completion else None,
-                                    "item_no": acceptance.item_no, "message_zh": acceptance.message_zh,
-                                    "accepted_at": acceptance.accepted_at}
+            update["acceptance"] = {
+                "acceptance_no": acceptance.acceptance_no,
+                "status": acceptance.status,
+                "expected_completion": str(acceptance.expected_completion) if acceptance.expected_completion else None,
+                "item_no": acceptance.item_no,
+                "message_zh": acceptance.message_zh,
+                "accepted_at": acceptance.accepted_at,
+            }
             self.reachable = True
             self.last_delivery_at = _now_iso()
         if refusal is not None:
@@ -544,18 +673,21 @@ class Outbox:
         if self._finished % 50 == 0:
             self._prune()
         if rec["photo_file"] and state in ("delivered", "refused"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.photo_dir / rec["photo_file"])
-            except FileNotFoundError:
-                pass
-        log.info("%s: %s after %d attempt(s)%s", rec["ref"], state, attempts,
-                 f" as {acceptance.acceptance_no}" if acceptance else "")
+        log.info(
+            "%s: %s after %d attempt(s)%s",
+            rec["ref"],
+            state,
+            attempts,
+            f" as {acceptance.acceptance_no}" if acceptance else "",
+        )
         self._notify(rec["ref"])
         callback = self.when_result
         if callback is not None:
             try:
                 callback(self._outcome({**rec, **update}))
-            except Exception:  # noqa: BLE001 - a screen bug must not stop delivery
+            except Exception:
                 log.exception("when_result callback failed")
 
     def _prune(self) -> None:

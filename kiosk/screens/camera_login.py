@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -19,10 +20,28 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.label import Label
 
 from kiosk.core.errors import KioskError
-from kiosk.flows.engine import PHOTO_INSTRUCTION_ZH
+from kiosk.flows.submission import PHOTO_INSTRUCTION_ZH
 from kiosk.screens.widgets import KioskScreen
 
+if TYPE_CHECKING:  # the decoder this screen still runs itself (tests/test_layers.py KNOWN_EXCEPTIONS)
+    from kiosk.hardware.qr_decode import DecoderWorker
+
 log = logging.getLogger("kiosk.camera_login")
+
+
+class _PhotoFlow(Protocol):
+    """What the photo screen needs of the running flow (kiosk.flows.engine.ServiceFlow)."""
+
+    def set_photo(self, jpeg: bytes) -> Any: ...
+
+
+class _FlowScreen(Protocol):
+    """What the photo screen needs of the flow screen that opened it (kiosk.screens.flow.FlowScreen)."""
+
+    step: Any  # the engine's current step (message_zh: what to hold up to the camera)
+    flow: _PhotoFlow | None
+
+    def run(self, action: Callable[[], Any], busy: str = ...) -> None: ...
 
 
 class QrLogin:
@@ -31,7 +50,7 @@ class QrLogin:
     def __init__(self, app, on_code=None) -> None:
         self.app = app
         self.on_code = on_code  # instead of verifying here (the technician login verifies itself)
-        self.worker = None
+        self.worker: DecoderWorker | None = None
         self.busy = threading.Lock()
         self.last_result = ""  # for tests and the technician view: "ok", or the refusal code
 
@@ -252,7 +271,7 @@ class PhotoScreen(KioskScreen):
             self._card = Line(width=3)
         self.view.bind(pos=self._guides, size=self._guides, picture=self._guides)
         self.jpeg: bytes | None = None
-        self.flow_screen = None
+        self.flow_screen: _FlowScreen | None = None
 
     def guide_boxes(self) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
         """(face ellipse, card rectangle) as x, y, w, h in the view's coordinates, on the picture itself
@@ -349,7 +368,11 @@ class PhotoScreen(KioskScreen):
         flow_screen, jpeg = self.flow_screen, self.jpeg
         self.jpeg = None  # the photo now lives only in the flow (then the durable outbox)
         app.go("flow", _push=False)
-        flow_screen.run(lambda: flow_screen.flow.set_photo(jpeg))
+        if flow_screen is None or flow_screen.flow is None or jpeg is None:
+            log.error("photo accepted without a flow to take it; nothing sent")
+            return
+        flow = flow_screen.flow
+        flow_screen.run(lambda: flow.set_photo(jpeg))
 
     def cancel(self) -> None:
         app = App.get_running_app()

@@ -22,7 +22,9 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.modalview import ModalView
 
-from kiosk.flows.engine import ServiceFlow, Site, mode_of
+from kiosk.flows.engine import ServiceFlow
+from kiosk.flows.site import Site
+from kiosk.flows.step import mode_of
 from kiosk.screens.keyboards import open_keyboard
 from kiosk.screens.widgets import CardPopup, KButton, KioskScreen, choice_columns
 
@@ -415,7 +417,7 @@ class FlowScreen(KioskScreen):
             then()
 
     def _table(self, table) -> GridLayout:
-        from kiosk.flows.engine import cell_zh, display_label, print_columns
+        from kiosk.flows.step import cell_zh, display_label, print_columns
 
         app = App.get_running_app()
         cols = print_columns(table.columns)
@@ -526,7 +528,7 @@ def start_service(app, item_no: int) -> None:
         app.voice.say("insert_card")
         return
     item = app.catalog.by_no(item_no)
-    flow = ServiceFlow(item, person, app.backend.platform, app.backend.outbox, site=Site.from_config(app.cfg))
+    flow = ServiceFlow(item, person, app.backend.platform, app.backend.outbox, site=Site.from_settings(app.cfg.settings.site))
     app.sessions.current.flow_state["flow"] = flow
     screen = app.sm.get_screen("flow")
     app.go("flow")

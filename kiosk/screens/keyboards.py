@@ -30,7 +30,7 @@ Builder.load_string("""
     overlay_color: (0, 0, 0, 0.6)
     BoxLayout:
         orientation: "vertical"
-        padding: 12
+        padding: [12, 12 + app.badge_room, 12, 12]
         spacing: 6
         BoxLayout:
             size_hint_y: None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -51,6 +53,37 @@ def choice_columns(texts: list[str], font_size: float, width: float, spacing: fl
     return 1
 
 
+DEMO_BADGE_HEIGHT = 30  # kiosk.kv, <DemoBadge>; KioskApp.badge_room keeps the top edge free for it
+# A line must not start with these (Chinese line-breaking rules: closing marks stay with what they close).
+NO_LINE_START = "，。、；：！？）》」』”’%.,;:!?)"
+
+
+def balanced_lines(title: str, fits: Callable[[str], bool]) -> str:
+    """``title`` as two lines of near equal width, or unchanged when no such break fits.
+
+    Widths are estimated (a Latin letter or digit is about half a Chinese
+    character), so only the chosen break is measured. The break never falls
+    inside the item number ("30.\u00a0"), between two ASCII letters or digits,
+    or before a closing mark.
+    """
+    start = title.find("\u00a0") + 1
+    weights = [0.55 if c.isascii() else 1.0 for c in title]
+    half = sum(weights) / 2
+    run, by_balance = 0.0, []
+    for i in range(1, len(title)):
+        run += weights[i - 1]
+        by_balance.append((abs(run - half), i))
+    for _gap, i in sorted(by_balance):
+        left, right = title[:i], title[i:]
+        if i <= start or right[0] in NO_LINE_START:
+            continue
+        if left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
+            continue
+        if fits(left) and fits(right):
+            return left.rstrip("\u00a0 ") + "\n" + right.lstrip("\u00a0 ")
+    return title
+
+
 class HeaderBar(BoxLayout):
     """Screen title, 再听一遍 and who is logged in.
 
@@ -89,6 +122,9 @@ class HeaderBar(BoxLayout):
             while size > theme.body and text_height(title, size, width, True) > one_line * self.MAX_LINES + 1:
                 size -= 2
                 one_line = text_height("国", size, width, bold=True)
+            if text_height(title, size, width, True) > one_line + 1:
+                # Two lines: break near the middle, so no character is left alone on the second.
+                self.shown_title = balanced_lines(title, lambda part: text_width(part, size, True) <= width)
         self.title_size = size
 
 

@@ -33,9 +33,15 @@ from kiosk.platform.simulator.state import SimState
 GROUPS = (kiosk, residents, enquiries, applications, service)
 
 
-def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str | Path | None = None,
-               device_secret: str = "dev-secret-change-me", n_residents: int = 3000,
-               admin_token: str | None = None) -> FastAPI:
+def create_app(
+    seed: int = 42,
+    *,
+    today: _dt.date | None = None,
+    state_path: str | Path | None = None,
+    device_secret: str = "dev-secret-change-me",
+    n_residents: int = 3000,
+    admin_token: str | None = None,
+) -> FastAPI:
     """``admin_token``: the bearer token every ``/admin`` route requires (issue 12, fault 3);
     None = a random one nobody knows (admin routes closed)."""
     state = SimState(seed, today, Path(state_path) if state_path else None, device_secret, n_residents)
@@ -52,10 +58,12 @@ def create_app(seed: int = 42, *, today: _dt.date | None = None, state_path: str
         lifespan=lifespan,
         title="就近办 provincial platform API (kiosk contract)",
         version=API_VERSION,
-        description=("The API the village self-service kiosk needs from the provincial employment & social-security "
-                     "platform. Every /v1 call except /v1/health carries the device signature headers "
-                     "(X-Device-Id, X-Timestamp, X-Signature; see docs/platform.md). Submissions carry an "
-                     "Idempotency-Key: the same key always yields the same answer and is recorded once."),
+        description=(
+            "The API the village self-service kiosk needs from the provincial employment & social-security "
+            "platform. Every /v1 call except /v1/health carries the device signature headers "
+            "(X-Device-Id, X-Timestamp, X-Signature; see docs/platform.md). Submissions carry an "
+            "Idempotency-Key: the same key always yields the same answer and is recorded once."
+        ),
     )
     app.state.sim = state
     app.add_middleware(AuthMiddleware, state=state)

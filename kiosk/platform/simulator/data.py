@@ -27,31 +27,112 @@ VOLUNTARY_REASONS = ["本人提出解除劳动合同", "本人辞职"]
 
 # Shanxi counties/districts (GB/T 2260 codes).
 COUNTIES: list[tuple[str, str]] = [
-    ("141124", "临县"), ("140215", "云州区"), ("140105", "小店区"), ("140121", "清徐县"),
-    ("140321", "平定县"), ("140525", "泽州县"), ("140621", "山阴县"), ("140702", "榆次区"),
-    ("140822", "万荣县"), ("140921", "定襄县"), ("141002", "尧都区"), ("141102", "离石区"),
-    ("141126", "石楼县"), ("140212", "新荣区"), ("140427", "壶关县"), ("141127", "岚县"),
+    ("141124", "临县"),
+    ("140215", "云州区"),
+    ("140105", "小店区"),
+    ("140121", "清徐县"),
+    ("140321", "平定县"),
+    ("140525", "泽州县"),
+    ("140621", "山阴县"),
+    ("140702", "榆次区"),
+    ("140822", "万荣县"),
+    ("140921", "定襄县"),
+    ("141002", "尧都区"),
+    ("141102", "离石区"),
+    ("141126", "石楼县"),
+    ("140212", "新荣区"),
+    ("140427", "壶关县"),
+    ("141127", "岚县"),
 ]
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
 GIVEN = "建国军华平明志强伟秀英桂兰玉梅丽红霞燕芳娟海涛斌俊杰磊鹏飞宇浩然子轩欣怡思雨晓东春生福贵喜凤翠花金银宝山林峰亮"
-VILLAGES = ["李家庄", "葛家屯", "三里屯", "唐八里", "石家庄", "滹沱店", "魏家山", "薛辛密", "杨家屯", "东北街", "西南街", "王家沟", "刘家塔"]
+VILLAGES = [
+    "李家庄",
+    "葛家屯",
+    "三里屯",
+    "唐八里",
+    "石家庄",
+    "滹沱店",
+    "魏家山",
+    "薛辛密",
+    "杨家屯",
+    "东北街",
+    "西南街",
+    "王家沟",
+    "刘家塔",
+]
 
 CARD_STATES = ("normal", "temp_lost", "lost", "not_activated", "in_production")
-CARD_STATE_ZH = {"none": "未申领", "normal": "正常", "temp_lost": "临时挂失", "lost": "正式挂失", "not_activated": "社保功能未启用",
-                 "in_production": "制卡中"}
+CARD_STATE_ZH = {
+    "none": "未申领",
+    "normal": "正常",
+    "temp_lost": "临时挂失",
+    "lost": "正式挂失",
+    "not_activated": "社保功能未启用",
+    "in_production": "制卡中",
+}
 
 PAY_FAIL_REASONS = ["超期未认证", "社保卡金融账户未激活", "银行账户状态异常", "经信息比对疑似丧失领取资格"]
-OCCUPATIONS = ["电工", "焊工", "育婴员", "保育员", "中式烹调师", "美容师", "汽车维修工", "家政服务员", "养老护理员", "农业技术员"]
+OCCUPATIONS = [
+    "电工",
+    "焊工",
+    "育婴员",
+    "保育员",
+    "中式烹调师",
+    "美容师",
+    "汽车维修工",
+    "家政服务员",
+    "养老护理员",
+    "农业技术员",
+]
 LEVELS = {"初级": 1000, "中级": 1500, "高级": 2000}  # seeds/002 item 22
 LEVEL_RANK = {"初级": 1, "中级": 2, "高级": 3}
 
-EMPLOYERS = ["山西晋能建设有限公司", "临县红枣加工厂", "大同云冈物流有限公司", "太原市家政服务中心", "吕梁汽车维修有限公司",
-             "晋中现代农业合作社", "长治光伏材料有限公司", "运城果业集团", "忻州杂粮食品有限公司", "朔州养老服务中心"]
-JOB_TITLES = [("普工", "初中"), ("电工", "高中"), ("仓库管理员", "高中"), ("司机", "初中"), ("厨师", "不限"),
-              ("保洁员", "不限"), ("销售代表", "高中"), ("养老护理员", "初中"), ("会计", "大专"), ("焊工", "初中")]
-GIG_TITLES = ["红枣采摘", "搬运装卸", "家电维修", "保姆（日结）", "建筑小工", "餐厅帮工", "农田除草", "快递分拣", "婚宴帮厨", "房屋粉刷"]
-INSTITUTIONS = ["县职业技术学校", "县就业训练中心", "吕梁技师学院", "山西家政职业培训学校", "晋中农业技术培训中心", "大同市技工学校"]
+EMPLOYERS = [
+    "山西晋能建设有限公司",
+    "临县红枣加工厂",
+    "大同云冈物流有限公司",
+    "太原市家政服务中心",
+    "吕梁汽车维修有限公司",
+    "晋中现代农业合作社",
+    "长治光伏材料有限公司",
+    "运城果业集团",
+    "忻州杂粮食品有限公司",
+    "朔州养老服务中心",
+]
+JOB_TITLES = [
+    ("普工", "初中"),
+    ("电工", "高中"),
+    ("仓库管理员", "高中"),
+    ("司机", "初中"),
+    ("厨师", "不限"),
+    ("保洁员", "不限"),
+    ("销售代表", "高中"),
+    ("养老护理员", "初中"),
+    ("会计", "大专"),
+    ("焊工", "初中"),
+]
+GIG_TITLES = [
+    "红枣采摘",
+    "搬运装卸",
+    "家电维修",
+    "保姆（日结）",
+    "建筑小工",
+    "餐厅帮工",
+    "农田除草",
+    "快递分拣",
+    "婚宴帮厨",
+    "房屋粉刷",
+]
+INSTITUTIONS = [
+    "县职业技术学校",
+    "县就业训练中心",
+    "吕梁技师学院",
+    "山西家政职业培训学校",
+    "晋中农业技术培训中心",
+    "大同市技工学校",
+]
 ARCHIVE_OFFICES = ["县人才交流服务中心", "市人力资源市场档案室", "山西省人才交流服务中心", "县公共就业服务中心"]
 
 POLICIES = [
@@ -92,10 +173,10 @@ class ResidentRec:
     last_certified: _dt.date | None
     emp_history: list[dict[str, Any]]
     res_history: list[dict[str, Any]]
-    pension_payments: list[dict[str, Any]]       # enterprise pension (item 26)
-    res_payments: list[dict[str, Any]]           # resident pension (item 36)
+    pension_payments: list[dict[str, Any]]  # enterprise pension (item 26)
+    res_payments: list[dict[str, Any]]  # resident pension (item 36)
     ui_receiving: bool
-    ui_payments: list[dict[str, Any]]            # item 27
+    ui_payments: list[dict[str, Any]]  # item 27
     unemployed_registered: bool
     card_number: str
     card_state: str
@@ -109,20 +190,20 @@ class ResidentRec:
     registrations: set[str] = field(default_factory=set)  # fixed_seeker, gig_seeker, gig_employer, flexible
     # Facts the guides' conditions need (issue 14), filled by _life_facts from a per-resident RNG so
     # the older fields above (and every test that picks residents by them) keep their values.
-    employer_kind: str = ""               # enterprise | institution (机关事业单位), for employment == "employed"
-    away: bool = False                    # migrant working away from the village (外出务工)
-    graduating: bool = False              # student in the graduation year (毕业年度)
-    able_to_work: bool = True             # 有劳动能力
+    employer_kind: str = ""  # enterprise | institution (机关事业单位), for employment == "employed"
+    away: bool = False  # migrant working away from the village (外出务工)
+    graduating: bool = False  # student in the graduation year (毕业年度)
+    able_to_work: bool = True  # 有劳动能力
     unemployed_since: _dt.date | None = None
-    unemployment_reason: str = ""         # 失业原因 as registered
-    involuntary: bool | None = None       # 非因本人意愿中断就业 (None: not registered)
+    unemployment_reason: str = ""  # 失业原因 as registered
+    involuntary: bool | None = None  # 非因本人意愿中断就业 (None: not registered)
     certificates: list[dict[str, Any]] = field(default_factory=list)
-    institution_pension: bool = False     # 按月领取机关事业单位基本养老保险待遇
-    injury_level: int = 0                 # 工伤伤残等级 with a monthly allowance (1-4), 0 = none
-    survivor_allowance: bool = False      # 按月领取供养亲属生活困难补助费
-    res_start: _dt.date | None = None     # when this resident entered the resident-pension scheme
-    res_gap_years: int = 0                # years without contribution since enrolment
-    card_reissue: str = "none"            # none | applied | issued (补办社保卡)
+    institution_pension: bool = False  # 按月领取机关事业单位基本养老保险待遇
+    injury_level: int = 0  # 工伤伤残等级 with a monthly allowance (1-4), 0 = none
+    survivor_allowance: bool = False  # 按月领取供养亲属生活困难补助费
+    res_start: _dt.date | None = None  # when this resident entered the resident-pension scheme
+    res_gap_years: int = 0  # years without contribution since enrolment
+    card_reissue: str = "none"  # none | applied | issued (补办社保卡)
 
     def age(self, today: _dt.date) -> int:
         return age_on(self.id_number, today)
@@ -192,7 +273,9 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
         employment = rng.choices(["employed", "flexible", "unemployed", "farmer"], [35, 15, 15, 35])[0]
 
     working_years = max(0, min(real_age, 60) - 18)
-    emp_insured = employment in ("employed", "flexible") or (employment in ("retired", "unemployed") and rng.random() < 0.7)
+    emp_insured = employment in ("employed", "flexible") or (
+        employment in ("retired", "unemployed") and rng.random() < 0.7
+    )
     emp_months = rng.randint(6, max(6, working_years * 12)) if emp_insured else 0
     emp_receiving = employment == "retired" and emp_insured
     ui_months = rng.randint(0, min(emp_months, 240)) if employment in ("employed", "unemployed") else 0
@@ -212,7 +295,9 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
     last_certified = None
     if receives_monthly:
         # About one in eight is overdue (more than 12 months since the last certification).
-        last_certified = today - _dt.timedelta(days=rng.randint(400, 700) if rng.random() < 0.125 else rng.randint(10, 330))
+        last_certified = today - _dt.timedelta(
+            days=rng.randint(400, 700) if rng.random() < 0.125 else rng.randint(10, 330)
+        )
 
     emp_history = []
     if emp_insured:
@@ -221,13 +306,21 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
             y = today.year - years + k + (0 if emp_receiving else 1)
             months = 12 if k < years - 1 else max(1, emp_months % 12 or 12)
             base = rng.choice([3500, 4200, 4800, 5600, 6500])
-            emp_history.append({"year": y, "months": months, "base": base,
-                                "personal": round(base * 0.08 * months, 2),
-                                "unit": "灵活就业" if employment == "flexible" else rng.choice(EMPLOYERS)})
+            emp_history.append(
+                {
+                    "year": y,
+                    "months": months,
+                    "base": base,
+                    "personal": round(base * 0.08 * months, 2),
+                    "unit": "灵活就业" if employment == "flexible" else rng.choice(EMPLOYERS),
+                }
+            )
     res_history = []
     for k in range(min(res_years, 30)):
         y = today.year - min(res_years, 30) + k
-        res_history.append({"year": y, "type": "基本险", "amount": rng.choice([200, 300, 500, 1000]), "arrived": "已到账"})
+        res_history.append(
+            {"year": y, "type": "基本险", "amount": rng.choice([200, 300, 500, 1000]), "arrived": "已到账"}
+        )
         if supp_enrolled and k >= min(res_years, 30) - 3:
             res_history.append({"year": y, "type": "补充险", "amount": rng.choice([100, 200]), "arrived": "已到账"})
 
@@ -241,7 +334,9 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
                 reason = "超期未认证"
             elif rng.random() < 0.03:
                 reason = rng.choice(PAY_FAIL_REASONS[1:])
-            out.append({"month": month, "amount": amount, "status": "发放失败" if reason else "已发放", "reason": reason})
+            out.append(
+                {"month": month, "amount": amount, "status": "发放失败" if reason else "已发放", "reason": reason}
+            )
         return out
 
     pension_payments = payments(round(rng.uniform(1800, 4200), 2)) if emp_receiving else []
@@ -252,9 +347,14 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
     if ui_receiving:
         for n in range(rng.randint(1, 6), 0, -1):
             failed = rng.random() < 0.1
-            ui_payments.append({"month": _month_back(today, n - 1), "amount": 1656.0,
-                                "status": "发放失败" if failed else "已发放",
-                                "reason": "社保卡金融账户未激活" if failed else ""})
+            ui_payments.append(
+                {
+                    "month": _month_back(today, n - 1),
+                    "amount": 1656.0,
+                    "status": "发放失败" if failed else "已发放",
+                    "reason": "社保卡金融账户未激活" if failed else "",
+                }
+            )
     unemployed_registered = employment == "unemployed" and (ui_receiving or rng.random() < 0.5)
 
     card_state = rng.choices(CARD_STATES, [80, 5, 4, 7, 4])[0] if real_age >= 16 else "normal"
@@ -267,19 +367,27 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
 
     jyc_cert = None
     if employment in ("unemployed", "flexible") and rng.random() < 0.6:
-        jyc_cert = {"number": f"{code}{today.year - rng.randint(0, 5)}{rng.randint(0, 999999):06d}",
-                    "issued": str(today - _dt.timedelta(days=rng.randint(30, 1500))),
-                    "status": "有效", "employment_status": "失业" if employment == "unemployed" else "就业（灵活就业）"}
+        jyc_cert = {
+            "number": f"{code}{today.year - rng.randint(0, 5)}{rng.randint(0, 999999):06d}",
+            "issued": str(today - _dt.timedelta(days=rng.randint(30, 1500))),
+            "status": "有效",
+            "employment_status": "失业" if employment == "unemployed" else "就业（灵活就业）",
+        }
     archive = None
     if 18 <= real_age < 60 and rng.random() < 0.2:
-        archive = {"office": rng.choice(ARCHIVE_OFFICES), "since": str(today - _dt.timedelta(days=rng.randint(100, 5000))),
-                   "phone": f"0358-{rng.randint(4000000, 4999999)}"}
+        archive = {
+            "office": rng.choice(ARCHIVE_OFFICES),
+            "since": str(today - _dt.timedelta(days=rng.randint(100, 5000))),
+            "phone": f"0358-{rng.randint(4000000, 4999999)}",
+        }
 
     skill_subsidies = []
     if employment in ("employed", "unemployed") and rng.random() < 0.15:
         occ = rng.choice(OCCUPATIONS)
         lvl = rng.choice(list(LEVELS))
-        skill_subsidies.append({"year": today.year - rng.randint(0, 2), "occupation": occ, "level": lvl, "amount": LEVELS[lvl]})
+        skill_subsidies.append(
+            {"year": today.year - rng.randint(0, 2), "occupation": occ, "level": lvl, "amount": LEVELS[lvl]}
+        )
 
     training_intent = 16 <= real_age < 60 and not student and rng.random() < 0.1
     subsidised = rng.random() < 0.05 and real_age >= 16
@@ -288,8 +396,15 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
         inst = rng.choice(INSTITUTIONS)
         occ = rng.choice(OCCUPATIONS)
         done = rng.random() < 0.5
-        enrolments.append({"institution": inst, "course": f"{occ}培训班", "enrolled_on": str(today - _dt.timedelta(days=rng.randint(20, 300))),
-                           "result": "已报名" if not done else "已结业", "certificate": f"{occ}（初级）" if done else ""})
+        enrolments.append(
+            {
+                "institution": inst,
+                "course": f"{occ}培训班",
+                "enrolled_on": str(today - _dt.timedelta(days=rng.randint(20, 300))),
+                "result": "已报名" if not done else "已结业",
+                "certificate": f"{occ}（初级）" if done else "",
+            }
+        )
 
     registrations: set[str] = set()
     if employment in ("unemployed", "flexible", "farmer") and 16 <= real_age < 60:
@@ -303,17 +418,45 @@ def _make_resident(rng: random.Random, seq: int, today: _dt.date) -> ResidentRec
         registrations.add("flexible")
 
     rec = ResidentRec(
-        id_number=id_number, name=name, gender=gender, birth_date=born, county_code=code, county=county,
-        phone=phone, address=address, student=student, employment=employment, ui_months=ui_months,
-        emp_insured=emp_insured, emp_months=emp_months, emp_receiving=emp_receiving, res_enrolled=res_enrolled,
-        res_years=res_years, res_receiving=res_receiving, res_paused=res_paused, supp_enrolled=supp_enrolled,
-        supp_receiving=supp_receiving, other_pension=other_pension, last_certified=last_certified,
-        emp_history=emp_history, res_history=res_history, pension_payments=pension_payments,
-        res_payments=res_payments, ui_receiving=ui_receiving, ui_payments=ui_payments,
-        unemployed_registered=unemployed_registered, card_number=card_number, card_state=card_state,
-        card_lost_on=card_lost_on, jyc_cert=jyc_cert, archive=archive, skill_subsidies=skill_subsidies,
-        training_intent=training_intent, subsidised_training_this_year=subsidised,
-        training_enrolments=enrolments, registrations=registrations,
+        id_number=id_number,
+        name=name,
+        gender=gender,
+        birth_date=born,
+        county_code=code,
+        county=county,
+        phone=phone,
+        address=address,
+        student=student,
+        employment=employment,
+        ui_months=ui_months,
+        emp_insured=emp_insured,
+        emp_months=emp_months,
+        emp_receiving=emp_receiving,
+        res_enrolled=res_enrolled,
+        res_years=res_years,
+        res_receiving=res_receiving,
+        res_paused=res_paused,
+        supp_enrolled=supp_enrolled,
+        supp_receiving=supp_receiving,
+        other_pension=other_pension,
+        last_certified=last_certified,
+        emp_history=emp_history,
+        res_history=res_history,
+        pension_payments=pension_payments,
+        res_payments=res_payments,
+        ui_receiving=ui_receiving,
+        ui_payments=ui_payments,
+        unemployed_registered=unemployed_registered,
+        card_number=card_number,
+        card_state=card_state,
+        card_lost_on=card_lost_on,
+        jyc_cert=jyc_cert,
+        archive=archive,
+        skill_subsidies=skill_subsidies,
+        training_intent=training_intent,
+        subsidised_training_this_year=subsidised,
+        training_enrolments=enrolments,
+        registrations=registrations,
     )
     _life_facts(rec, today)
     return rec
@@ -344,21 +487,28 @@ def _life_facts(r: ResidentRec, today: _dt.date) -> None:
             r.certificates.append({"name": e["certificate"], "issued": e["enrolled_on"], "kind": "职业技能等级证书"})
     if r.employment == "employed" and rng.random() < 0.2:
         occ = rng.choice(OCCUPATIONS)
-        r.certificates.append({"name": f"{occ}（{rng.choice(list(LEVELS))}）", "kind": "职业资格证书",
-                               "issued": str(today - _dt.timedelta(days=rng.randint(30, 900)))})
+        r.certificates.append(
+            {
+                "name": f"{occ}（{rng.choice(list(LEVELS))}）",
+                "kind": "职业资格证书",
+                "issued": str(today - _dt.timedelta(days=rng.randint(30, 900))),
+            }
+        )
     if r.employment == "retired" and not r.emp_receiving and rng.random() < 0.5:
         r.institution_pension = True
         r.other_pension = True
-    if 30 <= age and rng.random() < 0.015:
+    if age >= 30 and rng.random() < 0.015:
         r.injury_level = rng.randint(1, 4)
     if age >= 55 and not (r.emp_receiving or r.res_receiving or r.institution_pension) and rng.random() < 0.03:
         r.survivor_allowance = True
-    if r.institution_pension or r.injury_level or r.survivor_allowance:
-        if r.last_certified is None:
-            r.last_certified = today - _dt.timedelta(days=rng.randint(10, 500))
+    if (r.institution_pension or r.injury_level or r.survivor_allowance) and r.last_certified is None:
+        r.last_certified = today - _dt.timedelta(days=rng.randint(10, 500))
     if r.res_enrolled:
-        turned16 = r.birth_date.replace(year=r.birth_date.year + 16) if not (r.birth_date.month == 2 and r.birth_date.day == 29) \
+        turned16 = (
+            r.birth_date.replace(year=r.birth_date.year + 16)
+            if not (r.birth_date.month == 2 and r.birth_date.day == 29)
             else _dt.date(r.birth_date.year + 16, 3, 1)
+        )
         r.res_start = max(SCHEME_START, turned16)
         span = max(0, today.year - r.res_start.year)
         r.res_gap_years = max(0, span - r.res_years) if r.res_years < 15 else 0
@@ -401,41 +551,82 @@ def generate(seed: int, today: _dt.date, n_residents: int = 3000) -> World:
         # Every fourth account has not logged in for over 3 months: locked.
         last = today - _dt.timedelta(days=rng.randint(100, 300) if i % 4 == 3 else rng.randint(0, 60))
         name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
-        staff[f"{roles[0]}{i:02d}"] = StaffRec(f"{roles[0]}{i:02d}", name, make_id(code, born, 900 + i), roles, county, last)
+        staff[f"{roles[0]}{i:02d}"] = StaffRec(
+            f"{roles[0]}{i:02d}", name, make_id(code, born, 900 + i), roles, county, last
+        )
 
     jobs = []
     for i in range(120):
         title, edu = rng.choice(JOB_TITLES)
         _code, county = rng.choice(COUNTIES)
         lo = rng.choice([2500, 3000, 3500, 4000, 5000])
-        jobs.append({"job_id": f"J{i + 1:05d}", "title": title, "employer": rng.choice(EMPLOYERS), "county": county,
-                     "salary": f"{lo}-{lo + rng.choice([500, 1000, 2000])}元/月", "education": edu,
-                     "headcount": rng.randint(1, 20), "published": str(today - _dt.timedelta(days=rng.randint(0, 60)))})
+        jobs.append(
+            {
+                "job_id": f"J{i + 1:05d}",
+                "title": title,
+                "employer": rng.choice(EMPLOYERS),
+                "county": county,
+                "salary": f"{lo}-{lo + rng.choice([500, 1000, 2000])}元/月",
+                "education": edu,
+                "headcount": rng.randint(1, 20),
+                "published": str(today - _dt.timedelta(days=rng.randint(0, 60))),
+            }
+        )
     gig_jobs = []
     for i in range(80):
         _code, county = rng.choice(COUNTIES)
-        gig_jobs.append({"gig_id": f"G{i + 1:05d}", "title": rng.choice(GIG_TITLES), "county": county,
-                         "pay": f"{rng.choice([120, 150, 180, 200, 260])}元/天", "days": rng.randint(1, 30),
-                         "contact": rng.choice(SURNAMES) + "先生", "published": str(today - _dt.timedelta(days=rng.randint(0, 20)))})
+        gig_jobs.append(
+            {
+                "gig_id": f"G{i + 1:05d}",
+                "title": rng.choice(GIG_TITLES),
+                "county": county,
+                "pay": f"{rng.choice([120, 150, 180, 200, 260])}元/天",
+                "days": rng.randint(1, 30),
+                "contact": rng.choice(SURNAMES) + "先生",
+                "published": str(today - _dt.timedelta(days=rng.randint(0, 20))),
+            }
+        )
     gig_seekers: list[dict[str, Any]] = []
     for r in residents.values():
         if "gig_seeker" in r.registrations and len(gig_seekers) < 200:
-            gig_seekers.append({"seeker_id": f"S{len(gig_seekers) + 1:05d}", "name": r.name[0] + "**", "gender": r.gender,
-                                "age": r.age(today), "county": r.county, "skills": rng.choice(GIG_TITLES),
-                                "available": rng.choice(["随时", "周末", "农闲时"])})
+            gig_seekers.append(
+                {
+                    "seeker_id": f"S{len(gig_seekers) + 1:05d}",
+                    "name": r.name[0] + "**",
+                    "gender": r.gender,
+                    "age": r.age(today),
+                    "county": r.county,
+                    "skills": rng.choice(GIG_TITLES),
+                    "available": rng.choice(["随时", "周末", "农闲时"]),
+                }
+            )
     fairs = []
     for i in range(16):
         _code, county = rng.choice(COUNTIES)
         day = today + _dt.timedelta(days=rng.randint(-10, 60))
-        fairs.append({"fair_id": f"F{i + 1:03d}", "name": f"{county}{rng.choice(['春风行动', '就业援助月', '民营企业', '金秋'])}专场招聘会",
-                      "date": str(day), "place": f"{county}人力资源市场", "audience": rng.choice(["所有求职者", "高校毕业生", "农村转移劳动力", "就业困难人员"]),
-                      "employers": rng.randint(20, 120)})
+        fairs.append(
+            {
+                "fair_id": f"F{i + 1:03d}",
+                "name": f"{county}{rng.choice(['春风行动', '就业援助月', '民营企业', '金秋'])}专场招聘会",
+                "date": str(day),
+                "place": f"{county}人力资源市场",
+                "audience": rng.choice(["所有求职者", "高校毕业生", "农村转移劳动力", "就业困难人员"]),
+                "employers": rng.randint(20, 120),
+            }
+        )
     fairs.sort(key=lambda f: str(f["date"]))
     institutions = []
     for i, name in enumerate(INSTITUTIONS):
         _code, county = COUNTIES[i % len(COUNTIES)]
-        institutions.append({"institution_id": f"T{i + 1:03d}", "name": name, "county": county,
-                             "courses": "、".join(rng.sample(OCCUPATIONS, 3)), "phone": f"0358-{rng.randint(4000000, 4999999)}",
-                             "next_class": str(today + _dt.timedelta(days=rng.randint(5, 40)))})
+        institutions.append(
+            {
+                "institution_id": f"T{i + 1:03d}",
+                "name": name,
+                "county": county,
+                "courses": "、".join(rng.sample(OCCUPATIONS, 3)),
+                "phone": f"0358-{rng.randint(4000000, 4999999)}",
+                "next_class": str(today + _dt.timedelta(days=rng.randint(5, 40))),
+            }
+        )
     policies = [{"category": c, "title": t, "document": d} for c, t, d in POLICIES]
     return World(seed, today, residents, staff, jobs, gig_jobs, gig_seekers, fairs, institutions, policies)

@@ -43,11 +43,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh}},
-                            status_code=exc.status)
+        return JSONResponse(
+            {"error": {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh}}, status_code=exc.status
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         msg = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())[:500]
-        return JSONResponse({"error": {"code": "invalid_request", "message": msg, "message_zh": "请求数据有误，请联系工作人员。"}},
-                            status_code=400)
+        return JSONResponse(
+            {"error": {"code": "invalid_request", "message": msg, "message_zh": "请求数据有误，请联系工作人员。"}},
+            status_code=400,
+        )

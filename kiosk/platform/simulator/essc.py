@@ -49,8 +49,18 @@ class EsscIssuer:
 
     def issue(self, kind: str, subject: str, now: float, lifetime: int = LIFETIME_S) -> tuple[str, int]:
         exp = int(now) + lifetime
-        payload = _b64(json.dumps({"k": "s" if kind == "staff" else "r", "sub": subject, "iat": int(now), "exp": exp,
-                                   "n": secrets.token_hex(8)}, separators=(",", ":")).encode())
+        payload = _b64(
+            json.dumps(
+                {
+                    "k": "s" if kind == "staff" else "r",
+                    "sub": subject,
+                    "iat": int(now),
+                    "exp": exp,
+                    "n": secrets.token_hex(8),
+                },
+                separators=(",", ":"),
+            ).encode()
+        )
         sig = _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
         return f"ESSC1.{payload}.{sig}", exp
 

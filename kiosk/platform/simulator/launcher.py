@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import datetime as _dt
 import ctypes
+import datetime as _dt
 import importlib.util
 import logging
 import os
@@ -126,6 +126,8 @@ class SimulatorHandle(ProcessHandle):
 
 
 SECRET_ENV = "KIOSK_SIM_DEVICE_SECRET"  # read by kiosk.platform.simulator.server
+
+
 # The simulator's command line (`kiosk platform-sim`, `python -m ...server`); here, not in
 # the server module, so `kiosk --help` works without the sim extra.
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -139,11 +141,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--outage", action="store_true", help="drop every /v1 connection (full outage)")
     # Never the secret itself on the command line (every local user can read /proc/*/cmdline):
     # it comes from $KIOSK_SIM_DEVICE_SECRET or a file.
-    p.add_argument("--device-secret-file", metavar="FILE",
-                   help=f"file holding the device secret (default: ${SECRET_ENV}, else the demo secret)")
-    p.add_argument("--admin-token-file", metavar="FILE",
-                   help=f"where the /admin bearer token is written (mode 0600) when ${ADMIN_TOKEN_ENV} "
-                        f"does not give one (default: var/platform-sim.admin-token)")
+    p.add_argument(
+        "--device-secret-file",
+        metavar="FILE",
+        help=f"file holding the device secret (default: ${SECRET_ENV}, else the demo secret)",
+    )
+    p.add_argument(
+        "--admin-token-file",
+        metavar="FILE",
+        help=f"where the /admin bearer token is written (mode 0600) when ${ADMIN_TOKEN_ENV} "
+        f"does not give one (default: var/platform-sim.admin-token)",
+    )
     p.add_argument("--today", type=_dt.date.fromisoformat, help="fixed date (YYYY-MM-DD) for reproducible runs")
     p.add_argument("--access-log", action="store_true")
 
@@ -152,8 +160,10 @@ def require_sim_extra() -> None:
     """Raise ``PlatformError`` naming the extra when the simulator's packages are missing."""
     missing = [m for m in SIM_EXTRA_MODULES if importlib.util.find_spec(m) is None]
     if missing:
-        raise PlatformError(f"the platform simulator needs {', '.join(missing)}: install the 'sim' extra "
-                            "(pip install -c constraints.txt '.[sim]'), or set [platform] start_simulator = false")
+        raise PlatformError(
+            f"the platform simulator needs {', '.join(missing)}: install the 'sim' extra "
+            "(pip install -c constraints.txt '.[sim]'), or set [platform] start_simulator = false"
+        )
 
 
 def device_secret_from(args: argparse.Namespace) -> str:
@@ -180,13 +190,29 @@ def admin_token_from(args: argparse.Namespace) -> str:
     return token
 
 
-def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
-                    state_path: str | None = None, extra_args: list[str] | None = None,
-                    startup_timeout: float = 20.0) -> SimulatorHandle:
+def start_simulator(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: int = 42,
+    *,
+    device_secret: str = "dev-secret-change-me",
+    state_path: str | None = None,
+    extra_args: list[str] | None = None,
+    startup_timeout: float = 20.0,
+) -> SimulatorHandle:
     """Start a simulator subprocess (``port=0``: any free port) and wait until it serves."""
     require_sim_extra()
-    cmd = [sys.executable, "-m", "kiosk.platform.simulator.server", "--host", host, "--port", str(port),
-           "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kiosk.platform.simulator.server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+    ]
     if state_path:
         cmd += ["--state", str(state_path)]
     cmd += extra_args or []
@@ -211,7 +237,7 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
             if not line:
                 raise PlatformError(f"platform simulator exited during start (code {proc.wait()})")
             if line.startswith(READY_PREFIX):
-                url = line[len(READY_PREFIX):].strip()
+                url = line[len(READY_PREFIX) :].strip()
                 break
     except BaseException:
         proc.kill()
@@ -226,8 +252,9 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, seed: int = 42, *, d
     return handle
 
 
-def ensure_simulator(url: str, seed: int = 42, *, device_secret: str = "dev-secret-change-me",
-                     state_path: str | None = None) -> SimulatorHandle | None:
+def ensure_simulator(
+    url: str, seed: int = 42, *, device_secret: str = "dev-secret-change-me", state_path: str | None = None
+) -> SimulatorHandle | None:
     """Start the simulator at ``url`` if it is the local default and silent; else None."""
     if not is_local_default(url):
         return None
@@ -235,5 +262,6 @@ def ensure_simulator(url: str, seed: int = 42, *, device_secret: str = "dev-secr
         log.info("platform at %s already answers; not starting the simulator", url)
         return None
     parts = urlsplit(url)
-    return start_simulator(parts.hostname or "127.0.0.1", parts.port or 8765, seed, device_secret=device_secret,
-                           state_path=state_path)
+    return start_simulator(
+        parts.hostname or "127.0.0.1", parts.port or 8765, seed, device_secret=device_secret, state_path=state_path
+    )

@@ -34,8 +34,13 @@ class FaultMiddleware:
 
     async def _drop(self, send: Send) -> None:
         # Start an answer and stop half-way: uvicorn closes the connection.
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"dropped', "more_body": True})
         self.state.counts["dropped"] += 1
 
@@ -50,9 +55,16 @@ class FaultMiddleware:
         if f.error_rate and rng.random() < f.error_rate:
             self.state.counts["injected_errors"] += 1
             status = rng.choice([500, 502, 503])
-            body = json.dumps({"error": {"code": "injected", "message": f"injected {status}", "message_zh": "服务平台繁忙"}}).encode()
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            body = json.dumps(
+                {"error": {"code": "injected", "message": f"injected {status}", "message_zh": "服务平台繁忙"}}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         if f.drop_rate and rng.random() < f.drop_rate:
@@ -61,6 +73,7 @@ class FaultMiddleware:
 
             async def swallow(message: Message) -> None:  # the platform did the work; the answer is lost
                 pass
+
             await self.app(scope, receive, swallow)
             return await self._drop(send)
         return await self.app(scope, receive, send)
@@ -105,12 +118,26 @@ class AuthMiddleware:
             except ValueError:
                 skew = float("inf")
             if skew > signing.MAX_SKEW_S:
-                error = ("stale_signature", f"timestamp off by {skew:.0f}s", "本机时钟与服务平台不一致，请联系技术人员校准时间。")
+                error = (
+                    "stale_signature",
+                    f"timestamp off by {skew:.0f}s",
+                    "本机时钟与服务平台不一致，请联系技术人员校准时间。",
+                )
         if error is not None:
             state.counts["auth_rejected"] += 1
-            payload = json.dumps({"error": dict(zip(("code", "message", "message_zh"), error))}, ensure_ascii=False).encode()
-            await send({"type": "http.response.start", "status": 401,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+            payload = json.dumps(
+                {"error": dict(zip(("code", "message", "message_zh"), error, strict=False))}, ensure_ascii=False
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(payload)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": payload})
             return
         scope.setdefault("state", {})["device_id"] = device
@@ -122,8 +149,8 @@ class AuthMiddleware:
                 replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
-        await self.app(scope, replay, send)
 
+        await self.app(scope, replay, send)
 
 
 async def device_of(request: Request) -> str:

@@ -41,7 +41,8 @@ class ResidentOut(BaseModel):
     ss_number: str
     card_number: str
     card_state: Literal["none", "normal", "temp_lost", "lost", "not_activated", "in_production"] = Field(
-        description="none: no card applied for (1.1)")
+        description="none: no card applied for (1.1)"
+    )
     phone: str
     address: str
 
@@ -152,7 +153,8 @@ class PhotoOut(BaseModel):
 
 class FaultRequest(BaseModel):
     category: Literal["system", "function", "guidance"] = Field(
-        description="system: 系统性问题; function: 功能性问题 (both to 省工作专班); guidance: 业务指导性问题 (to 县人社部门)")
+        description="system: 系统性问题; function: 功能性问题 (both to 省工作专班); guidance: 业务指导性问题 (to 县人社部门)"
+    )
     description: str = Field(min_length=1, max_length=2000)
     contact: str = Field("", max_length=100)
 

@@ -26,14 +26,29 @@ def resident_facts(state: SimState, r: simdata.ResidentRec) -> dict[str, Any]:
                 can_enquire.append(n)
             except enquiries.EnquiryRefused:
                 pass
-    return {"id_number": r.id_number, "name": r.name, "gender": r.gender, "age": r.age(today), "county": r.county,
-            "employment": r.employment, "student": r.student, "card_state": r.effective_card_state(today),
-            "employee_pension": {"insured": r.emp_insured, "months": r.emp_months, "receiving": r.emp_receiving},
-            "resident_pension": {"enrolled": r.res_enrolled, "years": r.res_years, "receiving": r.res_receiving,
-                                 "paused": r.res_paused, "supplementary": r.supp_enrolled},
-            "unemployment_insurance_months": r.ui_months, "registrations": sorted(r.registrations),
-            "qualifies": qualifies, "has_records_for": can_enquire,
-            "status": resident_status(r, today).model_dump(mode="json")}
+    return {
+        "id_number": r.id_number,
+        "name": r.name,
+        "gender": r.gender,
+        "age": r.age(today),
+        "county": r.county,
+        "employment": r.employment,
+        "student": r.student,
+        "card_state": r.effective_card_state(today),
+        "employee_pension": {"insured": r.emp_insured, "months": r.emp_months, "receiving": r.emp_receiving},
+        "resident_pension": {
+            "enrolled": r.res_enrolled,
+            "years": r.res_years,
+            "receiving": r.res_receiving,
+            "paused": r.res_paused,
+            "supplementary": r.supp_enrolled,
+        },
+        "unemployment_insurance_months": r.ui_months,
+        "registrations": sorted(r.registrations),
+        "qualifies": qualifies,
+        "has_records_for": can_enquire,
+        "status": resident_status(r, today).model_dump(mode="json"),
+    }
 
 
 def sample_residents(state: SimState, n: int, qualifies: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
@@ -48,4 +63,3 @@ def sample_residents(state: SimState, n: int, qualifies: int | None = None, offs
         if len(out) >= n:
             break
     return out
-

@@ -14,7 +14,21 @@ from typing import Any
 
 from kiosk.platform.simulator.data import LEVEL_RANK, LEVELS, ResidentRec, makeup_eligible, working_age_limit
 
-DISCRIMINATORY = ("限男", "限女", "只要男", "只要女", "不要女", "不要男", "乙肝", "限本地户口", "长相", "身高", "民族", "已婚已育", "歧视")
+DISCRIMINATORY = (
+    "限男",
+    "限女",
+    "只要男",
+    "只要女",
+    "不要女",
+    "不要男",
+    "乙肝",
+    "限本地户口",
+    "长相",
+    "身高",
+    "民族",
+    "已婚已育",
+    "歧视",
+)
 
 
 @dataclass
@@ -38,7 +52,9 @@ def skill_subsidy_amount(level: str) -> int:
     return LEVELS[level]
 
 
-def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date, *, photo_ok: bool = False) -> Refusal | None:
+def check(
+    item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date, *, photo_ok: bool = False
+) -> Refusal | None:
     age = r.age(today)
     f = fields
     if item_no in (1, 4, 10, 11, 16, 20, 28) and age < 16:
@@ -174,7 +190,9 @@ def check(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date,
         if age < 60:
             return _no("城乡居民基本养老保险待遇申领需年满60周岁、累计缴纳养老保险费满15年，且未享受其他养老保险待遇。")
         if r.res_years < 15:
-            return _no("城乡居民基本养老保险待遇申领需年满60周岁、累计缴纳养老保险费满15年，且未享受其他养老保险待遇。（您累计缴费不足15年，可办理补缴申报）")
+            return _no(
+                "城乡居民基本养老保险待遇申领需年满60周岁、累计缴纳养老保险费满15年，且未享受其他养老保险待遇。（您累计缴费不足15年，可办理补缴申报）"
+            )
         if r.emp_receiving or r.other_pension:
             return _no("城乡居民基本养老保险待遇申领需未享受其他养老保险待遇。")
     elif item_no == 35:
@@ -227,8 +245,14 @@ def apply(item_no: int, r: ResidentRec, fields: dict[str, Any], today: _dt.date)
     elif item_no == 20:
         r.emp_insured = True
     elif item_no == 22:
-        r.skill_subsidies.append({"year": today.year, "occupation": str(f["occupation"]).strip(),
-                                  "level": f["level"], "amount": LEVELS[f["level"]]})
+        r.skill_subsidies.append(
+            {
+                "year": today.year,
+                "occupation": str(f["occupation"]).strip(),
+                "level": f["level"],
+                "amount": LEVELS[f["level"]],
+            }
+        )
     elif item_no == 23:
         r.ui_receiving = True
     elif item_no == 21:

@@ -15,8 +15,13 @@ import sys
 import uvicorn
 
 from kiosk.platform.simulator.app import create_app
-from kiosk.platform.simulator.launcher import (READY_PREFIX, add_arguments, admin_token_from, device_secret_from,
-                                               die_with_parent)
+from kiosk.platform.simulator.launcher import (
+    READY_PREFIX,
+    add_arguments,
+    admin_token_from,
+    device_secret_from,
+    die_with_parent,
+)
 
 
 class _Server(uvicorn.Server):
@@ -29,10 +34,21 @@ class _Server(uvicorn.Server):
         print(READY_PREFIX + self._url, flush=True)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, *, state_path: str | None = None,
-          latency_ms: int = 0, error_rate: float = 0.0, drop_rate: float = 0.0, outage: bool = False,
-          device_secret: str = "dev-secret-change-me", today: _dt.date | None = None, access_log: bool = False,
-          admin_token: str | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    seed: int = 42,
+    *,
+    state_path: str | None = None,
+    latency_ms: int = 0,
+    error_rate: float = 0.0,
+    drop_rate: float = 0.0,
+    outage: bool = False,
+    device_secret: str = "dev-secret-change-me",
+    today: _dt.date | None = None,
+    access_log: bool = False,
+    admin_token: str | None = None,
+) -> None:
     app = create_app(seed, today=today, state_path=state_path, device_secret=device_secret, admin_token=admin_token)
     f = app.state.sim.faults
     f.latency_ms, f.error_rate, f.drop_rate, f.outage = latency_ms, error_rate, drop_rate, outage
@@ -52,9 +68,20 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, *, state_pa
 def run_from_args(args: argparse.Namespace) -> int:
     die_with_parent()
     args.device_secret = device_secret_from(args)
-    serve(args.host, args.port, args.seed, state_path=args.state, latency_ms=args.latency, error_rate=args.error_rate,
-          drop_rate=args.drop_rate, outage=args.outage, device_secret=args.device_secret, today=args.today,
-          access_log=args.access_log, admin_token=admin_token_from(args))
+    serve(
+        args.host,
+        args.port,
+        args.seed,
+        state_path=args.state,
+        latency_ms=args.latency,
+        error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        outage=args.outage,
+        device_secret=args.device_secret,
+        today=args.today,
+        access_log=args.access_log,
+        admin_token=admin_token_from(args),
+    )
     return 0
 
 

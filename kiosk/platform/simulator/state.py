@@ -54,8 +54,10 @@ def working_days_after(start: _dt.date, n: int) -> _dt.date:
             except NotImplementedError:
                 return d.weekday() < 5
     except ImportError:  # pragma: no cover
+
         def is_work(d: _dt.date) -> bool:
             return d.weekday() < 5
+
     d = start
     while n > 0:
         d += _dt.timedelta(days=1)
@@ -76,8 +78,9 @@ STATUS_ZH = {"accepted": "已受理", "processing": "审核中", "completed": "�
 class SimState:
     """Everything the simulator knows; one per app."""
 
-    def __init__(self, seed: int, today: _dt.date | None, state_path: Path | None, device_secret: str,
-                 n_residents: int = 3000) -> None:
+    def __init__(
+        self, seed: int, today: _dt.date | None, state_path: Path | None, device_secret: str, n_residents: int = 3000
+    ) -> None:
         self.seed = seed
         self.clock_offset = _dt.timedelta()
         self.start_today = today or _dt.datetime.now(CHINA_TZ).date()
@@ -106,7 +109,7 @@ class SimState:
                 self._replay(state_path)
             fd = os.open(state_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.fchmod(fd, 0o600)
-            self._journal = open(fd, "a", encoding="utf-8")
+            self._journal = open(fd, "a", encoding="utf-8")  # noqa: SIM115 - the journal stays open for the app's life
             if self._journal_lines > JOURNAL_MAX or getattr(self, "_unmasked", False):
                 self._compact()  # bounded, and a journal from before fault 3 loses its full ID numbers
 
@@ -137,8 +140,12 @@ class SimState:
 
     def _journal_line(self, entry: dict[str, Any]) -> str:
         if entry.get("t") == "sub" and "rid" not in entry:
-            entry = {**entry, "id_number": mask_id(entry["id_number"]), "rid": self.rid(entry["id_number"]),
-                     "fields": {k: v for k, v in entry["fields"].items() if k in REPLAY_FIELDS}}
+            entry = {
+                **entry,
+                "id_number": mask_id(entry["id_number"]),
+                "rid": self.rid(entry["id_number"]),
+                "fields": {k: v for k, v in entry["fields"].items() if k in REPLAY_FIELDS},
+            }
         return json.dumps(entry, ensure_ascii=False) + "\n"
 
     def _compact(self) -> None:
@@ -154,7 +161,7 @@ class SimState:
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
         write_text_atomic(self.state_path, "".join(ln + "\n" for ln in lines), mode=0o600)
-        self._journal = open(self.state_path, "a", encoding="utf-8")
+        self._journal = open(self.state_path, "a", encoding="utf-8")  # noqa: SIM115 - as in __init__
         self._journal_lines = len(lines)
         log.info("journal %s compacted to its newest %d entries", self.state_path.name, len(lines))
 
@@ -202,15 +209,29 @@ class SimState:
             raise ApiError(400, "invalid_id_number", problem, "身份证号码有误，请核对后重试。")
         r = self.world.residents.get(n)
         if r is None:
-            raise ApiError(404, "not_found", f"no resident {mask_id(n)}", "未查询到您的参保信息，请到乡镇（街道）便民服务中心柜台咨询。")
+            raise ApiError(
+                404,
+                "not_found",
+                f"no resident {mask_id(n)}",
+                "未查询到您的参保信息，请到乡镇（街道）便民服务中心柜台咨询。",
+            )
         return r
 
     def resident_out(self, r: simdata.ResidentRec) -> ResidentOut:
         today = self.today()
-        return ResidentOut(id_number=r.id_number, name=r.name, gender=r.gender, birth_date=r.birth_date,
-                           age=age_on(r.id_number, today), county=r.county, ss_number=r.id_number,
-                           card_number=r.card_number, card_state=r.effective_card_state(today),  # type: ignore[arg-type]
-                           phone=r.phone, address=r.address)
+        return ResidentOut(
+            id_number=r.id_number,
+            name=r.name,
+            gender=r.gender,
+            birth_date=r.birth_date,
+            age=age_on(r.id_number, today),
+            county=r.county,
+            ss_number=r.id_number,
+            card_number=r.card_number,
+            card_state=r.effective_card_state(today),  # type: ignore[arg-type]
+            phone=r.phone,
+            address=r.address,
+        )
 
     def status_out(self, r: simdata.ResidentRec) -> ResidentStatusOut:
         return resident_status(r, self.today())
@@ -227,4 +248,3 @@ class SimState:
         if exp and self.today() > _dt.date.fromisoformat(sub["accepted_at"][:10]):
             return "processing"
         return "accepted"
-

@@ -31,13 +31,21 @@ def router(state: SimState, token: str) -> APIRouter:
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
             state.counts["auth_rejected"] += 1
-            log.warning("admin request %s %s refused: %s", request.method, request.url.path,
-                        "no token" if not given else "wrong token")
-            raise ApiError(401, "admin_token_required", "admin routes need Authorization: Bearer <token>",
-                           "需要模拟平台的管理令牌。")
+            log.warning(
+                "admin request %s %s refused: %s",
+                request.method,
+                request.url.path,
+                "no token" if not given else "wrong token",
+            )
+            raise ApiError(
+                401,
+                "admin_token_required",
+                "admin routes need Authorization: Bearer <token>",
+                "需要模拟平台的管理令牌。",
+            )
 
     # response_model=None: answered as plain JSON (jsonable_encoder), not through the return annotation.
-    admin: dict[str, Any] = dict(include_in_schema=False, response_model=None, dependencies=[Depends(admin_only)])
+    admin: dict[str, Any] = {"include_in_schema": False, "response_model": None, "dependencies": [Depends(admin_only)]}
 
     @api.get("/admin/submissions", **admin)
     async def admin_submissions() -> dict[str, Any]:
@@ -45,8 +53,14 @@ def router(state: SimState, token: str) -> APIRouter:
 
     @api.get("/admin/stats", **admin)
     async def admin_stats() -> dict[str, Any]:
-        return {**state.counts, "submissions": len(state.submissions), "idempotency_keys": len(state.idem),
-                "photos": len(state.photos), "tickets": len(state.tickets), "heartbeats": state.heartbeats}
+        return {
+            **state.counts,
+            "submissions": len(state.submissions),
+            "idempotency_keys": len(state.idem),
+            "photos": len(state.photos),
+            "tickets": len(state.tickets),
+            "heartbeats": state.heartbeats,
+        }
 
     @api.get("/admin/fault-injection", **admin)
     async def get_faults() -> dict[str, Any]:
@@ -79,8 +93,18 @@ def router(state: SimState, token: str) -> APIRouter:
     @api.get("/admin/staff", **admin)
     async def staff() -> dict[str, Any]:
         today = state.today()
-        return {"staff": [{"username": s.username, "roles": s.roles, "county": s.county, "last_login": str(s.last_login),
-                           "locked": s.locked(today)} for s in state.world.staff.values()]}
+        return {
+            "staff": [
+                {
+                    "username": s.username,
+                    "roles": s.roles,
+                    "county": s.county,
+                    "last_login": str(s.last_login),
+                    "locked": s.locked(today),
+                }
+                for s in state.world.staff.values()
+            ]
+        }
 
     @api.post("/admin/clock", **admin)
     async def clock(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
@@ -91,8 +115,12 @@ def router(state: SimState, token: str) -> APIRouter:
     async def admin_reply(fault_no: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         if fault_no not in state.tickets:
             raise ApiError(404, "not_found", "unknown fault", "未查询到该问题。")
-        reply = {"fault_no": fault_no, "at": state.now_iso(), "by_zh": body.get("by_zh", state.tickets[fault_no]["routed_to_zh"]),
-                 "text_zh": body.get("text_zh", "")}
+        reply = {
+            "fault_no": fault_no,
+            "at": state.now_iso(),
+            "by_zh": body.get("by_zh", state.tickets[fault_no]["routed_to_zh"]),
+            "text_zh": body.get("text_zh", ""),
+        }
         state.replies.append(reply)
         state._record({"t": "reply", **reply})
         return reply

@@ -12,7 +12,7 @@ from kiosk.platform.simulator.middleware import device_of
 from kiosk.platform.simulator.models import API_VERSION, HealthResponse, ItemOut, ItemsResponse
 from kiosk.platform.simulator.state import SimState
 
-R: dict[str, Any] = dict(responses=ERRORS)
+R: dict[str, Any] = {"responses": ERRORS}
 
 
 def router(state: SimState) -> APIRouter:
@@ -26,7 +26,11 @@ def router(state: SimState) -> APIRouter:
     @api.get("/v1/items", response_model=ItemsResponse, tags=["kiosk"], **R)
     async def items(request: Request) -> ItemsResponse:
         await device_of(request)
-        return ItemsResponse(items=[ItemOut(item_no=i.no, title_zh=i.title, kind=i.kind, time_limit_days=i.days)  # type: ignore[arg-type]
-                                    for i in ITEMS.values()])
+        return ItemsResponse(
+            items=[
+                ItemOut(item_no=i.no, title_zh=i.title, kind=i.kind, time_limit_days=i.days)  # type: ignore[arg-type]
+                for i in ITEMS.values()
+            ]
+        )
 
     return api
