@@ -139,6 +139,16 @@ def base_env(tmp: Path) -> dict:
                 PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
 
+def shut_down(procs: list[subprocess.Popen], stop: Path, displays: list) -> None:
+    """Tell the processes to stop (the stop file), kill any still running, stop the displays."""
+    stop.write_text("stop")
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+    for d in displays:
+        d.stop()
+
+
 def measure_idle(tmp: Path, idle: float, rounds: int, scene: str = "demo") -> dict:
     from kiosk.display import start_xvfb
 
@@ -187,12 +197,7 @@ def measure_idle(tmp: Path, idle: float, rounds: int, scene: str = "demo") -> di
                 p.kill()
         return {"windows": windows, "rss": rss}
     finally:
-        stop.write_text("stop")
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-        disp_k.stop()
-        disp_b.stop()
+        shut_down(procs, stop, [disp_k, disp_b])
 
 
 def measure_visits(tmp: Path, visits: int) -> dict:

@@ -21,7 +21,10 @@ idempotency key), the app is on the attract screen with no session, memory
 growth per 1,000 visits after the first 50 (least-squares slope of RSS,
 kiosk restarts excluded), touch-to-screen latency p50/p95 for the first and
 last 50 visits (a tap on a category button -> its list drawn). Exit status 1
-when a check fails. tests/test_soak.py runs a short version.
+when a check fails. tests/test_soak.py runs a short version. ``touch
+<log dir>/stop`` ends a long run after the current visit (the kiosk drains
+its outbox and every check runs on the visits done; "only N of M visits"
+is then reported as a failure).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 F1, F6, F7, F8, F9 = 282, 287, 288, 289, 290
 PATHS = ("idcard", "sscard", "qr")
 PHONE = "13912345678"
+START_LIMIT = 120.0  # s from process start to the scenario's first event; longer counts as hung
 
 
 # ------------------------------------------------------------ in the kiosk process
@@ -64,9 +68,11 @@ def _rss_kib() -> int:
 def _admin(url: str, body: dict) -> None:
     import httpx
 
-    from kiosk.platform.simulator.launcher import admin_headers
-
-    httpx.post(url.rstrip("/") + "/admin/fault-injection", json=body, timeout=5, headers=admin_headers(url))
+    # The simulator was started by the soak's outer process: only it knows the admin token
+    # (the kiosk process gets it through SOAK_ADMIN_TOKEN). A refused injection fails the
+    # soak instead of running a "fault" visit without the fault.
+    headers = {"Authorization": f"Bearer {os.environ['SOAK_ADMIN_TOKEN']}"}
+    httpx.post(url.rstrip("/") + "/admin/fault-injection", json=body, timeout=5, headers=headers).raise_for_status()
 
 
 def _done_visits() -> int:
@@ -181,7 +187,8 @@ def scenario(app):
     yield 1.0
     _log({"ev": "start", "pid": os.getpid(), "at_visit": _done_visits()})
     c = _counter()
-    while (n := _done_visits()) < total:
+    stop = Path(os.environ["SOAK_LOG"]).with_name("stop")  # `touch DIR/stop`: end early, with the end checks
+    while (n := _done_visits()) < total and not stop.exists():
         rng = random.Random(seed * 100_003 + n)
         paths = os.environ.get("SOAK_PATHS", ",".join(PATHS)).split(",")
         path = paths[n % len(paths)]
@@ -196,6 +203,17 @@ def scenario(app):
         if fault == "paper_out":
             app.devices.sims.printer_sim.set_state("paper_out")
         # -- login
+        if path == "qr" and fault == "outage":
+            # The platform verifies an e-SSC code: in an outage the kiosk refuses it with a notice
+            # (correct). The resident puts the phone away and uses the ID card; the visit goes on
+            # offline, so its submission is stored and delivered later.
+            attract = app.sm.get_screen("attract")
+            attract.clear_notice()  # the last visit's farewell
+            key(F9)
+            yield lambda: bool(attract.message)
+            app.devices.sim_hide_qr()
+            _log({"ev": "qr_refused", "visit": n, "notice": attract.message})
+            path = "idcard"
         if path == "idcard":
             key(F1)
         elif path == "sscard":
@@ -231,6 +249,9 @@ def scenario(app):
             app.logout("resident pressed logout")
             if path == "idcard":
                 key(F6)
+                # The reader must see the card gone before the next visit lays one down (two
+                # ID-card visits in a row happen when a QR visit fell back to the card).
+                yield 1.5
         yield lambda: app.sm.current == "attract" and app.sessions.current.person is None
         if fault in ("outage", "slow"):
             _admin(url, {"outage": False, "latency_ms": 0})
@@ -277,7 +298,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
 
     from bench.memory import free_port
     from kiosk.display import start_xvfb
-    from kiosk.platform.simulator.launcher import ensure_simulator
+    from kiosk.platform.simulator.launcher import admin_headers, ensure_simulator
 
     tmp.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{free_port()}"
@@ -285,15 +306,19 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     disp = start_xvfb(1280, 800, announce=False)
     cfg = tmp / "kiosk.toml"
     sscard = "" if "sscard" in paths else '[devices.sscard]\ndriver = "none"\n'
+    # No fleet client: it is not part of a visit, and on a shared machine the MQTT broker on
+    # 1883 may be someone else's (demo kiosks share one device id and knock each other off).
+    sscard += '[fleet]\nenabled = false\n'
     cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
                    encoding="utf-8")
     log = tmp / "soak.jsonl"
     env = dict(os.environ, DISPLAY=disp.display, KIVY_HOME=str(tmp / "kivy"), SDL_AUDIODRIVER="dummy",
                KIVY_NO_CONSOLELOG="1", SOAK_LOG=str(log), SOAK_PATHS=",".join(paths), SOAK_VISITS=str(visits), SOAK_SEED=str(seed),
                KIOSK_TEST_OUT=str(tmp),
+               SOAK_ADMIN_TOKEN=admin_headers(url).get("Authorization", "").removeprefix("Bearer "),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     rng = random.Random(seed)
-    kills = starts = 0
+    kills = starts = hung = 0
     killed_at_visit = -1
     t_start = time.monotonic()
 
@@ -310,14 +335,24 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                 # machine); the clock starts once the new process is up, and only after at least
                 # one visit was completed since the last kill (so the soak always progresses).
                 kill_at = None
+                up_by = time.monotonic() + START_LIMIT
                 while proc.poll() is None:
                     time.sleep(0.1)
-                    if kill_every <= 0:
-                        continue
                     if kill_at is None:
                         events = logged()
                         if any(e["ev"] == "start" and e["pid"] == proc.pid for e in events):
-                            kill_at = time.monotonic() + rng.expovariate(1 / (kill_every * 6.0))
+                            kill_at = time.monotonic() + (rng.expovariate(1 / (kill_every * 6.0))
+                                                          if kill_every > 0 else float("inf"))
+                        elif time.monotonic() > up_by:
+                            # Never came up (seen once: the X server stopped answering the new
+                            # client). systemd's watchdog would kill it; start again on a fresh display.
+                            proc.send_signal(signal.SIGKILL)
+                            proc.wait()
+                            hung += 1
+                            disp.stop()
+                            disp = start_xvfb(1280, 800, announce=False)
+                            env["DISPLAY"] = disp.display
+                            break
                         continue
                     if time.monotonic() > kill_at:
                         done = sum(1 for e in logged() if e["ev"] == "visit")
@@ -336,8 +371,6 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                 raise SystemExit(f"kiosk exited {proc.returncode} (start {starts}):\n{tail}")
             if starts > visits + 20:
                 raise SystemExit("too many restarts")
-        from kiosk.platform.simulator.launcher import admin_headers
-
         subs = httpx.get(url + "/admin/submissions", timeout=10, headers=admin_headers(url)).json()["submissions"]
     finally:
         disp.stop()
@@ -354,11 +387,12 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     acc_nos = {s["acceptance_no"] for s in mine}
     # An acknowledged reference is either the platform's acceptance number or a stored
     # reference the outbox later resolved to one.
-    delivered, lost = 0, []
+    delivered, lost, shown = 0, [], set()
     for a in acks:
         acc = a["ref"] if a["ref"] in acc_nos else end["resolved"].get(a["ref"])
         if acc in acc_nos:
             delivered += 1
+            shown.add(acc)
         else:
             lost.append(a["ref"])
     duplicates = sum(n - 1 for n in by_key.values() if n > 1)
@@ -377,9 +411,13 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         faults[e["fault"]] = faults.get(e["fault"], 0) + 1
     return {
         "visits": len(visits_ev), "logins": {p: sum(1 for e in visits_ev if e["login"] == p) for p in PATHS},
-        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"), "kills": kills, "starts": starts, "acknowledged": len(acks), "delivered": delivered,
+        "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"),
+        "qr_refused_in_outage": sum(1 for e in events if e["ev"] == "qr_refused"), "kills": kills, "starts": starts, "hung_starts": hung, "acknowledged": len(acks), "delivered": delivered,
         "lost": lost, "duplicates": duplicates, "platform_submissions": len(mine),
-        "shown_not_acknowledged": len(mine) - delivered,
+        # The same resident applying again the same day is answered with the first application's
+        # number (the kiosk does not send it twice): one platform submission, two acknowledgements.
+        "acknowledged_again": delivered - len(shown),
+        "shown_not_acknowledged": len(mine) - len(shown),
         "end_screen": end["screen"], "end_session": end["person"], "outbox_pending": end["pending"],
         "growth_kib_per_1000": None if growth is None else growth * 1000,
         "latency_ms": {"first_p50": _pct(head, .5), "first_p95": _pct(head, .95), "last_p50": _pct(tail_, .5),
@@ -407,6 +445,14 @@ def checks(r: dict, want_visits: int) -> list[str]:
     return bad
 
 
+def report_checks(bad: list[str], logs: Path) -> int:
+    """Print failed checks and where the logs are; the exit status."""
+    for b in bad:
+        print("FAIL:", b)
+    print(f"logs in {logs}")
+    return 1 if bad else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--visits", type=int, default=100)
@@ -424,22 +470,19 @@ def main() -> int:
         g = r["growth_kib_per_1000"]
         lat = r["latency_ms"]
         print(f"soak: {r['visits']} visits in {r['wall_s']:.0f} s (logins {r['logins']}); faults {r['faults']}; "
-              f"SIGKILLs {r['kills']} ({r['starts']} starts); visits ended under the scenario and redone "
-              f"{r['interrupted']}")
+              f"SIGKILLs {r['kills']} ({r['starts']} starts, {r['hung_starts']} hung and restarted); visits ended under the scenario and redone "
+              f"{r['interrupted']}; QR logins refused in an outage (then ID card) {r['qr_refused_in_outage']}")
         print(f"submissions: {r['acknowledged']} acknowledged, {r['delivered']} delivered, {len(r['lost'])} lost, "
               f"{r['duplicates']} duplicates; {r['platform_submissions']} at the platform "
-              f"({r['shown_not_acknowledged']} delivered but killed before shown)")
+              f"({r['shown_not_acknowledged']} delivered but killed before shown; {r['acknowledged_again']} "
+              f"acknowledgements of a repeated application with the first one's number)")
         print(f"end: screen {r['end_screen']}, session {'open' if r['end_session'] else 'none'}, "
               f"outbox pending {r['outbox_pending']}")
         print(f"memory: RSS {r['rss_mib']['first']:.0f} -> {r['rss_mib']['last']:.0f} MiB; growth after visit 50: "
               + ("n/a (too few visits)" if g is None else f"{g / 1024:+.2f} MiB per 1,000 visits"))
         print(f"touch -> screen latency ms: first 50 p50 {lat['first_p50']:.0f} / p95 {lat['first_p95']:.0f}; "
               f"last 50 p50 {lat['last_p50']:.0f} / p95 {lat['last_p95']:.0f}")
-    bad = checks(r, args.visits)
-    for b in bad:
-        print("FAIL:", b)
-    print(f"logs in {tmp}")
-    return 1 if bad else 0
+    return report_checks(checks(r, args.visits), tmp)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,10 @@ def prepare(*, fullscreen: bool, kiosk_mode: bool, width: int, height: int,
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "allow_screensaver", "0")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    # No multisample anti-aliasing (Kivy's default is 2 samples): on software GL
+    # (llvmpipe, common on these boards) it makes every full-window redraw ~3x
+    # dearer, and the kiosk's flat, large shapes look the same without it.
+    Config.set("graphics", "multisamples", "0")
     # One input provider: the SDL2 window gives mouse and touch events; extra
     # providers (mtdev/hidinput) would deliver every touch twice.
     for name, _value in list(Config.items("input")):

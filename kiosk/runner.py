@@ -72,21 +72,35 @@ def _stop_on_sigterm(app) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+MMAP_THRESHOLD = 256 * 1024  # bytes: camera frames and decoder buffers are far above it
+
+
 def limit_malloc_arenas(arenas: int = 2) -> bool:
-    """Cap glibc's malloc arenas, as the systemd unit does with MALLOC_ARENA_MAX=2.
+    """Cap glibc's malloc arenas, as the systemd unit does with MALLOC_ARENA_MAX=2,
+    and pin its mmap threshold.
 
     Every camera, decoder and device thread may otherwise get its own arena
     (up to 8 x cores) holding freed frame buffers: measured +190 MiB over 50
     visits with the default, +80 MiB with 2 (docs/benchmarks.md). Done here
     too so every way of starting the kiosk gets it. An explicit
     MALLOC_ARENA_MAX wins; elsewhere than glibc this does nothing.
+
+    The threshold: glibc serves a large block with mmap (given back to the
+    system on free) only until the first such block is freed, then raises its
+    threshold to that block's size, so every later frame-sized buffer (1280x720
+    frames, the decoder's 2x rescue image) comes from an arena and stays in the
+    process once freed. A fixed threshold keeps them mmapped: -54 MiB of RSS
+    after three visits (docs/benchmarks.md). MALLOC_MMAP_THRESHOLD_ set wins.
     """
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return False
     try:
         import ctypes
 
-        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, arenas))  # M_ARENA_MAX
+        libc = ctypes.CDLL("libc.so.6")
+        if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+            libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD (also ends the dynamic adjustment)
+        if os.environ.get("MALLOC_ARENA_MAX"):
+            return False
+        return bool(libc.mallopt(-8, arenas))  # M_ARENA_MAX
     except (OSError, AttributeError):
         return False
 

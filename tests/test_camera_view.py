@@ -52,6 +52,7 @@ class Probe(App):
                               "textures_created": self.view.textures_created,
                               "camera_status": self.cam.status,
                               "event_cancelled": not self.view.running,
+                              "texture_size": list(self.view._texture.size),
                               "snapshot": list(self.view.snapshot().shape) if self.view.snapshot() is not None else None}))
             self.stop()
             return False
@@ -76,11 +77,11 @@ def two_tone(path, size=(320, 240)):
     cv2.imwrite(str(path), img)
 
 
-def run_probe(tmp_path, display, mirror: bool):
+def run_probe(tmp_path, display, mirror: bool, size=(320, 240)):
     frames = tmp_path / "frames"
     frames.mkdir()
-    two_tone(frames / "a.png")
-    two_tone(frames / "b.png")
+    two_tone(frames / "a.png", size)
+    two_tone(frames / "b.png", size)
     shot = tmp_path / "shot.png"
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
@@ -113,6 +114,17 @@ def test_preview_shows_frames_upright_with_one_texture(tmp_path, display):
     assert colour(shot, 3 * w // 4, 3 * h // 4) == "blue"
 
 
+def test_a_frame_larger_than_the_preview_is_uploaded_at_the_preview_size(tmp_path, display):
+    """Issue 16 (memory): the attract screen's 240x135 preview kept a 1280x720 texture."""
+    result, shot = run_probe(tmp_path, display, mirror=False, size=(1280, 960))
+    assert result["texture_size"] == [640, 480]  # the 640x480 window, not the 1280x960 frame
+    assert result["snapshot"] == [960, 1280, 3]  # the capture keeps the camera's full frame
+    h, w = shot.shape[:2]
+    assert colour(shot, w // 2, h // 4) == "red"
+    assert colour(shot, w // 4, 3 * h // 4) == "green"
+    assert colour(shot, 3 * w // 4, 3 * h // 4) == "blue"
+
+
 def test_mirrored_preview_swaps_left_and_right(tmp_path, display):
     result, shot = run_probe(tmp_path, display, mirror=True)
     assert result["textures_created"] == 1
@@ -120,3 +132,15 @@ def test_mirrored_preview_swaps_left_and_right(tmp_path, display):
     assert colour(shot, w // 2, h // 4) == "red"
     assert colour(shot, w // 4, 3 * h // 4) == "blue"
     assert colour(shot, 3 * w // 4, 3 * h // 4) == "green"
+
+
+def test_building_a_camera_preview_does_not_load_opencv_before_its_first_frame():
+    """The attract screen's QR preview is built before the first frame is drawn; OpenCV and
+    numpy (~0.16 s to import) load with the camera's first frame, after it (issue 16, cold start)."""
+    code = ("import os, sys; os.environ['KIVY_NO_ARGS'] = '1';"
+            "from kiosk.screens.camera_view import CameraView;"
+            "view = CameraView(only_changes=True); view.clear();"
+            "print(sorted({'cv2', 'numpy'} & set(sys.modules)))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KIVY_NO_CONSOLELOG="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

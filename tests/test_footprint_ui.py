@@ -41,3 +41,29 @@ def test_attract_screen_holds_no_simulator_web_stack_dictionaries_or_technician_
     # The staff QR login is attached to the technician login screen built late, and the
     # camera stays open for it when the attract screen's QR login stops (it used to close it).
     assert got["qr_on_tech_login"]
+
+
+def scenario_cheap_redraw(app):
+    from kivy.core.window import Window
+    from kivy.graphics import StencilPush
+    from kivy.graphics.opengl import GL_SAMPLES, glGetIntegerv
+
+    from tests.ui_helpers import report
+
+    yield lambda: app.sm.current == "attract"
+    yield 0.5
+
+    def stencils(canvas) -> int:  # a canvas's before/after groups are among its children
+        return sum(isinstance(i, StencilPush) + stencils(i) for i in getattr(canvas, "children", None) or [])
+
+    samples = glGetIntegerv(GL_SAMPLES)
+    report("redraw", {"samples": int(samples[0] if hasattr(samples, "__len__") else samples),
+                      "stencils": stencils(Window.canvas)})
+
+
+def test_a_redraw_of_the_attract_screen_has_no_multisampling_and_no_stencil_pass(run_kiosk, tmp_path):
+    """Every camera change redraws the whole window; on software GL multisampling made
+    that ~3x dearer and the screen manager's stencil clip added two full-window passes."""
+    run_kiosk("tests.test_footprint_ui:scenario_cheap_redraw", '[devices.sscard]\ndriver = "none"\n')
+    got = json.loads((tmp_path / "redraw.json").read_text())
+    assert got == {"samples": 0, "stencils": 0}

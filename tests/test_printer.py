@@ -323,3 +323,28 @@ def test_unknown_status_profile_is_a_config_error():
 
     with pytest.raises(ConfigError):
         ReceiptPrinter(driver="network", port="127.0.0.1:9", status_profile="hp_laserjet")
+
+
+def test_python_escpos_keeps_its_capabilities_in_one_cache_dir_not_a_new_temp_dir_per_start(tmp_path):
+    """python-escpos pickled its capabilities into a fresh mkdtemp() on every import (issue 16:
+    ~0.8 s of CPU during the kiosk's start, and a pickle left in a temp dir per start)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    (tmp_path / "tmp").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCPOS_")}
+    env.update(TMPDIR=str(tmp_path / "tmp"), XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    code = ("import sys; from kiosk.hardware.printer import ReceiptPrinter;"
+            "ReceiptPrinter('file', sys.argv[1])._make_connection()")
+    stamps = []
+    for _start in range(2):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "receipt.bin")], env=env, check=True)
+        cached = list((tmp_path / "cache" / "kiosk-escpos").glob("*.capabilities.pickle"))
+        assert len(cached) == 1
+        stamps.append(cached[0].stat().st_mtime_ns)
+    assert stamps[0] == stamps[1]  # the second start loaded the pickle instead of parsing again
+    # (escpos still calls mkdtemp() on import, but leaves the directory empty)
+    assert [p for p in (tmp_path / "tmp").rglob("*") if p.is_file()] == []

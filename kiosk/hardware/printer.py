@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import socket
 import threading
 import time
@@ -38,6 +39,31 @@ log = logging.getLogger("kiosk.hardware.printer")
 DRIVERS = ("usb", "serial", "network", "sim", "file")
 
 _FALLBACK_ZH = "可在屏幕上查看回执，或到柜台领取。"
+
+
+def _keep_escpos_capabilities() -> None:
+    """Give python-escpos a lasting place for its capabilities pickle before it is imported.
+
+    Without one it parses its capabilities file and pickles it into a fresh
+    ``mkdtemp()`` on every import: ~0.8 s of CPU on a worker thread while the
+    first screen is being built (it holds the GIL), and a pickle left behind
+    in a temp dir per start. An explicit ESCPOS_CAPABILITIES_PICKLE_DIR wins.
+    """
+    if os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR"):
+        return
+    from pathlib import Path
+
+    for base in (os.environ.get("XDG_CACHE_HOME"), str(Path.home() / ".cache")):
+        if not base:
+            continue
+        folder = Path(base) / "kiosk-escpos"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
+            return
 
 
 class PrinterError(DeviceError):
@@ -286,6 +312,7 @@ class ReceiptPrinter:
         return conn
 
     def _make_connection(self):
+        _keep_escpos_capabilities()
         from escpos import printer as ep
 
         profile = {"profile": self.profile} if self.profile else {}

@@ -26,9 +26,8 @@ room that does not change.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
 from kivy.clock import Clock
 from kivy.graphics import Color, Rectangle
 from kivy.graphics.texture import Texture
@@ -36,6 +35,9 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.widget import Widget
 
 from kiosk.devices import frame_change_detector
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("kiosk.camera")
 
@@ -59,7 +61,9 @@ class CameraView(Widget):
         self._last_seq = -1
         self._texture: Texture | None = None
         self._last_image: np.ndarray | None = None
-        self._change = frame_change_detector()
+        # OpenCV and numpy (~0.16 s to import) load with the first frame, which comes after
+        # the attract screen's first draw: a widget built before it must not pull them in.
+        self._change: Any = None  # kiosk.hardware.motion.ChangeDetector
         with self.canvas:
             self._bg_color = Color(*self.background)
             self._bg = Rectangle(pos=self.pos, size=self.size)
@@ -93,7 +97,8 @@ class CameraView(Widget):
         """Forget the last frame (a resident's face) and blank the picture."""
         self._last_image = None
         self._last_seq = -1
-        self._change.reset()
+        if self._change is not None:
+            self._change.reset()
         self._rect.size = (0, 0)
 
     def snapshot(self) -> np.ndarray | None:
@@ -107,17 +112,29 @@ class CameraView(Widget):
         if frame is None or frame.seq == self._last_seq:
             return
         self._last_seq = frame.seq
+        import cv2
+        import numpy as np
+
         image = frame.image
+        if self._change is None:
+            self._change = frame_change_detector()
         if self.only_changes and self._texture is not None and self._rect.size != (0, 0):
             if not self._change.changed(image):
                 self.frames_unchanged += 1
                 return
-        if image.ndim == 2:
-            rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-        elif image.shape[2] == 4:
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+        shown = image
+        fit = min(self.width / image.shape[1], self.height / image.shape[0])
+        if self.width >= 16 and self.height >= 16 and fit < 1.0:
+            # A 1280x720 frame in a 240x135 preview: upload (and keep, twice on software GL)
+            # only the pixels the widget can show, not a 3.5 MB texture.
+            size = (max(1, round(image.shape[1] * fit)), max(1, round(image.shape[0] * fit)))
+            shown = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if shown.ndim == 2:
+            rgb = cv2.cvtColor(shown, cv2.COLOR_GRAY2RGB)
+        elif shown.shape[2] == 4:
+            rgb = cv2.cvtColor(shown, cv2.COLOR_BGRA2RGB)
         else:
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            rgb = cv2.cvtColor(shown, cv2.COLOR_BGR2RGB)
         h, w = rgb.shape[:2]
         tex = self._texture
         if tex is None or tex.size != (w, h):

@@ -19,10 +19,17 @@ log = logging.getLogger("kiosk.screens")
 
 
 class LazyScreenManager(ScreenManager):
-    def __init__(self, **kw) -> None:
+    def __init__(self, clip: bool = False, **kw) -> None:
         self._builders: dict[str, Callable[[], None]] = {}
         self._after: dict[str, list[Callable]] = {}
         super().__init__(**kw)
+        if not clip:
+            # Kivy's ScreenManager rule clips its screens with a stencil: two extra
+            # full-window passes on every redraw (a third of a redraw's cost on
+            # software GL). Screens fill the manager and the kiosk switches them
+            # without sliding transitions, so nothing ever needs clipping.
+            self.canvas.before.clear()
+            self.canvas.after.clear()
 
     def add_lazy(self, names: list[str], build: Callable[[], None]) -> None:
         """``build()`` adds the screens ``names`` when one of them is first needed."""
