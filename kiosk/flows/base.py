@@ -35,6 +35,7 @@ from kiosk.flows.step import (
 )
 from kiosk.platform.adapter import TRANSIENT_ERRORS, EnquiryResult, Platform, Refused, Resident
 from kiosk.platform.outbox import Outbox
+from kiosk.receipts.model import Receipt
 
 log = logging.getLogger("kiosk.flows")
 
@@ -101,6 +102,20 @@ class FlowBase:
 
     def _title(self) -> str:
         return self.item.name
+
+    def _receipt(self, kind: str, **fields: Any) -> Receipt:
+        """A receipt of this visit: site, item, resident and time filled in, ``fields`` for the rest."""
+        return Receipt(
+            kind=kind,
+            site_name=self.site.name,
+            device_id=self.site.device_id,
+            service_name=self.item.name,
+            service_no=str(self.item.no),
+            name=self.name,
+            id_number=self.id_number,
+            time=self._clock(),
+            **fields,
+        )
 
     # -- steps -------------------------------------------------------------------------
     def start(self) -> Step:

@@ -11,7 +11,6 @@ from kiosk.core.idnumber import mask_id
 from kiosk.flows.base import FlowBase
 from kiosk.flows.rules import ResidentFacts, counter_note, unverified
 from kiosk.flows.step import COUNTER, Step, materials_list
-from kiosk.receipts.model import Receipt
 
 
 class CounterFlow(FlowBase):
@@ -52,15 +51,8 @@ class CounterFlow(FlowBase):
         if unsure:
             notes.append(unsure)
         notes.append(f"办结时限：{self.item.time_limit_text}")
-        receipt = Receipt(
-            kind="checklist",
-            site_name=self.site.name,
-            device_id=self.site.device_id,
-            service_name=self.item.name,
-            service_no=str(self.item.no),
-            name=self.name,
-            id_number=self.id_number,
-            time=self._clock(),
+        receipt = self._receipt(
+            "checklist",
             materials=materials,
             office_name=office or place,
             office_address=self.site.office_address or place,

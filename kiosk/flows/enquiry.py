@@ -270,15 +270,8 @@ class EnquiryFlow(FlowBase):
                 fields.append(("页码", f"第{res.page}/{res.pages}页，共{res.total}条"))
         cols_zh = [display_label(c) for c in cols]
         rows_zh = [[cell_zh(c, r.get(c.key, "")) for c in cols] for r in printed]
-        return Receipt(
-            kind="enquiry",
-            site_name=self.site.name,
-            device_id=self.site.device_id,
-            service_name=self.item.name,
-            service_no=str(self.item.no),
-            name=self.name,
-            id_number=self.id_number,
-            time=self._clock(),
+        return self._receipt(
+            "enquiry",
             title=res.title_zh or self.item.name,
             columns=cols_zh,
             rows=rows_zh,

@@ -250,15 +250,8 @@ class SubmissionFlow(FlowBase):
         extra = self._receipt_fields()
         if queued:
             extra.insert(0, ("本机暂存编号", reference))
-        return Receipt(
-            kind=kind,
-            site_name=self.site.name,
-            device_id=self.site.device_id,
-            service_name=self.item.name,
-            service_no=str(self.item.no),
-            name=self.name,
-            id_number=self.id_number,
-            time=self._clock(),
+        return self._receipt(
+            kind,
             acceptance_no="" if queued else reference,
             expected_completion=completion,
             status=STATUS_QUEUED
