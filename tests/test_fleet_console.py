@@ -58,6 +58,11 @@ def test_the_console_shows_the_fleet_filters_it_and_runs_a_command(fleet, tmp_pa
     assert any(flagged) and flagged == sorted(flagged, reverse=True)  # problems first, as in `fleet status`
     assert "纸将用完" in {r[-1] for r in rows} and "身份证阅读器故障" in {r[-1] for r in rows}
     assert "在线" in {r[2] for r in rows}
+    # One column for the data bundles: catalog / disclosure / voice versions, as each kiosk reports them.
+    by_id = {r["device_id"]: r for r in expected}
+    for r in rows:
+        want = [by_id[r[0]][k] for k in ("catalog_version", "disclosure_version", "voice_version")]
+        assert r[6] == " / ".join("-" if v is None else str(v) for v in want), r
     assert browser.eval("document.getElementById('summary').textContent").startswith(f"共 {N} 台")
 
     # Filter: only kiosks with problems.
