@@ -145,3 +145,31 @@ def test_fuzz_decode_pipeline_raises_only_typed_errors(index, data):
     except KioskError:
         return
     assert rec.card_type in ("resident_id", "foreign_permanent", "foreign_permanent_2023", "hmt_permit")
+
+
+def _tgkill(pid: int, tid: int, sig: int) -> None:
+    """Send ``sig`` to one thread of another process (Linux tgkill; Python has no wrapper)."""
+    import ctypes
+
+    number = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine)
+    if number is None:
+        pytest.skip(f"tgkill number unknown on {os.uname().machine}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(number, pid, tid, sig) == 0, os.strerror(ctypes.get_errno())
+
+
+def test_ctrl_c_taken_by_a_simulator_thread_still_ends_the_command():
+    # The kernel may hand a process's SIGINT to any thread; the command must not sit in read() forever.
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", "idcard", "--resident", "1"],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert os.path.exists(proc.stdout.readline().strip())
+        others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
+        assert others, "the simulator serves on a thread of its own"
+        _tgkill(proc.pid, others[0], signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

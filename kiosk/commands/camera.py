@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
+from kiosk.commands.stdin_lines import stdin_lines
 from kiosk.core.errors import ConfigError
 
 
@@ -50,7 +51,7 @@ def sim_scanner(args) -> int:
     with QrScannerSimulator() as sim:
         print(f"scanner simulator on {sim.port}; type a code and Enter (Ctrl-D ends)", file=sys.stderr)
         print(sim.port, flush=True)
-        for line in sys.stdin:
+        for line in stdin_lines():
             text = line.rstrip("\r\n")
             if text:
                 sim.scan(text)

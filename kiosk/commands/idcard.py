@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from kiosk.commands.stdin_lines import stdin_lines
 from kiosk.core.idnumber import mask_id
 
 
@@ -67,7 +68,7 @@ def run_sim(args: argparse.Namespace) -> int:
         _print_residents(sim.residents)
         print("commands: insert N | remove | fault NAME|none | unplug | replug | list | state | quit",
               flush=True)
-        for line in sys.stdin:
+        for line in stdin_lines():
             words = line.split()
             if not words:
                 continue

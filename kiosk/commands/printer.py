@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from kiosk.commands.stdin_lines import stdin_lines
 from kiosk.core.errors import DeviceError
 
 
@@ -61,7 +62,7 @@ def _sim(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         if sys.stdin is not None and sys.stdin.isatty():
-            for line in sys.stdin:
+            for line in stdin_lines():
                 s = line.strip()
                 if s in STATES:
                     sim.set_state(s)

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 
+from kiosk.commands.stdin_lines import stdin_lines
 from kiosk.core.errors import DeviceError
 from kiosk.hardware.sscard_sim import FAULTS, SYNTHETIC_HOLDERS, VirtualSsCard, check_fault, describe_holder
 
@@ -64,7 +65,7 @@ def run(args) -> int:
             _wait(stop)
             return 0
         print("commands: insert | remove | holder N | fault X|none | list | status | quit", flush=True)
-        for line in sys.stdin:
+        for line in stdin_lines():
             if stop.is_set():
                 break
             if not _command(card, line.split()):
