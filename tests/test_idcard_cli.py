@@ -173,3 +173,18 @@ def test_ctrl_c_taken_by_a_simulator_thread_still_ends_the_command():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_sigint_ends_the_command_even_when_started_as_a_background_job():
+    # A non-interactive shell starts `cmd &` with SIGINT ignored (so did CI once); kill -INT must still work.
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", "idcard"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert os.path.exists(proc.stdout.readline().strip())
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

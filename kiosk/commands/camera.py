@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from kiosk.commands.stdin_lines import stdin_lines
+from kiosk.commands.stdin_lines import stdin_lines, take_ctrl_c
 from kiosk.core.errors import ConfigError
 
 
@@ -46,6 +46,7 @@ def decode_qr(args) -> int:
 
 def sim_scanner(args) -> int:
     """A serial QR scanner on a pty: each line typed on stdin is 'scanned'."""
+    take_ctrl_c()
     from kiosk.hardware.qr_scanner import QrScannerSimulator
 
     with QrScannerSimulator() as sim:

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.commands.stdin_lines import stdin_lines
+from kiosk.commands.stdin_lines import stdin_lines, take_ctrl_c
 from kiosk.core.idnumber import mask_id
 
 
@@ -46,6 +46,7 @@ def _print_residents(residents) -> None:
 
 
 def run_sim(args: argparse.Namespace) -> int:
+    take_ctrl_c()
     from kiosk.hardware.idcard_sim import FAULTS, IdCardSimulator
 
     def _terminate(signum, frame):   # systemd/kill: clean up the pty link like Ctrl-C does

@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from kiosk.commands.stdin_lines import stdin_lines
+from kiosk.commands.stdin_lines import stdin_lines, take_ctrl_c
 from kiosk.core.errors import DeviceError
 
 
@@ -39,6 +39,7 @@ def register(sub, groups) -> None:
 
 
 def _sim(args: argparse.Namespace) -> int:
+    take_ctrl_c()
     from kiosk.hardware.printer_sim import STATES, PrinterSimulator
 
     if args.state not in STATES:

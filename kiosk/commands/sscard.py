@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from kiosk.commands.stdin_lines import stdin_lines
+from kiosk.commands.stdin_lines import stdin_lines, take_ctrl_c
 from kiosk.core.errors import DeviceError
 from kiosk.hardware.sscard_sim import FAULTS, SYNTHETIC_HOLDERS, VirtualSsCard, check_fault, describe_holder
 
@@ -37,6 +37,7 @@ def _holder(index: int):
 
 
 def run(args) -> int:
+    take_ctrl_c()
     if args.list:
         for i, h in enumerate(SYNTHETIC_HOLDERS):
             print(describe_holder(i, h))

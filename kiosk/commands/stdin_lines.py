@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import sys
+import threading
 from collections.abc import Iterator
+
+
+def take_ctrl_c() -> None:
+    """Let Ctrl-C (SIGINT) end the command even if it was started with SIGINT ignored.
+
+    A non-interactive shell starts background jobs (`cmd &`, CI scripts, a
+    technician's `nohup`) with SIGINT ignored, and Python then leaves it
+    ignored: `kill -INT` would not stop the simulator.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def stdin_lines(poll: float = 0.2) -> Iterator[str]:
