@@ -5,7 +5,9 @@
 The real app (``kiosk.runner``) on the demo config under Xvfb, every device
 simulated on its real transport, the platform simulator in its own process
 (so it outlives the kiosk). Each visit: login by one of the three paths in
-turn (ID card F1, social-security card F7, e-SSC QR F9) -> item 26 (a query,
+turn (ID card, social-security card, e-SSC QR on a phone), each visit by the next of the
+platform world's ~450 pensioners (round robin) -> the payments enquiry of the resident's
+pension scheme (item 26 or 36) (a query,
 receipt printed) -> item 21 (certification photo, a submission, receipt) ->
 logout (card removed where there is one).
 
@@ -43,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-F1, F6, F7, F8, F9 = 282, 287, 288, 289, 290
+F6, F8 = 287, 289  # demo hotkeys: take the ID card away, take the social-security card out
 PATHS = ("idcard", "sscard", "qr")
 PHONE = "13912345678"
 START_LIMIT = 120.0  # s from process start to the scenario's first event; longer counts as hung
@@ -105,11 +107,53 @@ def _guarded(gen, gone):
             return stop.value
 
 
-def _visit(app, c, n):
-    """One visit after login: a query (item 26) and a submission (item 21), receipts printed."""
+def _press(_counter, text: str):
+    """Tap the button captioned ``text`` (popups first, scrolled into view), at a brisk pace.
+
+    The touch walkthroughs' ``press`` waits 0.65 s around every tap, which made a soak visit
+    ~13 s (1,000 visits ~4 h); every step of a visit already waits for the screen it needs, so
+    the soak only lets one frame pass after scrolling and after the tap (a visit ~7 s).
+    """
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+
+    from tests.ui_helpers import find_button, labels, reveal, tap
+
+    yield 0
+    popups = [w for w in Window.children if isinstance(w, ModalView)]
+    root = popups[0] if popups and any(
+        lb.text.split("\n", 1)[0] == text or (text[-1] in ".．" and lb.text.startswith(text))
+        for lb in labels(popups[0])) else Window
+    button = find_button(root, text)
+    reveal(button)
+    yield 0
+    tap(button)
+    yield 0.05
+
+
+def _open(app, c, category: str, no: int):
+    yield from _press(c, category)
+    yield lambda: app.sm.current == "items"
+    yield from _press(c, f"{no}.")
+    yield lambda: app.sm.current == "guide"
+    yield from _press(c, "开始办理")
+
+
+def _close_print_popup(app, c):
     from kivy.core.window import Window
 
-    from bench.touches import _close_print_popup, _open, _press, _settled, _step_kind
+    from kiosk.screens.printing import PrintPopup
+
+    if any(isinstance(w, PrintPopup) for w in Window.children):
+        yield from _press(c, "关闭")
+        yield lambda: not any(isinstance(w, PrintPopup) for w in Window.children)
+
+
+def _visit(app, c, n, query: int):
+    """One visit after login: a query (``query``) and a submission (item 21), receipts printed."""
+    from kivy.core.window import Window
+
+    from bench.touches import _settled, _step_kind
     from kiosk import ROOT as KROOT
     from tests.ui_helpers import find_button, tap
 
@@ -121,7 +165,7 @@ def _visit(app, c, n):
     yield lambda: app.sm.current == "items"
     yield 0  # the next frame: the list is on screen
     latency = time.monotonic() - t0
-    yield from _press(c, "26.")
+    yield from _press(c, f"{query}.")
     yield lambda: app.sm.current == "guide"
     yield from _press(c, "开始办理")
     yield _settled(app)
@@ -167,6 +211,42 @@ def _visit(app, c, n):
     return {"latency": latency, "ack": ack}
 
 
+def _residents(app) -> list:
+    """Every resident of the platform simulator's world who draws a monthly pension and holds a
+    usable card, in a fixed order: visit n brings the n-th (round robin), so a 1,000-visit run
+    sends ~450 different certifications (item 21) to the platform instead of two residents'
+    first ones (a resident's second application on the same day is answered with the first
+    one's number and not sent again). The world is the one the simulator generates from the
+    kiosk's own seed (the kiosk's demo residents F1..F5 come from it too)."""
+    from kiosk.core import clock
+    from kiosk.platform.simulator.data import generate
+
+    today = clock.today()
+    world = generate(app.cfg.settings.platform.simulator_seed, today)
+    pool = [r for r in world.residents.values()
+            if (r.emp_receiving or r.res_receiving) and r.effective_card_state(today) == "normal"]
+    return sorted(pool, key=lambda r: r.id_number)
+
+
+def _present(app, path: str, rec) -> None:
+    """The resident ``rec`` logs in by ``path``: lays the ID card on the reader, inserts the
+    social-security card, or shows the e-SSC code on the phone to the camera."""
+    from kiosk.core import clock
+    from kiosk.hardware.qr_render import phone_scene
+    from kiosk.hardware.sscard_sim import holder_from_person
+    from kiosk.sim_people import _card_for, demo_essc_code
+
+    card = _card_for(rec, clock.today())
+    sims = app.devices.sims
+    if path == "idcard":
+        sims.idcard_sim.insert(card)
+    elif path == "sscard":
+        sims.sscard_sim.holder = holder_from_person(card.to_person())
+        sims.sscard_sim.insert(wait=False)
+    else:
+        app.devices.camera.show(phone_scene(demo_essc_code(app.cfg, rec.id_number)))
+
+
 def scenario(app):
     """Visits until SOAK_VISITS are logged in SOAK_LOG (continues after a restart)."""
     import gc
@@ -176,6 +256,7 @@ def scenario(app):
     from bench.touches import _counter
 
     total = int(os.environ["SOAK_VISITS"])
+    kiosk, kiosks = int(os.environ.get("SOAK_KIOSK", "0")), int(os.environ.get("SOAK_KIOSKS", "1"))
     seed = int(os.environ["SOAK_SEED"])
     url = app.cfg["platform"]["url"]
 
@@ -185,13 +266,16 @@ def scenario(app):
     yield lambda: app.sm.current == "attract"
     yield lambda: app.devices.wait_started(0) and app.devices.camera is not None and app.backend.ready.is_set()
     yield 1.0
-    _log({"ev": "start", "pid": os.getpid(), "at_visit": _done_visits()})
+    pool = _residents(app)
+    _log({"ev": "start", "pid": os.getpid(), "at_visit": _done_visits(), "residents": len(pool)})
     c = _counter()
     stop = Path(os.environ["SOAK_LOG"]).with_name("stop")  # `touch DIR/stop`: end early, with the end checks
     while (n := _done_visits()) < total and not stop.exists():
-        rng = random.Random(seed * 100_003 + n)
+        g = n * kiosks + kiosk  # the visit's number over all kiosks of the soak
+        rng = random.Random(seed * 100_003 + g)
         paths = os.environ.get("SOAK_PATHS", ",".join(PATHS)).split(",")
         path = paths[n % len(paths)]
+        resident = pool[g % len(pool)]
         fault = rng.choices(["none", "outage", "slow", "paper_out", "unplug"], [70, 8, 8, 7, 7])[0]
         if fault == "unplug":
             app.devices.sims.idcard_sim.unplug()
@@ -209,21 +293,21 @@ def scenario(app):
             # offline, so its submission is stored and delivered later.
             attract = app.sm.get_screen("attract")
             attract.clear_notice()  # the last visit's farewell
-            key(F9)
+            _present(app, "qr", resident)
             yield lambda: bool(attract.message)
             app.devices.sim_hide_qr()
             _log({"ev": "qr_refused", "visit": n, "notice": attract.message})
             path = "idcard"
-        if path == "idcard":
-            key(F1)
-        elif path == "sscard":
-            key(F7)
-        else:
-            key(F9)
+        _present(app, path, resident)
         yield lambda: app.sm.current == "menu" and app.sessions.current.person is not None
         who = app.sessions.current.person.source
+        if app.sessions.current.person.id_number != resident.id_number:
+            raise SystemExit(f"visit {n}: logged in as someone else than the resident presented")
         try:
-            got = yield from _guarded(_visit(app, c, n), lambda: app.sessions.current.person is None)
+            # The pension payments enquiry of the resident's own scheme: enterprise (26) or
+            # urban-rural resident (36).
+            query = 26 if resident.emp_receiving else 36
+            got = yield from _guarded(_visit(app, c, n, query), lambda: app.sessions.current.person is None)
         except Interrupted:
             # The kiosk ended the visit under us (a card reader's service restarted: the card
             # counts as removed). Correct behaviour; reset the devices and do the visit again.
@@ -288,21 +372,40 @@ def _slope(points: list[tuple[int, int]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / den if den else 0.0
 
 
+def _pooled_slope(segments: list[list[tuple[int, int]]]) -> tuple[float | None, float | None]:
+    """Least-squares slope shared by all segments (each its own intercept) and its standard error."""
+    sxx = sxy = 0.0
+    centred = []
+    for pts in segments:
+        mx = sum(x for x, _ in pts) / len(pts)
+        my = sum(y for _, y in pts) / len(pts)
+        centred.append([(x - mx, y - my) for x, y in pts])
+        sxx += sum(dx * dx for dx, _ in centred[-1])
+        sxy += sum(dx * dy for dx, dy in centred[-1])
+    if not sxx:
+        return None, None
+    b = sxy / sxx
+    n = sum(len(c) for c in centred)
+    dof = n - len(centred) - 1
+    if dof <= 0:
+        return b, None
+    rss = sum((dy - b * dx) ** 2 for c in centred for dx, dy in c)
+    return b, (rss / dof / sxx) ** 0.5
+
+
 def _pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
 
 
-def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, ...] = PATHS) -> dict:
-    import httpx
-
-    from bench.memory import free_port
+def _drive_kiosk(k: int, kiosks: int, visits: int, seed: int, kill_every: float, tmp: Path,
+                 paths: tuple[str, ...], url: str, out: dict) -> None:
+    """One kiosk of the soak: start it, SIGKILL it now and then, start it again, until its
+    scenario logged the end. Its counts go to ``out``."""
     from kiosk.display import start_xvfb
-    from kiosk.platform.simulator.launcher import admin_headers, ensure_simulator
+    from kiosk.platform.simulator.launcher import admin_headers
 
     tmp.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{free_port()}"
-    sim = ensure_simulator(url, 42, state_path=str(tmp / "platform-sim.jsonl"))
     disp = start_xvfb(1280, 800, announce=False)
     cfg = tmp / "kiosk.toml"
     sscard = "" if "sscard" in paths else '[devices.sscard]\ndriver = "none"\n'
@@ -313,14 +416,13 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                    encoding="utf-8")
     log = tmp / "soak.jsonl"
     env = dict(os.environ, DISPLAY=disp.display, KIVY_HOME=str(tmp / "kivy"), SDL_AUDIODRIVER="dummy",
-               KIVY_NO_CONSOLELOG="1", SOAK_LOG=str(log), SOAK_PATHS=",".join(paths), SOAK_VISITS=str(visits), SOAK_SEED=str(seed),
-               KIOSK_TEST_OUT=str(tmp),
+               KIVY_NO_CONSOLELOG="1", SOAK_LOG=str(log), SOAK_PATHS=",".join(paths), SOAK_VISITS=str(visits),
+               SOAK_SEED=str(seed), SOAK_KIOSK=str(k), SOAK_KIOSKS=str(kiosks), KIOSK_TEST_OUT=str(tmp),
                SOAK_ADMIN_TOKEN=admin_headers(url).get("Authorization", "").removeprefix("Bearer "),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    rng = random.Random(seed)
+    rng = random.Random(seed * 31 + k)
     kills = starts = hung = 0
     killed_at_visit = -1
-    t_start = time.monotonic()
 
     def logged() -> list[dict]:
         return [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
@@ -331,7 +433,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
             with open(tmp / f"kiosk-{starts}.log", "w") as err:
                 proc = subprocess.Popen([sys.executable, "-m", "kiosk.runner", "--script", "bench.soak:scenario",
                                          "--config", str(cfg)], env=env, cwd=ROOT, stdout=err, stderr=err)
-                # SIGKILL at a random moment, about every kill_every visits (~6 s each on an idle
+                # SIGKILL at a random moment, about every kill_every visits (~7 s each on an idle
                 # machine); the clock starts once the new process is up, and only after at least
                 # one visit was completed since the last kill (so the soak always progresses).
                 kill_at = None
@@ -341,7 +443,7 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                     if kill_at is None:
                         events = logged()
                         if any(e["ev"] == "start" and e["pid"] == proc.pid for e in events):
-                            kill_at = time.monotonic() + (rng.expovariate(1 / (kill_every * 6.0))
+                            kill_at = time.monotonic() + (rng.expovariate(1 / (kill_every * 7.0))
                                                           if kill_every > 0 else float("inf"))
                         elif time.monotonic() > up_by:
                             # Never came up (seen once: the X server stopped answering the new
@@ -368,18 +470,62 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
                 break
             if proc.returncode not in (-signal.SIGKILL, 0):
                 tail = (tmp / f"kiosk-{starts}.log").read_text(errors="replace")[-4000:]
-                raise SystemExit(f"kiosk exited {proc.returncode} (start {starts}):\n{tail}")
+                raise SystemExit(f"kiosk {k} exited {proc.returncode} (start {starts}):\n{tail}")
             if starts > visits + 20:
-                raise SystemExit("too many restarts")
-        subs = httpx.get(url + "/admin/submissions", timeout=10, headers=admin_headers(url)).json()["submissions"]
+                raise SystemExit(f"kiosk {k}: too many restarts")
+    except BaseException as exc:  # noqa: BLE001 - reported by run() after the other kiosks end
+        out["error"] = exc
     finally:
         disp.stop()
+    out.update(kills=kills, starts=starts, hung=hung, events=logged())
+
+
+def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, ...] = PATHS,
+        kiosks: int = 1) -> dict:
+    """``visits`` visits shared by ``kiosks`` kiosks (each its own process, display and storage)
+    against one platform simulator; the counts over all of them."""
+    import threading
+
+    import httpx
+
+    from bench.memory import free_port
+    from kiosk.platform.simulator.launcher import admin_headers, ensure_simulator
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{free_port()}"
+    sim = ensure_simulator(url, 42, state_path=str(tmp / "platform-sim.jsonl"))
+    t_start = time.monotonic()
+    outs: list[dict] = [{} for _ in range(kiosks)]
+    try:
+        threads = []
+        for k in range(kiosks):
+            # Only one kiosk takes the social-security card: a kiosk watches every vpcd slot, so
+            # a second kiosk would see the first one's card (and the machine has two slots).
+            kpaths = paths if k == 0 else tuple(p for p in paths if p != "sscard") or ("idcard",)
+            share = visits // kiosks + (1 if k < visits % kiosks else 0)
+            t = threading.Thread(target=_drive_kiosk, name=f"kiosk-{k}", daemon=True,
+                                 args=(k, kiosks, share, seed, kill_every, tmp / f"kiosk{k}" if kiosks > 1 else tmp,
+                                       kpaths, url, outs[k]))
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+        for o in outs:
+            if "error" in o:
+                raise o["error"]
+        subs = httpx.get(url + "/admin/submissions", timeout=10, headers=admin_headers(url)).json()["submissions"]
+    finally:
         if sim is not None:
             sim.stop()
     wall = time.monotonic() - t_start
-    visits_ev = [e for e in events if e["ev"] == "visit"]
+    events = [e for o in outs for e in o["events"]]
+    kills = sum(o["kills"] for o in outs)
+    starts = sum(o["starts"] for o in outs)
+    hung = sum(o["hung"] for o in outs)
+    visits_ev = sorted((e for e in events if e["ev"] == "visit"), key=lambda e: e["t"])
     acks = [e for e in events if e["ev"] == "ack"]
-    end = [e for e in events if e["ev"] == "end"][-1]
+    ends = [e for e in events if e["ev"] == "end"]
+    resolved = {ref: acc for e in ends for ref, acc in e["resolved"].items()}
     mine = [s for s in subs if s["item_no"] == 21]
     by_key: dict[str, int] = {}
     for s in mine:
@@ -389,21 +535,22 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     # reference the outbox later resolved to one.
     delivered, lost, shown = 0, [], set()
     for a in acks:
-        acc = a["ref"] if a["ref"] in acc_nos else end["resolved"].get(a["ref"])
+        acc = a["ref"] if a["ref"] in acc_nos else resolved.get(a["ref"])
         if acc in acc_nos:
             delivered += 1
             shown.add(acc)
         else:
             lost.append(a["ref"])
     duplicates = sum(n - 1 for n in by_key.values() if n > 1)
-    # Memory growth: slope of RSS over visits >= 50 within each kiosk process, weighted by length.
-    slopes = []
+    # Memory growth: RSS against visits >= 50 within each kiosk process (a restart starts low
+    # again), one slope fitted over all processes with an intercept each.
+    segments = []
     for pid in dict.fromkeys(e["pid"] for e in visits_ev):
         pts = [(e["visit"], e["rss_kib"]) for e in visits_ev if e["pid"] == pid and e["visit"] >= 50]
-        pts = pts[5:]  # a restarted process warms up over its first visits
-        if len(pts) >= 10:
-            slopes.append((len(pts), _slope(pts)))
-    growth = (sum(n * s for n, s in slopes) / sum(n for n, _ in slopes)) if slopes else None
+        pts = pts[10:]  # a (re)started process builds its screens over its first visits (flat from ~10)
+        if len(pts) >= 20:
+            segments.append(pts)
+    growth, growth_se = _pooled_slope(segments)
     lat = [e["latency"] * 1000 for e in visits_ev]
     head, tail_ = lat[:50], lat[-50:]
     faults: dict[str, int] = {}
@@ -418,8 +565,11 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         # number (the kiosk does not send it twice): one platform submission, two acknowledgements.
         "acknowledged_again": delivered - len(shown),
         "shown_not_acknowledged": len(mine) - len(shown),
-        "end_screen": end["screen"], "end_session": end["person"], "outbox_pending": end["pending"],
+        "kiosks": len(outs), "end_screen": ",".join(e["screen"] for e in ends),
+        "end_session": any(e["person"] for e in ends), "outbox_pending": sum(e["pending"] for e in ends),
         "growth_kib_per_1000": None if growth is None else growth * 1000,
+        "growth_se_kib_per_1000": None if growth_se is None else growth_se * 1000,
+        "growth_visits": sum(len(p) for p in segments), "growth_processes": len(segments),
         "latency_ms": {"first_p50": _pct(head, .5), "first_p95": _pct(head, .95), "last_p50": _pct(tail_, .5),
                        "last_p95": _pct(tail_, .95)},
         "rss_mib": {"first": visits_ev[0]["rss_kib"] / 1024 if visits_ev else None,
@@ -436,7 +586,7 @@ def checks(r: dict, want_visits: int) -> list[str]:
         bad.append(f"acknowledged but not delivered: {r['lost']}")
     if r["duplicates"]:
         bad.append(f"{r['duplicates']} duplicate deliveries")
-    if r["end_screen"] != "attract" or r["end_session"]:
+    if set(r["end_screen"].split(",")) != {"attract"} or r["end_session"]:
         bad.append(f"ended on {r['end_screen']} with a session: {r['end_session']}")
     if r["outbox_pending"]:
         bad.append(f"{r['outbox_pending']} submissions still in the outbox")
@@ -460,16 +610,18 @@ def main() -> int:
     ap.add_argument("--kill-every", type=float, default=40.0, help="mean visits between SIGKILLs (0: none)")
     ap.add_argument("--paths", default=",".join(PATHS),
                     help="login paths in turn; without sscard no vpcd slot (and no pcsc lock) is needed")
+    ap.add_argument("--kiosks", type=int, default=1,
+                    help="kiosks sharing the visits against one platform (each its own process and display)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-soak-"))
-    r = run(args.visits, args.seed, args.kill_every, tmp, tuple(args.paths.split(",")))
+    r = run(args.visits, args.seed, args.kill_every, tmp, tuple(args.paths.split(",")), args.kiosks)
     if args.json:
         print(json.dumps(r, ensure_ascii=False))
     else:
         g = r["growth_kib_per_1000"]
         lat = r["latency_ms"]
-        print(f"soak: {r['visits']} visits in {r['wall_s']:.0f} s (logins {r['logins']}); faults {r['faults']}; "
+        print(f"soak: {r['visits']} visits on {r['kiosks']} kiosk(s) in {r['wall_s']:.0f} s (logins {r['logins']}); faults {r['faults']}; "
               f"SIGKILLs {r['kills']} ({r['starts']} starts, {r['hung_starts']} hung and restarted); visits ended under the scenario and redone "
               f"{r['interrupted']}; QR logins refused in an outage (then ID card) {r['qr_refused_in_outage']}")
         print(f"submissions: {r['acknowledged']} acknowledged, {r['delivered']} delivered, {len(r['lost'])} lost, "
@@ -478,8 +630,11 @@ def main() -> int:
               f"acknowledgements of a repeated application with the first one's number)")
         print(f"end: screen {r['end_screen']}, session {'open' if r['end_session'] else 'none'}, "
               f"outbox pending {r['outbox_pending']}")
+        se = r["growth_se_kib_per_1000"]
         print(f"memory: RSS {r['rss_mib']['first']:.0f} -> {r['rss_mib']['last']:.0f} MiB; growth after visit 50: "
-              + ("n/a (too few visits)" if g is None else f"{g / 1024:+.2f} MiB per 1,000 visits"))
+              + ("n/a (too few visits)" if g is None else
+                 f"{g / 1024:+.2f} MiB per 1,000 visits (standard error {0 if se is None else se / 1024:.2f}; "
+                 f"{r['growth_visits']} visits in {r['growth_processes']} kiosk processes)"))
         print(f"touch -> screen latency ms: first 50 p50 {lat['first_p50']:.0f} / p95 {lat['first_p95']:.0f}; "
               f"last 50 p50 {lat['last_p50']:.0f} / p95 {lat['last_p95']:.0f}")
     return report_checks(checks(r, args.visits), tmp)
