@@ -109,11 +109,13 @@ class DeviceHub:
         self._starter.start()
 
     def wait_started(self, timeout: float = 30.0) -> bool:
+        """True once every device is started (waiting up to ``timeout`` for that); False before
+        ``start()``, which the app calls after its first frame."""
         starter = getattr(self, "_starter", None)
-        if starter is not None:
-            starter.join(timeout)
-            return not starter.is_alive()
-        return True
+        if starter is None:
+            return False
+        starter.join(timeout)
+        return not starter.is_alive()
 
     def _start_all(self) -> None:
         devices = self.cfg.settings.devices
