@@ -40,6 +40,16 @@ log = logging.getLogger("kiosk.app")
 KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
 
 
+def attract_modules() -> tuple[ModuleType, ...]:
+    """Screen modules that add to the attract screen itself: registered in ``build``,
+    before its first frame. Each exposes ``register(app, sm)``; see screen_modules."""
+    from kiosk.screens import camera_login
+
+    return (
+        camera_login,  # e-SSC QR login (attract and technician login), certification photo
+    )
+
+
 def screen_modules() -> tuple[ModuleType, ...]:
     """Screen modules that add more screens; each exposes ``register(app, sm)``.
 
@@ -49,13 +59,12 @@ def screen_modules() -> tuple[ModuleType, ...]:
     attract screen's first frame: nothing on it comes from them
     (``KioskApp._start_up_steps``).
     """
-    from kiosk.screens import camera_login, disclosure, search, technician
+    from kiosk.screens import disclosure, search, technician
     from kiosk.screens import flow as flow_screens
 
     return (
         flow_screens,  # forms, confirm, results, receipts (all 40 services)
         technician,  # technician mode, self-test, fault reports
-        camera_login,  # e-SSC QR login (attract and technician login), certification photo
         disclosure,  # public-disclosure browser
         search,  # service search by characters and pinyin
     )
@@ -146,6 +155,8 @@ class KioskApp(App):
         self.sm.add_widget(AttractScreen(name="attract"))
         for cls, name in ((MenuScreen, "menu"), (ItemListScreen, "items"), (GuideScreen, "guide")):
             self.sm.add_lazy([name], lambda cls=cls, name=name: self.sm.add_widget(cls(name=name)), warm=True)
+        for module in attract_modules():
+            self._register(module)
         self.sm.add_pending(self._register_screens)
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
@@ -179,11 +190,14 @@ class KioskApp(App):
         for alert in alerts():  # e.g. a store repaired at open: systemctl status shows it
             self.watchdog.set_status(f"alert-{alert.key}", alert.text_en)
 
+    def _register(self, module: ModuleType) -> None:
+        self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
+
     def _register_screens(self) -> None:
         """Import the screen modules and register their screens."""
         try:
             for module in screen_modules():
-                self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
+                self._register(module)
         except Exception as exc:
             # As when this failed in build(): the kiosk must not run without a part of its screens.
             log.critical("the screen modules did not load: stopping", exc_info=True)

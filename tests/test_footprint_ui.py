@@ -15,8 +15,8 @@ TECH_MODULES = ("kiosk.screens.technician.controller", "kiosk.screens.technician
 NOT_BEFORE_FIRST_FRAME = ("httpx", "httpcore", "cryptography", "paho", "cv2", "numpy")
 KIOSK_NOT_BEFORE_FIRST_FRAME = ("kiosk.backend", "kiosk.platform.http_client", "kiosk.platform.outbox",
                                 "kiosk.fleet.agent", "kiosk.fleet.client", "kiosk.fleet.signing",
-                                "kiosk.screens.flow", "kiosk.screens.camera_login", "kiosk.screens.disclosure",
-                                "kiosk.screens.search", "kiosk.flows.engine", *TECH_MODULES)
+                                "kiosk.screens.flow", "kiosk.screens.disclosure", "kiosk.screens.search",
+                                "kiosk.flows.engine", "kiosk.flows.submission", *TECH_MODULES)
 
 
 def scenario_attract_is_lean(app):
@@ -76,8 +76,11 @@ def scenario_first_frame(app):
 
     def flipped(*_a) -> None:
         Window.unbind(on_flip=flipped)
+        attract = app.sm.get_screen("attract")
         first.update(
             screen=app.sm.current,
+            # the QR login's preview (empty until the camera starts) and caption are on it already
+            qr_slot=[type(w).__name__ for w in attract.ids.qr_slot.children],
             screens_built=sorted(s.name for s in app.sm.screens),
             modules=sorted({m.split(".")[0] for m in sys.modules} & set(NOT_BEFORE_FIRST_FRAME))
             + sorted(set(sys.modules) & set(KIOSK_NOT_BEFORE_FIRST_FRAME)),
@@ -109,6 +112,7 @@ def test_the_first_frame_has_only_the_attract_screen_and_nothing_started_behind_
     got = json.loads((tmp_path / "first_frame.json").read_text())
     first, later = got["first"], got["later"]
     assert first["screen"] == "attract"
+    assert sorted(first["qr_slot"]) == ["CameraView", "Label"]
     assert first["screens_built"] == ["attract"]
     assert first["modules"] == []
     assert first["threads"] == ["MainThread"]
