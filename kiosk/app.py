@@ -234,7 +234,14 @@ class KioskApp(App):
         steps = self._start_up_steps()
 
         def step(_dt: float) -> None:
-            if next(steps, False) is not False:
+            try:
+                more = next(steps, False) is not False
+            except Exception as exc:
+                # As when this was done before the first frame: the kiosk does not run half started
+                # (say, without devices), it stops and systemd starts it again.
+                log.critical("the start after the first frame failed: stopping", exc_info=True)
+                raise SystemExit(1) from exc
+            if more:
                 Clock.schedule_once(step, 0)
 
         Clock.schedule_once(step, 0)

@@ -123,6 +123,30 @@ def test_the_first_frame_has_only_the_attract_screen_and_nothing_started_behind_
     assert not later["tech_built"]
 
 
+def scenario_services_fail(app):
+    """The backend cannot be made (say, its storage is gone), after the first frame."""
+
+    def broken():
+        raise OSError("storage unreadable (injected)")
+
+    app._services = broken
+
+    def steps():
+        yield 30  # the kiosk stops before this ends
+
+    return steps()
+
+
+def test_a_start_that_fails_after_the_first_frame_stops_the_kiosk(run_kiosk):
+    """Made before the first frame, a failing backend stopped the start; made after it, it
+    must not leave a kiosk on its attract screen without devices or platform."""
+    proc = run_kiosk("tests.test_footprint_ui:scenario_services_fail", '[devices.sscard]\ndriver = "none"\n',
+                     expect_exit=1)
+    assert "the start after the first frame failed: stopping" in proc.stderr
+    assert "storage unreadable (injected)" in proc.stderr
+    assert "attract screen up" not in proc.stderr  # the devices were never started
+
+
 def scenario_cheap_redraw(app):
     from kivy.core.window import Window
     from kivy.graphics import StencilPush
