@@ -266,6 +266,10 @@ def scenario(app):
     yield lambda: app.sm.current == "attract"
     yield lambda: app.devices.wait_started(0) and app.devices.camera is not None and app.backend.ready.is_set()
     yield 1.0
+    # A SIGKILL in the middle of a fault visit leaves the fault behind (the process that would
+    # have cleared it is gone): the visits after a restart start from a clean platform and printer.
+    _admin(url, {"outage": False, "latency_ms": 0})
+    app.devices.sims.printer_sim.set_state("ok")
     pool = _residents(app)
     _log({"ev": "start", "pid": os.getpid(), "at_visit": _done_visits(), "residents": len(pool)})
     c = _counter()
@@ -412,7 +416,9 @@ def _drive_kiosk(k: int, kiosks: int, visits: int, seed: int, kill_every: float,
     # No fleet client: it is not part of a visit, and on a shared machine the MQTT broker on
     # 1883 may be someone else's (demo kiosks share one device id and knock each other off).
     sscard += '[fleet]\nenabled = false\n'
-    cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
+    # start_simulator = false: the simulator is the soak's (it outlives every kiosk process); a
+    # kiosk restarted during an outage must not try to start its own on the same port.
+    cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\nstart_simulator = false\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
                    encoding="utf-8")
     log = tmp / "soak.jsonl"
     env = dict(os.environ, DISPLAY=disp.display, KIVY_HOME=str(tmp / "kivy"), SDL_AUDIODRIVER="dummy",
