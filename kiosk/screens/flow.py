@@ -23,10 +23,10 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.modalview import ModalView
 
+from kiosk.core.errors import PlatformError
 from kiosk.flows.engine import ServiceFlow
 from kiosk.flows.site import Site
 from kiosk.flows.step import Step, mode_of
-from kiosk.platform.adapter import PlatformError
 from kiosk.screens.keyboards import open_keyboard
 from kiosk.screens.widgets import CardPopup, KButton, KioskScreen, choice_columns
 
