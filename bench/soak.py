@@ -108,45 +108,27 @@ def _guarded(gen, gone):
 
 
 def _press(_counter, text: str):
-    """Tap the button captioned ``text`` (popups first, scrolled into view), at a brisk pace.
+    """Tap the button captioned ``text`` at a brisk pace.
 
-    The touch walkthroughs' ``press`` waits 0.65 s around every tap, which made a soak visit
-    ~13 s (1,000 visits ~4 h); every step of a visit already waits for the screen it needs, so
-    the soak only lets one frame pass after scrolling and after the tap (a visit ~7 s).
+    The touch walkthroughs' pace waits 0.5 s around every tap, which made a soak visit ~13 s
+    (1,000 visits ~4 h); every step of a visit already waits for the screen it needs, so the
+    soak only lets a frame pass after scrolling and after the tap (a visit ~7 s).
     """
-    from kivy.core.window import Window
-    from kivy.uix.modalview import ModalView
+    from tests.ui_helpers import press
 
-    from tests.ui_helpers import find_button, labels, reveal, tap
-
-    yield 0
-    popups = [w for w in Window.children if isinstance(w, ModalView)]
-    root = popups[0] if popups and any(
-        lb.text.split("\n", 1)[0] == text or (text[-1] in ".．" and lb.text.startswith(text))
-        for lb in labels(popups[0])) else Window
-    button = find_button(root, text)
-    reveal(button)
-    yield 0
-    tap(button)
-    yield 0.05
+    yield from press(text, pace=(0, 0, 0.05))
 
 
 def _open(app, c, category: str, no: int):
-    yield from _press(c, category)
-    yield lambda: app.sm.current == "items"
-    yield from _press(c, f"{no}.")
-    yield lambda: app.sm.current == "guide"
-    yield from _press(c, "开始办理")
+    from bench.touches import _open as open_item
+
+    yield from open_item(app, c, category, no, press=_press)
 
 
 def _close_print_popup(app, c):
-    from kivy.core.window import Window
+    from bench.touches import _close_print_popup as close_popup
 
-    from kiosk.screens.printing import PrintPopup
-
-    if any(isinstance(w, PrintPopup) for w in Window.children):
-        yield from _press(c, "关闭")
-        yield lambda: not any(isinstance(w, PrintPopup) for w in Window.children)
+    yield from close_popup(app, c, press=_press)
 
 
 def _visit(app, c, n, query: int):
