@@ -276,18 +276,19 @@ class KioskApp(App):
         """Never during a visit: a resident who came back first is served, the next visit's end tidies."""
         if not self._idle_on_attract():
             return
-        gc_ms, frozen = heap.collect()
-        if frozen:
-            log.info("%d objects of the start frozen out of the garbage collector", frozen)
-        self._tidy_ev = Clock.schedule_once(lambda _dt: self._tidy_trim(gc_ms), HEAP_TRIM_DELAY)
+        collected = heap.collect()
+        if collected.frozen:
+            log.info("%d objects of the start frozen out of the garbage collector", collected.frozen)
+        self._tidy_ev = Clock.schedule_once(lambda _dt: self._tidy_trim(collected), HEAP_TRIM_DELAY)
 
-    def _tidy_trim(self, gc_ms: float) -> None:
+    def _tidy_trim(self, collected: heap.Collected) -> None:
         self._tidy_ev = None
         if not self._idle_on_attract():
             return
         done = heap.trim_measured()
         self.heap_tidies += 1
-        log.info("idle on the attract screen: freed memory given back, %s, gc %.1f ms", done.describe(), gc_ms)
+        log.info("idle on the attract screen: freed memory given back, %s, gc %.1f ms (CPU %.1f ms)",
+                 done.describe(), collected.ms, collected.cpu_ms)
 
     def browse(self) -> None:
         """Look at the guides without identifying (public information)."""
