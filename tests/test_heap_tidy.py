@@ -132,3 +132,32 @@ def test_title_bars_open_the_bold_font_at_few_sizes(run_kiosk, tmp_path):
     # Forty guide titles in elder mode: some shrink, only along the three-step ladder.
     assert len(got["sizes"]) > 1 and set(got["sizes"]) <= set(got["ladder"]) and len(got["ladder"]) == 3
     assert got["new_bold_fonts"] <= 3
+
+
+def scenario_list_rebuilt(app):
+    from kivy.core.window import Window
+
+    from tests.ui_helpers import report
+
+    yield lambda: app.sm.current == "attract" and app.devices.wait_started(0)
+    counts = []
+    for visit in range(4):
+        Window.dispatch("on_key_down", 282, 0, None, [])  # F1: a resident lays an ID card
+        yield lambda: app.sm.current == "menu"
+        for item_no in (21, 26, 30):
+            app.go("items", category_id=app.catalog.by_no(item_no).category)
+            yield 0.1
+            app.go("guide", item_no=item_no)
+            yield 0.1
+        app.logout("resident pressed logout")
+        Window.dispatch("on_key_down", 287, 0, None, [])  # F6: card taken away
+        yield 1.0  # the scroll bars' 0.5 s fade has run
+        counts.append({name: len(app.sm.get_screen(name).ids.scroll.get_property_observers("bar_color"))
+                       for name in ("items", "guide")})
+    report("scroll", counts)
+
+
+def test_rebuilt_lists_leave_no_bindings_behind_visit_after_visit(run_kiosk, tmp_path):
+    run_kiosk("tests.test_heap_tidy:scenario_list_rebuilt", '[devices.sscard]\ndriver = "none"\n')
+    counts = json.loads((tmp_path / "scroll.json").read_text())
+    assert counts[-1] == counts[0], counts  # with Kivy's own ScrollView: +3 and +6 bindings per visit here

@@ -9,6 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 
 
 class KButton(Button):
@@ -142,6 +143,20 @@ def title_sizes(title: float, body: float) -> list[float]:
         return [title]
     middle = round((title + body) / 4) * 2  # even, as every theme size
     return [title] + ([middle] if body < middle < title else []) + [body]
+
+
+class KScrollView(ScrollView):
+    """A ScrollView that does not pile up bindings on every content change.
+
+    Kivy 2.3's ``update_from_scroll`` binds ``bar_color`` again on each call
+    and unbinds it once, 0.5 s later: a list rebuilt in several layout passes
+    left one more binding each pass, for good (~58 per visit on the guide and
+    item list: the visit-to-visit growth of docs/benchmarks.md, "Third pass").
+    """
+
+    def update_from_scroll(self, *largs) -> None:
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*largs)
 
 
 class NavBar(BoxLayout):
