@@ -151,6 +151,7 @@ def scenario_list_rebuilt(app):
             yield 0.1
         app.logout("resident pressed logout")
         Window.dispatch("on_key_down", 287, 0, None, [])  # F6: card taken away
+        yield lambda: not app.devices.idcard_present()  # the reader saw it go: the next F1 is a new card
         yield 1.0  # the scroll bars' 0.5 s fade has run
         counts.append({name: len(app.sm.get_screen(name).ids.scroll.get_property_observers("bar_color"))
                        for name in ("items", "guide")})
