@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.test_malloc_tuning import run_probe
 
 # In a fresh process (real glibc): 48 MiB in heap-sized blocks (below every mmap threshold),
 # written to, then freed but the last (it keeps the heap's top from shrinking by itself).
@@ -34,10 +32,7 @@ print(before - rss())
 
 
 def _released_kib(mode: str) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    env["PYTHONPATH"] = str(ROOT)
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, capture_output=True, text=True, check=True)
-    return int(out.stdout.strip())
+    return run_probe(PROBE, mode)
 
 
 def test_freed_heap_blocks_stay_resident_until_the_kiosk_trims_the_heap():
