@@ -27,6 +27,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -219,6 +220,7 @@ def main() -> int:
                            cwd=ROOT, capture_output=True, text=True, timeout=1200)
         if p.returncode != 0 or not out_k.exists():
             raise SystemExit(f"kiosk run failed (exit {p.returncode}):\n{p.stderr[-5000:]}")
+        kiosk_log = p.stderr
     finally:
         if display:
             display.stop()
@@ -255,6 +257,15 @@ def main() -> int:
         print(f"  touch -> screen (tap on 我要办社保 -> its list on the next frame), {len(lat)} visits: "
               f"p50 {lat[len(lat) // 2]:.0f} ms, p95 {lat[min(len(lat) - 1, int(len(lat) * 0.95))]:.0f} ms, "
               f"max {lat[-1]:.0f} ms")
+    tidy = [tuple(map(float, m)) for m in re.findall(
+        r"malloc_trim ([0-9.]+) ms.*?gc ([0-9.]+) ms \(CPU ([0-9.]+) ms\)", kiosk_log)][1:]  # [0] also froze the start
+    if tidy:
+        def q(xs: list[float]) -> str:
+            xs = sorted(xs)
+            return f"median {xs[len(xs) // 2]:.1f}, max {xs[-1]:.1f}"
+
+        print(f"  kiosk's tidy after each of {len(tidy)} visits (ms): collection {q([t[1] for t in tidy])} "
+              f"(CPU {q([t[2] for t in tidy])}); malloc_trim {q([t[0] for t in tidy])}")
     print(f"  MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset (glibc default 8 x cores)')}")
     print("ratios kiosk/bare:")
     print(f"  RSS after start        x{rk['start'] / rb['start']:.2f}")
