@@ -227,8 +227,12 @@ def measure_visits(tmp: Path, visits: int) -> dict:
     finally:
         disp.stop()
     bare = json.loads(out_b.read_text())["samples"]
-    kio = json.loads(out_k.read_text())["samples"]
+    kio_all = json.loads(out_k.read_text())
+    kio = kio_all["samples"]
+    lat = sorted(x * 1000 for x in kio_all.get("latency_s", [])) or [0.0]
     return {"bare": bare[-1]["rss_kib"] / 1024, "kiosk": kio[-1]["rss_kib"] / 1024,
+            "latency_p50": lat[len(lat) // 2], "latency_max": lat[-1],
+            "kiosk_peak": kio[-1].get("peak_kib", 0) / 1024, "bare_peak": bare[-1].get("peak_kib", 0) / 1024,
             "kiosk_start": kio[0]["rss_kib"] / 1024, "bare_start": bare[0]["rss_kib"] / 1024}
 
 
@@ -316,7 +320,9 @@ def main() -> int:
         if "visits" not in skip:
             v = measure_visits(tmp / "visits", args.visits)
             print(f"  visits: kiosk {v['kiosk_start']:.0f} -> {v['kiosk']:.0f} MiB, "
-                  f"bare {v['bare_start']:.0f} -> {v['bare']:.0f} MiB")
+                  f"bare {v['bare_start']:.0f} -> {v['bare']:.0f} MiB; peak (VmHWM) kiosk {v['kiosk_peak']:.0f} MiB, "
+                  f"bare {v['bare_peak']:.0f} MiB; touch -> screen p50 {v['latency_p50']:.0f} ms, "
+                  f"max {v['latency_max']:.0f} ms")
             rows.append((f"resident memory after {args.visits} visits", f"{v['kiosk']:.0f} MiB",
                          f"{v['bare']:.0f} MiB (widget churn)", v["kiosk"] / v["bare"], GOALS["visits"]))
         if "start" not in skip:

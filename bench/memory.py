@@ -27,9 +27,11 @@ import argparse
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,16 +40,18 @@ sys.path.insert(0, str(ROOT))
 F1, F6, F9 = 282, 287, 290
 
 
-def rss_kib() -> int:
+def rss_kib(field: str = "VmRSS") -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def sample(label) -> dict:
     gc.collect()
-    return {"at": label, "rss_kib": rss_kib(), "objects": len(gc.get_objects())}
+    # Objects the kiosk froze out of the collector after its start (kiosk.core.heap) count too.
+    return {"at": label, "rss_kib": rss_kib(), "peak_kib": rss_kib("VmHWM"),
+            "objects": len(gc.get_objects()) + gc.get_freeze_count()}
 
 
 def _visits() -> int:
@@ -64,7 +68,7 @@ def scenario_visits(app):
     from kivy.core.window import Window
 
     from kiosk.screens.printing import PrintPopup
-    from tests.ui_helpers import flow_step, press, printed
+    from tests.ui_helpers import find_button, flow_step, press, printed, tap
 
     def key(k: int) -> None:
         Window.dispatch("on_key_down", k, 0, None, [])
@@ -74,6 +78,7 @@ def scenario_visits(app):
     yield 1.0
     samples = [sample(0)]
     how = []
+    latencies = []
     for visit in range(1, _visits() + 1):
         qr = visit % 2 == 1
         if qr:
@@ -82,8 +87,12 @@ def scenario_visits(app):
             key(F1)  # the ID card laid on the reader
         yield lambda: app.sm.current == "menu"
         how.append(app.sessions.current.person.source)
-        yield from press("我要办社保")
+        yield 0.2
+        t0 = time.monotonic()  # touch -> screen, as bench/soak.py: the tap -> the list on the next frame
+        tap(find_button(Window, "我要办社保"))
         yield lambda: app.sm.current == "items"
+        yield 0
+        latencies.append(time.monotonic() - t0)
         yield from press("26.")
         yield lambda: app.sm.current == "guide"
         yield from press("开始办理")
@@ -93,13 +102,16 @@ def scenario_visits(app):
         yield printed(app)
         yield from press("关闭")
         yield lambda: not any(isinstance(w, PrintPopup) for w in Window.children)
+        tidies = getattr(app, "heap_tidies", None)
         app.logout("resident pressed logout")  # what the 退出 button does
         yield lambda: app.sm.current == "attract" and app.sessions.current.person is None
         if not qr:
             key(F6)  # card taken away
         yield 0.6  # the attract screen's camera preview runs between visits
+        if tidies is not None:  # the kiosk gives the visit's freed memory back when idle (kiosk.core.heap)
+            yield lambda: app.heap_tidies > tidies
         samples.append(sample(visit))
-    _out({"samples": samples, "logins": how})
+    _out({"samples": samples, "logins": how, "latency_s": latencies})
 
 
 # ------------------------------------------------------------ bare baseline
@@ -208,12 +220,14 @@ def main() -> int:
                            cwd=ROOT, capture_output=True, text=True, timeout=1200)
         if p.returncode != 0 or not out_k.exists():
             raise SystemExit(f"kiosk run failed (exit {p.returncode}):\n{p.stderr[-5000:]}")
+        kiosk_log = p.stderr
     finally:
         if display:
             display.stop()
     bare = json.loads(out_b.read_text())["samples"]
     kio = json.loads(out_k.read_text())
     ks, logins = kio["samples"], kio["logins"]
+    lat = sorted(x * 1000 for x in kio.get("latency_s", []))
     n = args.visits
     warm = min(10, n - 1)
 
@@ -236,7 +250,22 @@ def main() -> int:
     for r, s_ in ((rb, bare), (rk, ks)):
         print(f"  {r['name']:<16} growth/visit visits {warm}..{mid}: {slope([x for x in s_ if x['at'] <= mid], 'rss_kib', warm):7.1f} KiB"
               f"   visits {mid}..{n}: {slope(s_, 'rss_kib', mid):7.1f} KiB")
+    print(f"  peak RSS (VmHWM) over the run: kiosk {ks[-1].get('peak_kib', 0) / 1024:.0f} MiB, "
+          f"bare {bare[-1].get('peak_kib', 0) / 1024:.0f} MiB")
     print("  kiosk RSS every 5 visits (MiB): " + " ".join(f"{x['rss_kib'] / 1024:.0f}" for x in ks if x["at"] % 5 == 0))
+    if lat:
+        print(f"  touch -> screen (tap on 我要办社保 -> its list on the next frame), {len(lat)} visits: "
+              f"p50 {lat[len(lat) // 2]:.0f} ms, p95 {lat[min(len(lat) - 1, int(len(lat) * 0.95))]:.0f} ms, "
+              f"max {lat[-1]:.0f} ms")
+    tidy = [tuple(map(float, m)) for m in re.findall(
+        r"malloc_trim ([0-9.]+) ms.*?gc ([0-9.]+) ms \(CPU ([0-9.]+) ms\)", kiosk_log)][1:]  # [0] also froze the start
+    if tidy:
+        def q(xs: list[float]) -> str:
+            xs = sorted(xs)
+            return f"median {xs[len(xs) // 2]:.1f}, max {xs[-1]:.1f}"
+
+        print(f"  kiosk's tidy after each of {len(tidy)} visits (ms): collection {q([t[1] for t in tidy])} "
+              f"(CPU {q([t[2] for t in tidy])}); malloc_trim {q([t[0] for t in tidy])}")
     print(f"  MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset (glibc default 8 x cores)')}")
     print("ratios kiosk/bare:")
     print(f"  RSS after start        x{rk['start'] / rb['start']:.2f}")

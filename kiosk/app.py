@@ -19,7 +19,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk import gpu_check
-from kiosk.core import clock, panel
+from kiosk.core import clock, heap, panel
 from kiosk.core.config import Config
 from kiosk.devices import DeviceHub
 from kiosk.core.errors import KioskError
@@ -78,6 +78,13 @@ KEY_F = {n: 281 + n for n in range(1, 13)}  # F1 = 282 ... F12 = 293
 
 
 ELDER_OFFER_AGE = 60  # residents this old are offered elder mode at login
+
+# Seconds on the attract screen with nobody identified, after a visit (or the start), before
+# the memory it freed goes back to the system (kiosk.core.heap): long enough that a resident
+# tapping on at once is not kept waiting, short enough that the next one finds it done.
+HEAP_TIDY_AFTER = 2.0
+# Kivy deletes the GL textures of collected widgets on its next frame: trim after that.
+HEAP_TRIM_DELAY = 0.2
 
 # Why a visit ended -> (written notice on the attract screen, voice prompt key).
 FAREWELL = {
@@ -138,6 +145,8 @@ class KioskApp(App):
         self.plugins: dict[str, Any] = {}  # what each screen module's register() returned, by module
         self.launch_started: float | None = None  # monotonic time the process began starting the kiosk (runner)
         self.first_frame_at: float | None = None  # monotonic time the attract screen's first frame was drawn
+        self._tidy_ev = None
+        self.heap_tidies = 0  # memory given back after visits (kiosk.core.heap): a count, for tests and benches
 
     # -- build -------------------------------------------------------------
     def build(self):
@@ -275,11 +284,14 @@ class KioskApp(App):
         from kiosk.app_fleet import start_health_check
 
         start_health_check(self)  # a new software version is kept once this start proves healthy
+        self._arm_heap_tidy()  # freezes what the start built (kiosk.core.heap)
         block_after = block_after_from_env()
         if block_after is not None:  # test hook: prove a hung UI loop stops the watchdog
             Clock.schedule_once(lambda _dt: time.sleep(3600), block_after)
 
     def on_stop(self) -> None:
+        if self._tidy_ev is not None:
+            self._tidy_ev.cancel()
         self._idle_ev.cancel()
         self._wd_ev.cancel()
         self.watchdog.close()
@@ -345,6 +357,35 @@ class KioskApp(App):
         self._dismiss_idle()
         self.sm.get_screen("attract").show()  # clears what the last visitor left there
         self.sm.current = "attract"
+        self._arm_heap_tidy()
+
+    # -- memory between visits ------------------------------------------------
+    def _idle_on_attract(self) -> bool:
+        return self.sm.current == "attract" and not self.logged_in \
+            and not self.sessions.current.holds_personal_data()
+
+    def _arm_heap_tidy(self) -> None:
+        if self._tidy_ev is not None:
+            self._tidy_ev.cancel()
+        self._tidy_ev = Clock.schedule_once(self._tidy_collect, HEAP_TIDY_AFTER)
+
+    def _tidy_collect(self, _dt: float) -> None:
+        """Never during a visit: a resident who came back first is served, the next visit's end tidies."""
+        if not self._idle_on_attract():
+            return
+        collected = heap.collect()
+        if collected.frozen:
+            log.info("%d objects of the start frozen out of the garbage collector", collected.frozen)
+        self._tidy_ev = Clock.schedule_once(lambda _dt: self._tidy_trim(collected), HEAP_TRIM_DELAY)
+
+    def _tidy_trim(self, collected: heap.Collected) -> None:
+        self._tidy_ev = None
+        if not self._idle_on_attract():
+            return
+        done = heap.trim_measured()
+        self.heap_tidies += 1
+        log.info("idle on the attract screen: freed memory given back, %s, gc %.1f ms (CPU %.1f ms)",
+                 done.describe(), collected.ms, collected.cpu_ms)
 
     def browse(self) -> None:
         """Look at the guides without identifying (public information)."""

@@ -30,11 +30,16 @@ print(libc.mallinfo2().hblks - before)
 """
 
 
-def _mmapped_blocks(mode: str) -> int:
+def run_probe(probe: str, mode: str) -> int:
+    """The number a probe prints, run in a fresh process with glibc's malloc untuned by the environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env["PYTHONPATH"] = str(ROOT)
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", probe, mode], env=env, capture_output=True, text=True, check=True)
     return int(out.stdout.strip())
+
+
+def _mmapped_blocks(mode: str) -> int:
+    return run_probe(PROBE, mode)
 
 
 def test_a_frame_buffer_allocated_after_another_was_freed_is_still_mmapped():

@@ -73,7 +73,7 @@ Builder.load_string("""
                 Rectangle:
                     pos: self.pos
                     size: self.size
-        ScrollView:
+        KScrollView:
             id: scroll
             do_scroll_x: False
             bar_width: 16

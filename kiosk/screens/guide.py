@@ -59,3 +59,8 @@ class GuideScreen(KioskScreen):
         if not item.completes_on_kiosk:
             app.voice.say("counter_only")
         self.ids.scroll.scroll_y = 1
+
+    def wipe(self) -> None:
+        """The guide's text textures (~7 MiB for a long one) go with the visit; ``show`` builds them anew."""
+        self.ids.body.clear_widgets()
+        self.section_labels = {}

@@ -34,3 +34,8 @@ class ItemListScreen(KioskScreen):
             btn.bind(on_release=lambda b: app.go("guide", item_no=b.item_no))
             box.add_widget(btn)
         self.ids.scroll.scroll_y = 1
+
+    def wipe(self) -> None:
+        """The buttons' text textures (~9 MiB for a long category) go with the visit;
+        ``show`` builds the list anew each time anyway."""
+        self.ids.list.clear_widgets()

@@ -20,3 +20,7 @@ class MenuScreen(KioskScreen):
             btn.size_hint_y = 1
             btn.bind(on_release=lambda b: app.go("items", category_id=b.category_id))
             grid.add_widget(btn)
+
+    def wipe(self) -> None:
+        """The category buttons' textures go with the visit; ``show`` builds them anew."""
+        self.ids.grid.clear_widgets()

@@ -9,6 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 
 from kiosk.screens.kinsoku import NO_LINE_START
 from kiosk.screens.line_breaks import KioskCoreLabel
@@ -105,7 +106,9 @@ class HeaderBar(BoxLayout):
         self.bind(title=self._fit_ev)
         self.ids.title.bind(width=self._fit_ev)
         theme.bind(title=self._fit_ev, body=self._fit_ev)
-        self._fit()
+        # Not now: a bar just built has Kivy's placeholder width (100 px), at which every
+        # title "shrinks" through each size (a bold font opened per size, for good).
+        self._fit_ev()
 
     def _fit(self, *_a) -> None:
         from kivy.app import App
@@ -114,15 +117,43 @@ class HeaderBar(BoxLayout):
         width = self.ids.title.width
         size = theme.title
         title = self.shown_title = self.title.replace(" ", "\u00a0")
-        if width > 10 and title:
-            one_line = text_height("国", size, width, bold=True)
-            while size > theme.body and text_height(title, size, width, True) > one_line * self.MAX_LINES + 1:
-                size -= 2
+        if width > 100 and title:  # laid out (see on_kv_post)
+            for size in title_sizes(theme.title, theme.body):
                 one_line = text_height("国", size, width, bold=True)
+                if text_height(title, size, width, True) <= one_line * self.MAX_LINES + 1:
+                    break
             if text_height(title, size, width, True) > one_line + 1:
                 # Two lines: break near the middle, so no character is left alone on the second.
                 self.shown_title = balanced_lines(title, lambda part: text_width(part, size, True) <= width)
         self.title_size = size
+
+
+def title_sizes(title: float, body: float) -> list[float]:
+    """The sizes a long title may shrink to, largest first: the title's, one halfway, the body's.
+
+    A short ladder, not every size down to the body's: SDL2_ttf opens the font
+    once per size (~2.5 MiB each for the CJK face) and Kivy keeps up to 64 open
+    for good, so shrinking 2 px at a time kept five more bold fonts after a few
+    visits (docs/benchmarks.md, "Third pass: memory").
+    """
+    if title <= body:
+        return [title]
+    middle = round((title + body) / 4) * 2  # even, as every theme size
+    return [title] + ([middle] if body < middle < title else []) + [body]
+
+
+class KScrollView(ScrollView):
+    """A ScrollView that does not pile up bindings on every content change.
+
+    Kivy 2.3's ``update_from_scroll`` binds ``bar_color`` again on each call
+    and unbinds it once, 0.5 s later: a list rebuilt in several layout passes
+    left one more binding each pass, for good (~58 per visit on the guide and
+    item list: the visit-to-visit growth of docs/benchmarks.md, "Third pass").
+    """
+
+    def update_from_scroll(self, *largs) -> None:
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*largs)
 
 
 class NavBar(BoxLayout):
