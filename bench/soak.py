@@ -108,45 +108,27 @@ def _guarded(gen, gone):
 
 
 def _press(_counter, text: str):
-    """Tap the button captioned ``text`` (popups first, scrolled into view), at a brisk pace.
+    """Tap the button captioned ``text`` at a brisk pace.
 
-    The touch walkthroughs' ``press`` waits 0.65 s around every tap, which made a soak visit
-    ~13 s (1,000 visits ~4 h); every step of a visit already waits for the screen it needs, so
-    the soak only lets one frame pass after scrolling and after the tap (a visit ~7 s).
+    The touch walkthroughs' pace waits 0.5 s around every tap, which made a soak visit ~13 s
+    (1,000 visits ~4 h); every step of a visit already waits for the screen it needs, so the
+    soak only lets a frame pass after scrolling and after the tap (a visit ~7 s).
     """
-    from kivy.core.window import Window
-    from kivy.uix.modalview import ModalView
+    from tests.ui_helpers import press
 
-    from tests.ui_helpers import find_button, labels, reveal, tap
-
-    yield 0
-    popups = [w for w in Window.children if isinstance(w, ModalView)]
-    root = popups[0] if popups and any(
-        lb.text.split("\n", 1)[0] == text or (text[-1] in ".．" and lb.text.startswith(text))
-        for lb in labels(popups[0])) else Window
-    button = find_button(root, text)
-    reveal(button)
-    yield 0
-    tap(button)
-    yield 0.05
+    yield from press(text, pace=(0, 0, 0.05))
 
 
 def _open(app, c, category: str, no: int):
-    yield from _press(c, category)
-    yield lambda: app.sm.current == "items"
-    yield from _press(c, f"{no}.")
-    yield lambda: app.sm.current == "guide"
-    yield from _press(c, "开始办理")
+    from bench.touches import _open as open_item
+
+    yield from open_item(app, c, category, no, press=_press)
 
 
 def _close_print_popup(app, c):
-    from kivy.core.window import Window
+    from bench.touches import _close_print_popup as close_popup
 
-    from kiosk.screens.printing import PrintPopup
-
-    if any(isinstance(w, PrintPopup) for w in Window.children):
-        yield from _press(c, "关闭")
-        yield lambda: not any(isinstance(w, PrintPopup) for w in Window.children)
+    yield from close_popup(app, c, press=_press)
 
 
 def _visit(app, c, n, query: int):
@@ -266,6 +248,10 @@ def scenario(app):
     yield lambda: app.sm.current == "attract"
     yield lambda: app.devices.wait_started(0) and app.devices.camera is not None and app.backend.ready.is_set()
     yield 1.0
+    # A SIGKILL in the middle of a fault visit leaves the fault behind (the process that would
+    # have cleared it is gone): the visits after a restart start from a clean platform and printer.
+    _admin(url, {"outage": False, "latency_ms": 0})
+    app.devices.sims.printer_sim.set_state("ok")
     pool = _residents(app)
     _log({"ev": "start", "pid": os.getpid(), "at_visit": _done_visits(), "residents": len(pool)})
     c = _counter()
@@ -412,7 +398,9 @@ def _drive_kiosk(k: int, kiosks: int, visits: int, seed: int, kill_every: float,
     # No fleet client: it is not part of a visit, and on a shared machine the MQTT broker on
     # 1883 may be someone else's (demo kiosks share one device id and knock each other off).
     sscard += '[fleet]\nenabled = false\n'
-    cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
+    # start_simulator = false: the simulator is the soak's (it outlives every kiosk process); a
+    # kiosk restarted during an outage must not try to start its own on the same port.
+    cfg.write_text(f'[ui]\nfullscreen = false\n[platform]\nurl = "{url}"\nstart_simulator = false\n[storage]\ndir = "{tmp / "var"}"\n{sscard}',
                    encoding="utf-8")
     log = tmp / "soak.jsonl"
     env = dict(os.environ, DISPLAY=disp.display, KIVY_HOME=str(tmp / "kivy"), SDL_AUDIODRIVER="dummy",
@@ -482,8 +470,8 @@ def _drive_kiosk(k: int, kiosks: int, visits: int, seed: int, kill_every: float,
 
 def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, ...] = PATHS,
         kiosks: int = 1) -> dict:
-    """``visits`` visits shared by ``kiosks`` kiosks (each its own process, display and storage)
-    against one platform simulator; the counts over all of them."""
+    """``visits`` visits shared by ``kiosks`` kiosks (each its own process, display, storage and
+    platform simulator); the counts over all of them."""
     import threading
 
     import httpx
@@ -492,20 +480,25 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     from kiosk.platform.simulator.launcher import admin_headers, ensure_simulator
 
     tmp.mkdir(parents=True, exist_ok=True)
-    url = f"http://127.0.0.1:{free_port()}"
-    sim = ensure_simulator(url, 42, state_path=str(tmp / "platform-sim.jsonl"))
     t_start = time.monotonic()
     outs: list[dict] = [{} for _ in range(kiosks)]
+    sims = []
     try:
         threads = []
         for k in range(kiosks):
+            # Each kiosk its own platform (as kiosks of different counties): a fault one kiosk's
+            # visit injects (outage, slow answers) must not fall on another kiosk's visit.
+            ktmp = tmp / f"kiosk{k}" if kiosks > 1 else tmp
+            ktmp.mkdir(parents=True, exist_ok=True)
+            url = f"http://127.0.0.1:{free_port()}"
+            sims.append(ensure_simulator(url, 42, state_path=str(ktmp / "platform-sim.jsonl")))
+            outs[k]["url"] = url
             # Only one kiosk takes the social-security card: a kiosk watches every vpcd slot, so
             # a second kiosk would see the first one's card (and the machine has two slots).
             kpaths = paths if k == 0 else tuple(p for p in paths if p != "sscard") or ("idcard",)
             share = visits // kiosks + (1 if k < visits % kiosks else 0)
             t = threading.Thread(target=_drive_kiosk, name=f"kiosk-{k}", daemon=True,
-                                 args=(k, kiosks, share, seed, kill_every, tmp / f"kiosk{k}" if kiosks > 1 else tmp,
-                                       kpaths, url, outs[k]))
+                                 args=(k, kiosks, share, seed, kill_every, ktmp, kpaths, url, outs[k]))
             t.start()
             threads.append(t)
         for t in threads:
@@ -513,10 +506,12 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         for o in outs:
             if "error" in o:
                 raise o["error"]
-        subs = httpx.get(url + "/admin/submissions", timeout=10, headers=admin_headers(url)).json()["submissions"]
+            o["subs"] = httpx.get(o["url"] + "/admin/submissions", timeout=10,
+                                  headers=admin_headers(o["url"])).json()["submissions"]
     finally:
-        if sim is not None:
-            sim.stop()
+        for sim in sims:
+            if sim is not None:
+                sim.stop()
     wall = time.monotonic() - t_start
     events = [e for o in outs for e in o["events"]]
     kills = sum(o["kills"] for o in outs)
@@ -525,22 +520,25 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
     visits_ev = sorted((e for e in events if e["ev"] == "visit"), key=lambda e: e["t"])
     acks = [e for e in events if e["ev"] == "ack"]
     ends = [e for e in events if e["ev"] == "end"]
-    resolved = {ref: acc for e in ends for ref, acc in e["resolved"].items()}
-    mine = [s for s in subs if s["item_no"] == 21]
-    by_key: dict[str, int] = {}
-    for s in mine:
-        by_key[s["idempotency_key"]] = by_key.get(s["idempotency_key"], 0) + 1
-    acc_nos = {s["acceptance_no"] for s in mine}
-    # An acknowledged reference is either the platform's acceptance number or a stored
-    # reference the outbox later resolved to one.
-    delivered, lost, shown = 0, [], set()
-    for a in acks:
-        acc = a["ref"] if a["ref"] in acc_nos else resolved.get(a["ref"])
-        if acc in acc_nos:
-            delivered += 1
-            shown.add(acc)
-        else:
-            lost.append(a["ref"])
+    # Exactly once, per kiosk and its platform: an acknowledged reference is either the
+    # platform's acceptance number or a stored reference the outbox later resolved to one.
+    delivered, lost, shown_n, platform_n, by_key = 0, [], 0, 0, {}
+    for k, o in enumerate(outs):
+        mine = [s for s in o["subs"] if s["item_no"] == 21]
+        platform_n += len(mine)
+        for s in mine:
+            by_key[(k, s["idempotency_key"])] = by_key.get((k, s["idempotency_key"]), 0) + 1
+        acc_nos = {s["acceptance_no"] for s in mine}
+        resolved = {ref: acc for e in o["events"] if e["ev"] == "end" for ref, acc in e["resolved"].items()}
+        shown = set()
+        for a in (e for e in o["events"] if e["ev"] == "ack"):
+            acc = a["ref"] if a["ref"] in acc_nos else resolved.get(a["ref"])
+            if acc in acc_nos:
+                delivered += 1
+                shown.add(acc)
+            else:
+                lost.append(a["ref"])
+        shown_n += len(shown)
     duplicates = sum(n - 1 for n in by_key.values() if n > 1)
     # Memory growth: RSS against visits >= 50 within each kiosk process (a restart starts low
     # again), one slope fitted over all processes with an intercept each.
@@ -560,11 +558,11 @@ def run(visits: int, seed: int, kill_every: float, tmp: Path, paths: tuple[str, 
         "visits": len(visits_ev), "logins": {p: sum(1 for e in visits_ev if e["login"] == p) for p in PATHS},
         "faults": faults, "interrupted": sum(1 for e in events if e["ev"] == "interrupted"),
         "qr_refused_in_outage": sum(1 for e in events if e["ev"] == "qr_refused"), "kills": kills, "starts": starts, "hung_starts": hung, "acknowledged": len(acks), "delivered": delivered,
-        "lost": lost, "duplicates": duplicates, "platform_submissions": len(mine),
+        "lost": lost, "duplicates": duplicates, "platform_submissions": platform_n,
         # The same resident applying again the same day is answered with the first application's
         # number (the kiosk does not send it twice): one platform submission, two acknowledgements.
-        "acknowledged_again": delivered - len(shown),
-        "shown_not_acknowledged": len(mine) - len(shown),
+        "acknowledged_again": delivered - shown_n,
+        "shown_not_acknowledged": platform_n - shown_n,
         "kiosks": len(outs), "end_screen": ",".join(e["screen"] for e in ends),
         "end_session": any(e["person"] for e in ends), "outbox_pending": sum(e["pending"] for e in ends),
         "growth_kib_per_1000": None if growth is None else growth * 1000,

@@ -79,12 +79,12 @@ def _settled(app):
     return lambda: app.sm.current == "flow" and any(flow_step(app, k)() for k in kinds)
 
 
-def _open(app, c, category: str, no: int):
-    yield from _press(c, category)
+def _open(app, c, category: str, no: int, press=_press):
+    yield from press(c, category)
     yield lambda: app.sm.current == "items"
-    yield from _press(c, f"{no}.")
+    yield from press(c, f"{no}.")
     yield lambda: app.sm.current == "guide"
-    yield from _press(c, "开始办理")
+    yield from press(c, "开始办理")
 
 
 def _print(app, c):
@@ -137,13 +137,13 @@ def _result(app, c, item: int) -> dict:
     return out
 
 
-def _close_print_popup(app, c):
+def _close_print_popup(app, c, press=_press):
     from kivy.core.window import Window
 
     from kiosk.screens.printing import PrintPopup
 
     if any(isinstance(w, PrintPopup) for w in Window.children):
-        yield from _press(c, "关闭")
+        yield from press(c, "关闭")
         yield lambda: not any(isinstance(w, PrintPopup) for w in Window.children)
 
 

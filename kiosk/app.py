@@ -9,7 +9,7 @@ import logging
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -40,23 +40,37 @@ log = logging.getLogger("kiosk.app")
 KV_FILE = Path(__file__).parent / "screens" / "kiosk.kv"
 
 
+def attract_modules() -> tuple[ModuleType, ...]:
+    """Screen modules that add to the attract screen itself: registered in ``build``,
+    before its first frame. Each exposes ``register(app, sm)``; see screen_modules."""
+    from kiosk.screens import camera_login
+
+    return (
+        camera_login,  # e-SSC QR login (attract and technician login), certification photo
+    )
+
+
 def screen_modules() -> tuple[ModuleType, ...]:
     """Screen modules that add more screens; each exposes ``register(app, sm)``.
 
     Plain imports, so a missing one fails the start instead of silently dropping
-    its screens. Imported only when called (from ``build``, after kiosk.kv is
-    loaded): their kv rules refine the base rules and must load after them.
+    its screens. Imported only when called (after kiosk.kv is loaded: their kv
+    rules refine the base rules and must load after them), and not before the
+    attract screen's first frame: nothing on it comes from them
+    (``KioskApp._start_up_steps``).
     """
-    from kiosk.screens import camera_login, disclosure, search, technician
+    from kiosk.screens import disclosure, search, technician
     from kiosk.screens import flow as flow_screens
 
     return (
         flow_screens,  # forms, confirm, results, receipts (all 40 services)
         technician,  # technician mode, self-test, fault reports
-        camera_login,  # e-SSC QR login (attract and technician login), certification photo
         disclosure,  # public-disclosure browser
         search,  # service search by characters and pinyin
     )
+
+# The start goes on after this many seconds even if the window never reported its first frame.
+FIRST_FRAME_LATEST = 5.0
 
 # SDL2 key codes
 KEY_ESCAPE = 27
@@ -94,7 +108,10 @@ class KioskApp(App):
     badge_room = NumericProperty(0)
 
     def __init__(self, cfg: Config, catalog: Any, devices: DeviceHub | None = None, backend=None, fleet=None,
-                 **kwargs) -> None:
+                 services: Callable[[], tuple[Any, Any]] | None = None, **kwargs) -> None:
+        """``backend`` (kiosk.backend.Backend) and ``fleet`` (kiosk.fleet.agent.FleetAgent) made by
+        the caller, or ``services()`` returning both, called after the attract screen's first
+        frame (their modules and files are not needed before it)."""
         super().__init__(**kwargs)
         self.cfg = cfg
         self.catalog = catalog
@@ -105,11 +122,9 @@ class KioskApp(App):
             devices = demo_hub(cfg)
         self.devices = devices
         self.backend = backend  # kiosk.backend.Backend: platform client + outbox
-        self.fleet = fleet      # kiosk.fleet.agent.FleetAgent: the county's view of this kiosk (docs/fleet.md)
-        if fleet is not None:
-            from kiosk.app_fleet import AppFleetActions
-
-            fleet.actions = AppFleetActions(self)
+        self.fleet = None       # kiosk.fleet.agent.FleetAgent: the county's view of this kiosk (docs/fleet.md)
+        self._attach_fleet(fleet)
+        self._services = services
         settings = cfg.settings
         self.panel = panel.from_settings(settings.ui)
         self.theme = Theme(scale=self.panel.scale)
@@ -127,22 +142,31 @@ class KioskApp(App):
         self.started_at: float | None = None
         #: (item no, monotonic time) chosen while browsing without a card: started right after login
         self.pending_item: tuple[int, float] | None = None
+        self.plugins: dict[str, Any] = {}  # what each screen module's register() returned, by module
+        self.launch_started: float | None = None  # monotonic time the process began starting the kiosk (runner)
+        self.first_frame_at: float | None = None  # monotonic time the attract screen's first frame was drawn
         self._tidy_ev = None
         self.heap_tidies = 0  # memory given back after visits (kiosk.core.heap): a count, for tests and benches
 
     # -- build -------------------------------------------------------------
     def build(self):
+        from kiosk import logbuffer
         from kiosk.screens import last_resort
 
         self.last_resort = last_resort.install(self)  # a bug: log, calm message, attract screen
+        logbuffer.install()  # from the start, so the technician's log view shows the start-up too
         Builder.load_file(str(KV_FILE))
         self.sm = LazyScreenManager(transition=NoTransition())
-        for screen in (AttractScreen(name="attract"), MenuScreen(name="menu"),
-                       ItemListScreen(name="items"), GuideScreen(name="guide")):
-            self.sm.add_widget(screen)
-        self.plugins = {}
-        for module in screen_modules():
-            self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
+        # Only the attract screen is built before the first frame. The screens a visit
+        # needs next are built one per frame right after it (warm), so the first touch
+        # finds them ready; the screen modules register after the first frame too
+        # (or at once, when one of their screens is asked for before).
+        self.sm.add_widget(AttractScreen(name="attract"))
+        for cls, name in ((MenuScreen, "menu"), (ItemListScreen, "items"), (GuideScreen, "guide")):
+            self.sm.add_lazy([name], lambda cls=cls, name=name: self.sm.add_widget(cls(name=name)), warm=True)
+        for module in attract_modules():
+            self._register(module)
+        self.sm.add_pending(self._register_screens)
         Window.bind(on_key_down=self._on_key_down, on_request_close=self._on_request_close)
         Window.bind(on_touch_down=self._on_any_touch)
         self._idle_ev = Clock.schedule_interval(self._check_idle, 0.25)
@@ -157,24 +181,97 @@ class KioskApp(App):
         self.devices.when_error = lambda err: Clock.schedule_once(lambda _dt: self.show_error(err))
         return self.sm
 
-    def on_start(self) -> None:
-        self.watchdog.set_status("screen", "attract screen")
+    def _attach_fleet(self, fleet) -> None:
+        if fleet is not None:
+            from kiosk.app_fleet import AppFleetActions
+
+            fleet.actions = AppFleetActions(self)
+        self.fleet = fleet
+
+    def _make_services(self) -> None:
+        """Backend and fleet from ``services()``, once; then every alert raised so far in systemd's status."""
+        make, self._services = self._services, None
+        if make is not None:
+            self.backend, fleet = make()
+            self._attach_fleet(fleet)
         from kiosk.core.alerts import alerts
 
         for alert in alerts():  # e.g. a store repaired at open: systemctl status shows it
             self.watchdog.set_status(f"alert-{alert.key}", alert.text_en)
+
+    def _register(self, module: ModuleType) -> None:
+        self.plugins[module.__name__.rsplit(".", 1)[1]] = module.register(self, self.sm)
+
+    def _register_screens(self) -> None:
+        """Import the screen modules and register their screens."""
+        try:
+            for module in screen_modules():
+                self._register(module)
+        except Exception as exc:
+            # As when this failed in build(): the kiosk must not run without a part of its screens.
+            log.critical("the screen modules did not load: stopping", exc_info=True)
+            raise SystemExit(1) from exc
+
+    @property
+    def plugins_tech(self) -> Any:
+        """Technician mode's controller (kiosk.screens.technician), made on first use; None before
+        the technician module registered, or without it."""
+        controller = self.plugins.get("technician")
+        return controller() if controller is not None else None
+
+    def on_start(self) -> None:
+        self.watchdog.set_status("screen", "attract screen")
         if getattr(self.cfg, "demo", False):
             # Added after the root widget so it is drawn above every screen.
             from kivy.factory import Factory
 
             self.demo_badge = Factory.DemoBadge()
             Window.add_widget(self.demo_badge)
-        Clock.schedule_once(self._announce_ready, 0)  # after the first frame is drawn
+        # The rest of the start waits for the first frame on glass. (A Clock event
+        # scheduled here would run in the first frame's clock tick, before its drawing.)
+        Window.bind(on_flip=self._first_frame_drawn)
+        Clock.schedule_once(self._first_frame_drawn, FIRST_FRAME_LATEST)
 
-    def _announce_ready(self, _dt: float) -> None:
-        # Devices and the platform start after the first frame: their worker threads
-        # (pcscd, generating the simulator's residents) would otherwise hold the GIL
-        # while the attract screen is waiting to be drawn.
+    def _first_frame_drawn(self, *_a) -> None:
+        """Window's first ``on_flip`` (or FIRST_FRAME_LATEST): go on with the start, a step per frame."""
+        Window.unbind(on_flip=self._first_frame_drawn)
+        if self.first_frame_at is not None:
+            return
+        self.first_frame_at = time.monotonic()
+        if self.launch_started is not None:
+            log.info("attract screen drawn %.2f s after the start", self.first_frame_at - self.launch_started)
+        steps = self._start_up_steps()
+
+        def step(_dt: float) -> None:
+            try:
+                more = next(steps, False) is not False
+            except Exception as exc:
+                # As when this was done before the first frame: the kiosk does not run half started
+                # (say, without devices), it stops and systemd starts it again.
+                log.critical("the start after the first frame failed: stopping", exc_info=True)
+                raise SystemExit(1) from exc
+            if more:
+                Clock.schedule_once(step, 0)
+
+        Clock.schedule_once(step, 0)
+
+    def _start_up_steps(self) -> Iterator[None]:
+        """After the first frame, one step per frame (a touch meanwhile waits one step at
+        most): the screen modules, backend and fleet, devices, platform and fleet started,
+        then the warm screens."""
+        while self.sm.register_next():
+            yield None
+        yield None
+        self._make_services()
+        yield None
+        self._announce_ready()
+        while self.sm.warm_next():
+            yield None
+
+    def _announce_ready(self) -> None:
+        # Devices, the platform and the fleet start after the first frame: their worker
+        # threads (opening ports, pcscd, the platform simulator, generating the simulator's
+        # residents) would otherwise hold the GIL while the attract screen is being drawn.
         gpu_check.check(lambda status, detail: self.devices.report_state("display", "opengl", status, detail))
         self.devices.start()
         if self.backend is not None:

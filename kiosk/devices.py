@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -100,6 +101,8 @@ class DeviceHub:
         self.deadline: Callable[[str, float], contextlib.AbstractContextManager[Any]] = \
             lambda _name, _seconds: contextlib.nullcontext()
         self._print_lock = threading.Lock()
+        self._starter: threading.Thread | None = None
+        self._start_called = threading.Event()  # the app starts the devices after its first frame
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
@@ -107,13 +110,16 @@ class DeviceHub:
         pcscd can take seconds, and the UI thread must never wait for them."""
         self._starter = threading.Thread(target=self._start_all, name="devices-start", daemon=True)
         self._starter.start()
+        self._start_called.set()
 
     def wait_started(self, timeout: float = 30.0) -> bool:
-        starter = getattr(self, "_starter", None)
-        if starter is not None:
-            starter.join(timeout)
-            return not starter.is_alive()
-        return True
+        """Wait up to ``timeout`` until every device is started, also for ``start()`` to be
+        called (the app calls it after its first frame); True once they are."""
+        deadline = time.monotonic() + timeout
+        if not self._start_called.wait(timeout) or self._starter is None:
+            return False
+        self._starter.join(max(0.0, deadline - time.monotonic()))
+        return not self._starter.is_alive()
 
     def _start_all(self) -> None:
         devices = self.cfg.settings.devices
@@ -134,7 +140,8 @@ class DeviceHub:
                 self._set_state(name, driver, "offline", str(exc))
 
     def close(self) -> None:
-        self.wait_started(10)
+        if self._start_called.is_set():
+            self.wait_started(10)
         devices: tuple[Any, ...] = (self.idcard, self.sscard, self.printer, self.camera, self.sims)
         for dev in devices:  # the drivers first, then the simulators they talk to
             if dev is not None:

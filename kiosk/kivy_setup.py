@@ -72,3 +72,7 @@ def register_fonts() -> None:
     bold = str(cjk_font("bold"))
     LabelBase.register(DEFAULT_FONT, regular, fn_bold=bold)
     LabelBase.register("KioskBold", bold)
+    # Chinese line breaking (no line starting with "，" or ending with "“") for every label.
+    from kiosk.screens.line_breaks import install
+
+    install()

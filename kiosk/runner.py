@@ -126,15 +126,21 @@ def start_kiosk(cfg: Config, *, fullscreen: bool | None = None, script: Script |
         # Catalog, disclosure and voice bundles from the fleet when active (each falls back if it does not load).
         catalog, bundle_versions = activate_all(cfg)
         from kiosk.app import KioskApp
-        from kiosk.backend import Backend
 
-        fleet = None
-        if cfg.settings.fleet.enabled:
-            from kiosk.fleet.agent import FleetAgent
+        def services() -> tuple[Any, Any]:
+            """The platform link and the fleet agent: made after the attract screen's first frame
+            (httpx, the outbox, MQTT: ~0.15 s of CPU the first frame does not need)."""
+            from kiosk.backend import Backend
 
-            fleet = FleetAgent(cfg)
-            fleet.bundle_versions = bundle_versions
-        app = KioskApp(cfg, catalog, backend=Backend(cfg), fleet=fleet)
+            fleet = None
+            if cfg.settings.fleet.enabled:
+                from kiosk.fleet.agent import FleetAgent
+
+                fleet = FleetAgent(cfg)
+                fleet.bundle_versions = bundle_versions
+            return Backend(cfg), fleet
+
+        app = KioskApp(cfg, catalog, services=services)
         app.launch_started = t0
         outcome: dict = {}
         if script is not None:

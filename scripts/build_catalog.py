@@ -381,7 +381,7 @@ ITEM_META: dict[int, dict] = {
     38: {"kind": "card", "kiosk_mode": "application"},
     39: {"kind": "card", "kiosk_mode": "enquiry"},
     40: {"kind": "card", "kiosk_mode": "application", "fields": [
-        _f("action", "办理事项", "choice", choices=["临时挂失", "正式挂失", "解除挂失"]),
+        _f("action", "办理类型", "choice", choices=["临时挂失", "正式挂失", "解除挂失"]),
     ]},
 }
 

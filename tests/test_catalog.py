@@ -284,6 +284,8 @@ BREAKAGES = [
                                                                       "exclude_application_day": False}),
      "item 11", "time_limit.days"),
     ("field type", lambda d: _item(d, 7)["fields"][1].__setitem__("type", "voice"), "item 7", "fields[1].type"),
+    ("field label repeats a summary line", lambda d: _item(d, 40)["fields"][0].__setitem__("label", "办理事项"),
+     "item 40", "fields[0].label"),
     ("choice w/o choices", lambda d: _item(d, 40)["fields"][0].pop("choices"), "item 40", "fields[0].choices"),
     ("rule name", lambda d: _item(d, 34)["rules"][0].__setitem__("rule", "is_nice"), "item 34", "rules[0].rule"),
     ("rule value", lambda d: _item(d, 34)["rules"][0].__setitem__("value", "sixty"), "item 34", "rules[0].value"),

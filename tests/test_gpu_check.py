@@ -28,7 +28,7 @@ def test_software_renderers_are_recognised(renderer, software):
 def scenario_renderer(app):
     from tests.ui_helpers import report
 
-    yield 0.5  # the start-up work runs after the first frame
+    yield lambda: "display" in app.devices.status()  # the start-up work runs after the first frame
     states = {k: [v.driver, v.status, v.detail] for k, v in app.devices.status().items()}
     report("gpu", {"states": states})
 

@@ -69,6 +69,14 @@ def test_a_title_cut_at_top_and_bottom_is_reported():
         "text-overflow"]
 
 
+def test_a_wrapped_line_starting_with_a_comma_is_reported():
+    label = el("body", 0, 300, 600, 120, text="请带上身份证，到柜台办理")
+    label.lines = (("请带上身份证", False), ("，到柜台办理", True))
+    assert kinds([label]) == ["line-break"]
+    label.lines = (("请带上身份", False), ("证，到柜台办理", True))
+    assert kinds([label]) == []
+
+
 def test_something_off_screen_is_reported():
     assert kinds([el("ok", 1200, 0, 200, 100, text="确定", touch=True)]) == ["off-screen"]
 

@@ -15,3 +15,6 @@ def test_short_soak_with_a_kill_delivers_every_acknowledged_submission_once(tmp_
     assert r["kills"] >= 1 and r["starts"] >= 2
     assert r["acknowledged"] >= 3 and r["delivered"] == r["acknowledged"] and r["duplicates"] == 0
     assert r["end_screen"] == "attract" and not r["end_session"]
+    # Each visit brings another resident: three applications reach the platform, not one
+    # repeated (a same-day repeat is answered with the first application's number).
+    assert r["platform_submissions"] == 3

@@ -31,6 +31,7 @@ def scenario_technician(app):
     from tests.ui_helpers import find_button, report, reveal, tap, texts
 
     yield lambda: app.sm.current == "attract"
+    yield lambda: app.devices.wait_started(0)  # (the devices start after the first frame)
     yield 0.3
     app.devices.sims.printer_sim.set_state("paper_out")  # the fault the technician will find
     for _ in range(5):  # the hidden gesture: 5 taps in the top-left corner
@@ -171,6 +172,7 @@ def scenario_every_screen(app):
 
     out = os.environ["KIOSK_TEST_OUT"]
     yield lambda: app.sm.current == "attract"
+    yield lambda: app.devices.wait_started(0)  # (the devices start after the first frame)
     from kiosk.receipts.samples import sample_receipt
     from kiosk.receipts.render import render_receipt
 

@@ -81,14 +81,15 @@ def reveal(widget) -> None:
         w = w.parent
 
 
-def press(text: str, root=None):
+def press(text: str, root=None, pace: tuple[float, float, float] = (0.15, 0.15, 0.2)):
     """Scenario step (``yield from press("下一步")``): find a button anywhere on
-    screen, popups included, scroll it into view and tap it."""
+    screen, popups included, scroll it into view and tap it. ``pace``: the waits
+    before looking, between scrolling and the tap, and after it (0: one frame)."""
     from kivy.core.window import Window
 
     from kivy.uix.modalview import ModalView
 
-    yield 0.15
+    yield pace[0]
     if root is None:
         # An open popup covers the screen: look there first.
         popups = [w for w in Window.children if isinstance(w, ModalView)]
@@ -97,9 +98,9 @@ def press(text: str, root=None):
                                             for l in labels(popups[0])) else Window
     button = find_button(root, text)
     reveal(button)
-    yield 0.15
+    yield pace[1]
     tap(button)
-    yield 0.2
+    yield pace[2]
 
 
 def flow_step(app, kind: str):

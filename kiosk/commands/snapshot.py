@@ -54,6 +54,7 @@ def snapshot_script(spec: str, out: Path, elder: bool):
         from kiosk.screens.layout_audit import settle
 
         yield 0.2
+        yield lambda: app.devices.wait_started(0)  # started after the first frame: the camera preview with them
         if elder:
             app.toggle_elder()
         if name == "menu-logged-in":

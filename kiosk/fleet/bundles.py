@@ -33,13 +33,16 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import httpx
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kiosk.core.errors import KioskError
 from kiosk.core.storage import fsync_dir, write_text_atomic
-from kiosk.fleet import signing
+
+if TYPE_CHECKING:
+    from kiosk.fleet import signing
+
+# httpx and the signature checks (cryptography) are imported where a bundle is fetched:
+# the kiosk loads its active bundles at every start, before its first frame, and needs neither.
 
 log = logging.getLogger("kiosk.fleet.bundles")
 
@@ -71,6 +74,8 @@ def signed(manifest: Any, keys: dict, what: str, name: str, fields: tuple[str, .
 
     Reasons: ``malformed``, ``<what>_unsigned|unknown_key|bad_signature``, ``unknown_<what>``.
     """
+    from kiosk.fleet import signing
+
     if not isinstance(manifest, dict):
         raise BundleError("malformed")
     why = signing.verify(manifest, keys)
@@ -91,6 +96,8 @@ def download(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """GET ``url`` over HTTPS into ``sink`` (bounded size), check its SHA-256; the size. Raises BundleError."""
+    import httpx
+
     if not url.startswith("https://"):
         raise BundleError("not_https", url)
     h, size, told = hashlib.sha256(), 0, 0

@@ -36,6 +36,12 @@ KINDS = frozenset({"enquiry", "application", "registration", "certification", "c
 KIOSK_MODES = ("enquiry", "application", "counter")
 RECEIPTS = frozenset({"acceptance", "enquiry", "checklist", "certification"})
 FIELD_TYPES = frozenset({"text_zh", "digits", "phone", "date", "id_number", "money", "choice", "certificate_no"})
+#: Labels of the lines the confirm screen and the receipts show above an item's own answers
+#: (kiosk.flows.submission / counter): a field labelled the same would read as a repeated line
+#: ("办理事项：40 社会保障卡挂失与解挂" then "办理事项：临时挂失").
+SUMMARY_LABELS = frozenset(
+    {"办理事项", "申请人", "身份证号", "认证照片", "办理渠道", "办理地点", "办理窗口", "办结时限"}
+)
 GUIDE_KEYS = (
     "description",
     "audience",
@@ -505,6 +511,8 @@ def _parse_field(ck: _Checker, raw: Any, i: int) -> FormField:
         raise ck.fail(label, f"expected an object, got {raw!r}")
     name = ck.text(raw, "name", f"{label}.")
     flabel = ck.text(raw, "label", f"{label}.")
+    if flabel in SUMMARY_LABELS:
+        raise ck.fail(f"{label}.label", f"{flabel!r} is already a summary line above the answers; name the field")
     ftype = ck.need(raw, "type", str, f"{label}.")
     if ftype not in FIELD_TYPES:
         raise ck.fail(f"{label}.type", f"unknown field type {ftype!r} (known: {', '.join(sorted(FIELD_TYPES))})")

@@ -20,7 +20,6 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.label import Label
 
 from kiosk.core.errors import KioskError
-from kiosk.flows.submission import PHOTO_INSTRUCTION_ZH
 from kiosk.screens.widgets import KioskScreen
 
 if TYPE_CHECKING:  # the decoder this screen still runs itself (tests/test_layers.py KNOWN_EXCEPTIONS)
@@ -250,7 +249,7 @@ CARD_GUIDE = (0.02, 0.28, 0.30, 0.34)
 class PhotoScreen(KioskScreen):
     """Live preview with a face-and-card frame, 3-2-1 countdown, capture, review, retake."""
 
-    instruction = StringProperty(PHOTO_INSTRUCTION_ZH)
+    instruction = StringProperty("")
     countdown_text = StringProperty("")
     verdict = StringProperty("")
     countdown = NumericProperty(0)
@@ -261,7 +260,11 @@ class PhotoScreen(KioskScreen):
         super().__init__(**kw)
         from kivy.graphics import Color, Line
 
+        # (the flow's rules load with this screen, after the first frame: not with the QR login)
+        from kiosk.flows.submission import PHOTO_INSTRUCTION_ZH
         from kiosk.screens.camera_view import CameraView
+
+        self.instruction = PHOTO_INSTRUCTION_ZH
 
         self.view = CameraView(fps=15, mirror=True)
         self.ids.stage.add_widget(self.view)
@@ -412,16 +415,17 @@ def _attach_to_tech_login(app, screen) -> None:
 
 
 def register(app, sm):
+    """Registered before the attract screen's first frame (kiosk.app.attract_modules): the
+    preview and its caption are part of it (empty until the camera, started after it, sends
+    a picture). The preview imports OpenCV only with its first frame."""
     qr = QrLogin(app)
-
-    def late(_dt) -> None:
-        # OpenCV and numpy take ~0.4 s to import: after the attract screen is drawn.
-        _attach_to_attract(app, sm.get_screen("attract"), qr)
-        if hasattr(sm, "when_built"):  # technician screens are built on first use
-            sm.when_built("tech_login", lambda screen: _attach_to_tech_login(app, screen))
-        elif sm.has_screen("tech_login"):
-            _attach_to_tech_login(app, sm.get_screen("tech_login"))
+    _attach_to_attract(app, sm.get_screen("attract"), qr)
+    if hasattr(sm, "when_built"):  # technician screens are built on first use
+        sm.when_built("tech_login", lambda screen: _attach_to_tech_login(app, screen))
+    elif sm.has_screen("tech_login"):
+        _attach_to_tech_login(app, sm.get_screen("tech_login"))
+    if hasattr(sm, "add_lazy"):  # built soon after the first frame
+        sm.add_lazy(["photo"], lambda: sm.add_widget(PhotoScreen(name="photo")), warm=True)
+    else:
         sm.add_widget(PhotoScreen(name="photo"))
-
-    Clock.schedule_once(late, 0.05)
     return {"qr": qr}

@@ -23,6 +23,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.modalview import ModalView
 
+from kiosk.core.errors import PlatformError
 from kiosk.flows.engine import ServiceFlow
 from kiosk.flows.site import Site
 from kiosk.flows.step import Step, mode_of
@@ -519,7 +520,11 @@ class FlowScreen(KioskScreen):
         def work() -> None:
             try:
                 receipt = flow.receipt_all() or page
-            except Exception:  # the platform went away: print the page on screen rather than nothing
+            except PlatformError as exc:  # the platform went away: print the page on screen rather than nothing
+                log.warning("item %s: all records for the receipt not fetched, printing the page shown: %s",
+                            flow.item.no, exc)
+                receipt = page
+            except Exception:  # noqa: BLE001 - a bug: still print what the resident saw
                 log.exception("item %s: all records for the receipt", flow.item.no)
                 receipt = page
 

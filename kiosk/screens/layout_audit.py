@@ -17,7 +17,6 @@ import datetime as _dt
 from typing import Callable, Iterable
 
 from kivy.core.text import FONT_BOLD, FONT_ITALIC, FONT_REGULAR, LabelBase
-from kivy.core.text import Label as CoreLabel
 from kivy.core.window import Window
 from kivy.resources import resource_find
 from kivy.uix.behaviors import ButtonBehavior
@@ -27,6 +26,8 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 
 from kiosk.screens.layout_rules import Element, Finding, Rect, check
+from kiosk.screens.line_breaks import KioskCoreLabel as CoreLabel
+from kiosk.screens.line_breaks import laid_out
 from kiosk.screens.legibility import ancestors, walk
 
 # Long but realistic data (issue 17): a 15-character name, a 35-character address.
@@ -121,6 +122,8 @@ def elements(root) -> list[Element]:
             e.text_needed = text_needed(w)
             e.text_room = (float(w.width), float(w.height))
             e.font_file = font_file(w)
+            if w._label is not None and not w.markup:
+                e.lines = tuple(laid_out(w._label))
         elif isinstance(w, TextInput):
             e.text = w.text or w.hint_text
             e.font_file = font_file(w)

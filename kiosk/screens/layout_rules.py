@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from kiosk.screens.kinsoku import broken_breaks
+
 # Below this many pixels an intersection is a shared border, not an overlap.
 TOLERANCE_PX = 2.0
 # Touch targets: elder mode as required by the issue (15 mm); standard mode
@@ -82,6 +84,7 @@ class Element:
     font_file: str = ""
     uid: int = 0
     lineage: frozenset = field(default_factory=frozenset)
+    lines: tuple[tuple[str, bool], ...] = ()  # a label's laid-out lines: text, and whether it is a wrap
 
 
 @dataclass
@@ -190,6 +193,8 @@ def check(elements: list[Element], *, screen: str, px_per_mm: float, elder: bool
             add("off-screen", e, d)
         if (d := touch_too_small(e, px_per_mm, min_mm)) is not None:
             add("touch-too-small", e, d)
+        for where in broken_breaks(list(e.lines)):
+            add("line-break", e, where)
         if e.text and e.font_file:
             missing = missing_glyphs(e.text, chars_of(e.font_file))
             if missing:

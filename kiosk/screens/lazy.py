@@ -6,6 +6,13 @@ Technician screens are opened a few times a year but cost ~29 MiB and
 ``has_screen`` or ``current = name`` for any of them runs the builder, which
 adds the group's screens. ``when_built(name, fn)`` lets another module
 decorate a lazy screen once it exists (the QR login on the technician login).
+
+Screens a visit needs soon (the menu, the item list...) are registered *warm*:
+still not built before the attract screen's first frame, but built one per
+frame right after it (``warm_up``), so the first touch finds them ready.
+A *pending registration* (``add_pending``) is a screen module's whole
+registration, run after the first frame (``register_next``), or at once when
+a screen nobody has registered yet is asked for.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ log = logging.getLogger("kiosk.screens")
 class LazyScreenManager(ScreenManager):
     def __init__(self, clip: bool = False, **kw) -> None:
         self._builders: dict[str, Callable[[], None]] = {}
+        self._warm: list[Callable[[], None]] = []  # builders to run soon after the first frame, in order
+        self._pending: list[Callable[[], None]] = []  # registrations not run yet, in order
         self._after: dict[str, list[Callable]] = {}
         super().__init__(**kw)
         if not clip:
@@ -31,10 +40,43 @@ class LazyScreenManager(ScreenManager):
             self.canvas.before.clear()
             self.canvas.after.clear()
 
-    def add_lazy(self, names: list[str], build: Callable[[], None]) -> None:
-        """``build()`` adds the screens ``names`` when one of them is first needed."""
+    def add_lazy(self, names: list[str], build: Callable[[], None], warm: bool = False) -> None:
+        """``build()`` adds the screens ``names`` when one of them is first needed
+        (or, if ``warm``, during ``warm_up`` if that comes first)."""
         for name in names:
             self._builders[name] = build
+        if warm:
+            self._warm.append(build)
+
+    def add_pending(self, register: Callable[[], None]) -> None:
+        """``register()`` adds screens or lazy builders: run by ``register_next``, or before
+        any look-up of a screen name that is not known yet."""
+        self._pending.append(register)
+
+    def register_next(self) -> bool:
+        """Run the oldest pending registration; True while more are pending."""
+        if self._pending:
+            self._pending.pop(0)()
+        return bool(self._pending)
+
+    def warm_next(self) -> bool:
+        """Build the oldest warm group not built yet; True while more are waiting."""
+        while self._warm:
+            build = self._warm.pop(0)
+            names = [n for n, b in self._builders.items() if b is build]
+            if names:
+                self._build(names[0])
+                break
+        return bool(self._warm)
+
+    def _known(self, name: str) -> bool:
+        if name in self._builders or super().has_screen(name):
+            return True
+        while self._pending:  # an unknown name may be one a pending registration adds
+            self.register_next()
+            if name in self._builders or super().has_screen(name):
+                return True
+        return False
 
     def is_built(self, name: str) -> bool:
         return super().has_screen(name)
@@ -61,8 +103,9 @@ class LazyScreenManager(ScreenManager):
                     fn(super().get_screen(built))
 
     def has_screen(self, name: str) -> bool:
-        return name in self._builders or super().has_screen(name)
+        return self._known(name)
 
     def get_screen(self, name: str):
+        self._known(name)
         self._build(name)
         return super().get_screen(name)

@@ -11,6 +11,9 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 
+from kiosk.screens.kinsoku import NO_LINE_START
+from kiosk.screens.line_breaks import KioskCoreLabel
+
 
 class KButton(Button):
     """A large touch button; ``danger`` paints it red (logout, cancel)."""
@@ -27,19 +30,15 @@ class KKey(IconButton):
 
 
 def text_height(text: str, font_size: float, width: float, bold: bool = False) -> float:
-    """Height of ``text`` wrapped at ``width`` (Kivy's own layout, no texture drawn)."""
-    from kivy.core.text import Label as CoreLabel
-
-    core = CoreLabel(text=text, font_size=font_size, bold=bold, text_size=(max(1.0, width), None))
+    """Height of ``text`` wrapped at ``width`` (the labels' own layout, no texture drawn)."""
+    core = KioskCoreLabel(text=text, font_size=font_size, bold=bold, text_size=(max(1.0, width), None))
     core.resolve_font_name()
     return float(core.render()[1])
 
 
 def text_width(text: str, font_size: float, bold: bool = False) -> float:
     """Width of ``text`` on one line."""
-    from kivy.core.text import Label as CoreLabel
-
-    core = CoreLabel(text=text, font_size=font_size, bold=bold)
+    core = KioskCoreLabel(text=text, font_size=font_size, bold=bold)
     core.resolve_font_name()
     return float(core.render()[0])
 
@@ -55,8 +54,6 @@ def choice_columns(texts: list[str], font_size: float, width: float, spacing: fl
 
 
 DEMO_BADGE_HEIGHT = 27  # kiosk.kv, <DemoBadge>; KioskApp.badge_room keeps the top edge free for it
-# A line must not start with these (Chinese line-breaking rules: closing marks stay with what they close).
-NO_LINE_START = "，。、；：！？）》」』”’%.,;:!?)"
 
 
 def balanced_lines(title: str, fits: Callable[[str], bool]) -> str:

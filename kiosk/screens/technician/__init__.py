@@ -14,44 +14,71 @@ showed.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from kivy.lang import Builder
+from typing import TYPE_CHECKING, Any, Callable
+
 from kivy.uix.screenmanager import ScreenManager
 
 from kiosk import logbuffer
-from kiosk.screens.technician.controller import TechApp, TechController
-from kiosk.screens.technician.fault_list import TechFaultListScreen
-from kiosk.screens.technician.fault_report import TechFaultScreen
-from kiosk.screens.technician.home import HOME_ITEMS, TechHomeScreen
-from kiosk.screens.technician.info import TechInfoScreen
-from kiosk.screens.technician.login import TechLoginScreen
-from kiosk.screens.technician.logs import TechLogScreen
-from kiosk.screens.technician.outbox import TechOutboxScreen
-from kiosk.screens.technician.receipts import TechReceiptsScreen
-from kiosk.screens.technician.selftest import TechSelftestScreen
-from kiosk.screens.technician.settings import TechSettingsScreen
-from kiosk.screens.technician.widgets import TechBase, TechPage
+
+if TYPE_CHECKING:
+    from kiosk.screens.technician.controller import TechApp, TechController
+    from kiosk.screens.technician.widgets import TechBase
 
 KV_FILE = Path(__file__).with_name("technician.kv")
 
-SCREENS: list[tuple[type[TechBase], str]] = [
-    (TechLoginScreen, "tech_login"), (TechHomeScreen, "tech_home"), (TechSelftestScreen, "tech_selftest"),
-    (TechLogScreen, "tech_log"), (TechOutboxScreen, "tech_outbox"), (TechReceiptsScreen, "tech_receipts"),
-    (TechInfoScreen, "tech_info"), (TechSettingsScreen, "tech_settings"), (TechFaultScreen, "tech_fault"),
-    (TechFaultListScreen, "tech_faults"),
-]
+# The screens' names, known without importing them: this package's modules (and the
+# staff login, audit and self-test behind them) load when technician mode is first
+# entered, never at the kiosk's start (docs/benchmarks.md, issue 16).
+SCREEN_NAMES = ("tech_login", "tech_home", "tech_selftest", "tech_log", "tech_outbox", "tech_receipts",
+                "tech_info", "tech_settings", "tech_fault", "tech_faults")
 
 
-def register(app: TechApp, sm: ScreenManager) -> TechController:
-    """Install the log buffer and the controller; the kv rules and technician screens
-    are built on first use when the screen manager can (kiosk.screens.lazy)."""
+def screens() -> list[tuple[type[TechBase], str]]:
+    """(screen class, name) of every technician screen, in SCREEN_NAMES' order."""
+    from kiosk.screens.technician.fault_list import TechFaultListScreen
+    from kiosk.screens.technician.fault_report import TechFaultScreen
+    from kiosk.screens.technician.home import TechHomeScreen
+    from kiosk.screens.technician.info import TechInfoScreen
+    from kiosk.screens.technician.login import TechLoginScreen
+    from kiosk.screens.technician.logs import TechLogScreen
+    from kiosk.screens.technician.outbox import TechOutboxScreen
+    from kiosk.screens.technician.receipts import TechReceiptsScreen
+    from kiosk.screens.technician.selftest import TechSelftestScreen
+    from kiosk.screens.technician.settings import TechSettingsScreen
+
+    classes = (TechLoginScreen, TechHomeScreen, TechSelftestScreen, TechLogScreen, TechOutboxScreen,
+               TechReceiptsScreen, TechInfoScreen, TechSettingsScreen, TechFaultScreen, TechFaultListScreen)
+    return list(zip(classes, SCREEN_NAMES))
+
+
+def register(app: TechApp, sm: ScreenManager) -> Callable[[], TechController]:
+    """Install the log buffer; the controller, the kv rules and technician screens are
+    made on first use when the screen manager can (kiosk.screens.lazy). Returns the
+    function that gives the controller (made on its first call: ``app.plugins_tech``)."""
     logbuffer.install()
-    ctl = TechController(app, sm)
-    app.plugins_tech = ctl  # the app's handle on technician mode
+    made: list[TechController] = []
+    lock = threading.Lock()  # the fleet's fault-list reprint may ask first, from its worker thread
+
+    def controller() -> TechController:
+        with lock:
+            if not made:
+                from kiosk.screens.technician.controller import TechController
+
+                ctl = TechController(app, sm)
+                made.append(ctl)
+                app.bind(on_stop=lambda *_a: ctl.mode.close())
+            return made[0]
 
     def build() -> None:
+        from kivy.lang import Builder
+
+        from kiosk.screens.technician.widgets import TechPage
+
+        ctl = controller()
         Builder.load_file(str(KV_FILE))
-        for cls, name in SCREENS:
+        for cls, name in screens():
             screen = cls(name=name)
             screen.controller = ctl
             if not isinstance(screen, TechPage):
@@ -59,11 +86,25 @@ def register(app: TechApp, sm: ScreenManager) -> TechController:
             sm.add_widget(screen)
 
     if hasattr(sm, "add_lazy"):
-        sm.add_lazy([name for _cls, name in SCREENS], build)
+        sm.add_lazy(list(SCREEN_NAMES), build)
     else:
         build()
-    app.bind(on_stop=lambda *_a: ctl.mode.close())
-    return ctl
+    return controller
 
 
-__all__ = ["HOME_ITEMS", "SCREENS", "TechController", "register"]
+def __getattr__(name: str) -> Any:
+    """The names this package exported before it loaded its modules lazily."""
+    if name == "SCREENS":
+        return screens()
+    if name == "HOME_ITEMS":
+        from kiosk.screens.technician.home import HOME_ITEMS
+
+        return HOME_ITEMS
+    if name == "TechController":
+        from kiosk.screens.technician.controller import TechController
+
+        return TechController
+    raise AttributeError(name)
+
+
+__all__ = ["HOME_ITEMS", "SCREENS", "SCREEN_NAMES", "TechController", "register", "screens"]

@@ -43,7 +43,9 @@ class TechApp(Protocol):
     fleet: FleetAgent | None
     theme: Theme
     exit_code: int
-    plugins_tech: TechController
+
+    @property
+    def plugins_tech(self) -> TechController: ...
 
     def bind(self, **kwargs: Any) -> Any: ...
 
