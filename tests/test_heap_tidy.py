@@ -97,7 +97,7 @@ def scenario_long_titles(app):
         return sum("bold" in n and n.endswith((".otf", ".ttf")) for n in names)
 
     yield lambda: app.sm.current == "attract"
-    yield lambda: app.devices.wait_started(0) and app.sm.has_screen("photo")  # built late, with its title bar
+    yield lambda: app.devices.wait_started(0) and app.sm.is_built("photo")  # built late, with its title bar
     yield 0.5
     got = {"bold_fonts_at_start": bold_fonts()}
     Window.dispatch("on_key_down", 282, 0, None, [])  # F1: a resident lays an ID card (the header greets them)

@@ -8,14 +8,15 @@ measured -23 MiB after 15 visits, in 2-5 ms (docs/benchmarks.md, "Third
 pass: memory").
 
 A full ``gc.collect()`` walks every tracked object: ~166,000 on the attract
-screen, 85-125 ms, too long to run where a touch may be waiting.
-``gc.freeze()`` once the kiosk has started moves the objects that exist then
-(modules, classes, the screens built at start) out of the collector's way
-for good, so a collection after a visit walks only what was made since
-(~25,000 objects, ~16 ms under load 10); it also makes the collector's own
-automatic full passes during a visit that much shorter. A frozen object that
-later becomes cyclic garbage is never freed, but only objects alive at start
-are frozen, once: at worst a bounded one-time cost, never growth per visit.
+screen, 85-125 ms. ``gc.freeze()`` once the kiosk has started moves the
+objects that exist then (modules, classes, the screens built at start) out
+of the collector's way for good, so a collection after a visit walks only
+what was made since (~25,000 objects); what it still costs is freeing the
+visit's ~38,000 objects in cycles (~80 ms of CPU), which Python would
+otherwise pay in an automatic full collection during the visit. A frozen
+object that later becomes cyclic garbage is never freed, but only objects
+alive at start are frozen, once: at worst a bounded one-time cost, never
+growth per visit.
 
 Kivy-free: the app decides when (idle on the attract screen, never during a
 visit); this module only does it.
