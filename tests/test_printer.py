@@ -342,9 +342,34 @@ def test_python_escpos_keeps_its_capabilities_in_one_cache_dir_not_a_new_temp_di
     stamps = []
     for _start in range(2):
         subprocess.run([sys.executable, "-c", code, str(tmp_path / "receipt.bin")], env=env, check=True)
-        cached = list((tmp_path / "cache" / "kiosk-escpos").glob("*.capabilities.pickle"))
-        assert len(cached) == 1
+        cached = list((tmp_path / "cache" / "kiosk-escpos").rglob("*.capabilities.pickle"))
+        assert len(cached) == 1, cached
         stamps.append(cached[0].stat().st_mtime_ns)
     assert stamps[0] == stamps[1]  # the second start loaded the pickle instead of parsing again
     # (escpos still calls mkdtemp() on import, but leaves the directory empty)
     assert [p for p in (tmp_path / "tmp").rglob("*") if p.is_file()] == []
+
+
+def test_processes_starting_together_all_get_the_capabilities_while_the_cache_is_built(tmp_path):
+    """python-escpos writes its pickle in place (open, ~0.8 s of parsing, dump): a kiosk starting
+    meanwhile (a second kiosk, ``kiosk selftest``, a parallel test worker) loaded the empty file
+    and failed with EOFError. Four real processes on an empty cache, started together, all print."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCPOS_")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    code = ("import sys; from kiosk.hardware.printer import ReceiptPrinter; p = ReceiptPrinter('file', sys.argv[1]);"
+            "assert p.print_job(b'\\x1b@ok\\n').printed")
+    for run in range(2):  # an empty cache, then a filled one
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / f"lp{run}-{i}")], env=env,
+                                  stderr=subprocess.PIPE, text=True) for i in range(4)]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, "\n".join(e[-800:] for e in errors if e)
+        assert all((tmp_path / f"lp{run}-{i}").read_bytes() == b"\x1b@ok\n" for i in range(4))
+    cache = tmp_path / "cache" / "kiosk-escpos"
+    assert len(list(cache.rglob("*.capabilities.pickle"))) == 1
+    assert not list(cache.rglob(".build-*"))  # the private build folders are gone

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import socket
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import Any
 
 from kiosk.core.errors import ConfigError, DeviceError
 from kiosk.hardware import escpos_commands as cmd
+from kiosk.hardware.escpos_cache import keep_capabilities
 from kiosk.hardware import printer_profiles
 
 log = logging.getLogger("kiosk.hardware.printer")
@@ -39,31 +39,6 @@ log = logging.getLogger("kiosk.hardware.printer")
 DRIVERS = ("usb", "serial", "network", "sim", "file")
 
 _FALLBACK_ZH = "可在屏幕上查看回执，或到柜台领取。"
-
-
-def _keep_escpos_capabilities() -> None:
-    """Give python-escpos a lasting place for its capabilities pickle before it is imported.
-
-    Without one it parses its capabilities file and pickles it into a fresh
-    ``mkdtemp()`` on every import: ~0.8 s of CPU on a worker thread while the
-    first screen is being built (it holds the GIL), and a pickle left behind
-    in a temp dir per start. An explicit ESCPOS_CAPABILITIES_PICKLE_DIR wins.
-    """
-    if os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR"):
-        return
-    from pathlib import Path
-
-    for base in (os.environ.get("XDG_CACHE_HOME"), str(Path.home() / ".cache")):
-        if not base:
-            continue
-        folder = Path(base) / "kiosk-escpos"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK):
-            os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
-            return
 
 
 class PrinterError(DeviceError):
@@ -312,7 +287,7 @@ class ReceiptPrinter:
         return conn
 
     def _make_connection(self):
-        _keep_escpos_capabilities()
+        keep_capabilities()  # before python-escpos is imported (kiosk/hardware/escpos_cache.py)
         from escpos import printer as ep
 
         profile = {"profile": self.profile} if self.profile else {}
