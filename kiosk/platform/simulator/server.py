@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import logging
+import os
 import socket
 import sys
 
@@ -31,7 +32,15 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        print(READY_PREFIX + self._url, flush=True)
+        try:
+            print(READY_PREFIX + self._url, flush=True)
+        except BrokenPipeError:
+            # The process that started us stopped reading (a kiosk that exited while its
+            # simulator was still starting, e.g. restarting to take an update): serve on
+            # quietly, as when it had read the line, instead of failing the start.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 def serve(
