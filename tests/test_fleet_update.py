@@ -63,7 +63,7 @@ def test_kill_9_at_random_points_of_an_update_always_leaves_a_bootable_version(t
         update.install(base, "1.0", src1)
         update.mark_good(base)
         proc, _t = start(base)
-        time.sleep(rng.uniform(0.0, took * 1.2))
+        time.sleep(rng.uniform(0.0, took * 2.0))  # wide: under load an install may take twice the timed one
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
