@@ -60,13 +60,6 @@ def _log(event: dict) -> None:
         os.fsync(fh.fileno())
 
 
-def _rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def _admin(url: str, body: dict) -> None:
     import httpx
 
@@ -238,6 +231,7 @@ def scenario(app):
 
     total = int(os.environ["SOAK_VISITS"])
     kiosk, kiosks = int(os.environ.get("SOAK_KIOSK", "0")), int(os.environ.get("SOAK_KIOSKS", "1"))
+    from kiosk.core.heap import rss_kib
     seed = int(os.environ["SOAK_SEED"])
     url = app.cfg["platform"]["url"]
 
@@ -335,9 +329,9 @@ def scenario(app):
         if n % 5 == 0 and tidies is not None:
             until = time.monotonic() + 8.0
             yield lambda: app.heap_tidies > tidies or time.monotonic() > until
-            rss_tidy = _rss_kib() if app.heap_tidies > tidies else None
+            rss_tidy = rss_kib() if app.heap_tidies > tidies else None
         _log({"ev": "visit", "visit": n, "path": path, "login": who, "fault": fault, "ack": ack is not None,
-              "latency": latency, "rss_kib": _rss_kib(), "rss_tidy_kib": rss_tidy, "pid": os.getpid(),
+              "latency": latency, "rss_kib": rss_kib(), "rss_tidy_kib": rss_tidy, "pid": os.getpid(),
               "t": time.time()})
     # All visits done: wait for the outbox to deliver what it stored, resolve stored references.
     app.backend.outbox.kick()

@@ -4,7 +4,7 @@ glibc keeps what a process frees in its heap for reuse: after a visit the
 screens' widgets, text textures (on software GL they live in the heap) and
 decoder buffers are freed but the pages stay resident. ``malloc_trim(0)``
 returns every free page, also those in the middle of the heap (madvise):
-measured -23 MiB after 15 visits, in 2-5 ms (docs/benchmarks.md, "Third
+measured 40-45 MiB given back after each visit, in 0.3-9 ms (docs/benchmarks.md, "Third
 pass: memory").
 
 A full ``gc.collect()`` walks every tracked object: ~166,000 on the attract
